@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * b64: base64 encoding and decoding (see b64.h for the two decoding modes).
+ *
+ * The decoder works one quantum (four symbols) at a time, the way Go's
+ * encoding/base64 does, so that in B64_GO mode it accepts the same inputs
+ * and reports an error at the same byte offset; tests compare both.
+ * Pure functions; the only state is the caller's buffer.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "b64.h"
+#include "macros.h"
+
+static const char alphabet_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char alphabet_url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t b64_encoded_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+int b64_encode(const void *p, size_t n, enum b64_alphabet alpha, struct buf *out)
+{
+	const unsigned char *s = p;
+	const char *a = alpha == B64_URL ? alphabet_url : alphabet_std;
+	size_t start = out->len, i;
+	int r;
+
+	if (n > SIZE_MAX / 2)
+		return -E2BIG;
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		char q[4] = { a[v >> 18 & 63], a[v >> 12 & 63], a[v >> 6 & 63], a[v & 63] };
+
+		r = buf_append(out, q, 4);
+		if (r < 0)
+			goto fail;
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
+		char q[4] = { a[v >> 18 & 63], a[v >> 12 & 63], i + 1 < n ? a[v >> 6 & 63] : '=',
+			      '=' };
+
+		r = buf_append(out, q, 4);
+		if (r < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	buf_truncate(out, start);
+	return r;
+}
+
+/* Symbol value, or -1 for a byte outside the alphabet. */
+static int sym(unsigned char c, enum b64_alphabet alpha)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (alpha == B64_URL ? '-' : '+'))
+		return 62;
+	if (c == (alpha == B64_URL ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+struct decoder {
+	const unsigned char *src;
+	size_t n;
+	enum b64_alphabet alpha;
+	bool skip_newlines, strict_bits, padded;
+};
+
+static bool is_newline(const struct decoder *d, unsigned char c)
+{
+	return d->skip_newlines && (c == '\n' || c == '\r');
+}
+
+/*
+ * Decodes one quantum starting at *si into dst. Returns the number of bytes
+ * produced (0..3), or -1 with *err_off set.
+ */
+static int decode_quantum(const struct decoder *d, size_t *si, unsigned char dst[3],
+			  size_t *err_off)
+{
+	int dbuf[4] = { 0, 0, 0, 0 };
+	int dlen = 4, j;
+	bool trailing_garbage = false;
+	size_t garbage_at = 0;
+
+	for (j = 0; j < 4; j++) {
+		unsigned char in;
+		int v;
+
+		if (*si == d->n) {
+			if (j == 0)
+				return 0;
+			if (j == 1 || d->padded) {
+				*err_off = *si - (size_t)j;
+				return -1;
+			}
+			dlen = j;
+			break;
+		}
+		in = d->src[(*si)++];
+		v = sym(in, d->alpha);
+		if (v >= 0) {
+			dbuf[j] = v;
+			continue;
+		}
+		if (is_newline(d, in)) {
+			j--;
+			continue;
+		}
+		if (!d->padded || in != '=') {
+			*err_off = *si - 1;
+			return -1;
+		}
+		/* padding: only valid after two or three symbols */
+		if (j < 2) {
+			*err_off = *si - 1;
+			return -1;
+		}
+		if (j == 2) {
+			while (*si < d->n && is_newline(d, d->src[*si]))
+				(*si)++;
+			if (*si == d->n) {
+				*err_off = d->n;
+				return -1;
+			}
+			if (d->src[*si] != '=') {
+				*err_off = *si - 1;
+				return -1;
+			}
+			(*si)++;
+		}
+		while (*si < d->n && is_newline(d, d->src[*si]))
+			(*si)++;
+		if (*si < d->n) {
+			trailing_garbage = true;
+			garbage_at = *si;
+		}
+		dlen = j;
+		break;
+	}
+
+	{
+		uint32_t val = (uint32_t)dbuf[0] << 18 | (uint32_t)dbuf[1] << 12 |
+			       (uint32_t)dbuf[2] << 6 | (uint32_t)dbuf[3];
+		unsigned char b0 = (unsigned char)(val >> 16), b1 = (unsigned char)(val >> 8),
+			      b2 = (unsigned char)val;
+
+		switch (dlen) {
+		case 4:
+			dst[2] = b2;
+			b2 = 0;
+			VL_FALLTHROUGH;
+		case 3:
+			dst[1] = b1;
+			if (d->strict_bits && b2 != 0) {
+				*err_off = *si - 1;
+				return -1;
+			}
+			b1 = 0;
+			VL_FALLTHROUGH;
+		case 2:
+			dst[0] = b0;
+			if (d->strict_bits && (b1 != 0 || b2 != 0)) {
+				*err_off = *si - 2;
+				return -1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (trailing_garbage) {
+		*err_off = garbage_at;
+		return -1;
+	}
+	return dlen - 1;
+}
+
+int b64_decode(const char *s, size_t n, enum b64_alphabet alpha, int flags, struct buf *out,
+	       size_t *ret_err_offset)
+{
+	struct decoder d = {
+		.src = (const unsigned char *)s,
+		.n = n,
+		.alpha = alpha,
+		.skip_newlines = flags & B64_GO,
+		.strict_bits = !(flags & B64_GO),
+		.padded = !(flags & B64_NOPAD),
+	};
+	size_t si = 0, start = out->len, err_off = 0;
+	int r = 0;
+
+	while (si < n) {
+		unsigned char q[3];
+		int got = decode_quantum(&d, &si, q, &err_off);
+
+		if (got < 0) {
+			if (ret_err_offset)
+				*ret_err_offset = err_off;
+			r = -EINVAL;
+			goto fail;
+		}
+		if (got == 0)
+			break;
+		r = buf_append(out, q, (size_t)got);
+		if (r < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	buf_truncate(out, start);
+	return r;
+}
