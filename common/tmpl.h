@@ -6,9 +6,10 @@
  * no evaluation: the agent evaluates (agent/template/render.h), the webhook
  * only parses to deny a template that would never render, and lints.
  *
- * Supported: text, comments {{/* *\/}}, trim markers {{- -}}, custom
- * delimiters, actions with pipelines and variable declarations/assignments,
- * if / else if / else, with / else, range (with $v or $k, $v; else;
+ * Supported: text, comments (delimiter, slash-star ... star-slash,
+ * delimiter), trim markers {{- -}}, custom delimiters, actions with
+ * pipelines and variable declarations/assignments, if / else if / else,
+ * with / else, range (with $v or $k, $v; else;
  * break/continue), parenthesised pipelines, field chains, variables, dot,
  * nil, true/false, numbers (ints, floats, hex/octal/binary, char constants),
  * interpreted and raw strings, and the functions listed in enum tmpl_func.
