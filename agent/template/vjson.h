@@ -10,6 +10,8 @@
  * nodes have valuedouble/valueint as cJSON computes them AND valuestring
  * set to the literal (cJSON_Delete frees it). Strings are decoded as Go
  * does: invalid UTF-8 and unpaired surrogate escapes become U+FFFD.
+ * A string may contain NUL bytes ("\u0000"): its byte length is then in
+ * valueint (vjson_string_len() reads it for any string node).
  * Objects keep one member per key: a repeated key replaces the earlier
  * value (Go's map semantics), in the earlier position.
  *
@@ -38,6 +40,8 @@
 
 #define VJSON_MAX_TEXT	(16 * 1024 * 1024)
 #define VJSON_MAX_DEPTH 128
+/* Members of one object (duplicate detection is quadratic). */
+#define VJSON_MAX_MEMBERS 10000
 
 struct vjson_error {
 	size_t offset; /* byte offset of the problem */
@@ -55,5 +59,8 @@ int vjson_parse(const char *text, size_t len, cJSON **ret, struct vjson_error *e
  * not come from vjson_parse, NULL. NULL for anything that is not a number.
  */
 const char *vjson_number_text(const cJSON *n);
+
+/* Byte length of a string node's valuestring (NULs included for vjson strings). */
+size_t vjson_string_len(const cJSON *n);
 
 #endif

@@ -1,0 +1,1332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent: the init/sidecar run loop (see agent.h).
+ *
+ * DESIGN
+ * ------
+ * Everything happens in the main thread, as a loop over timers:
+ *
+ *   login       when there is no usable token, or the lifetime watcher said
+ *               "re-authenticate" (max TTL reached, renewals failing until
+ *               the grace point) or Vault said "invalid token": read the JWT,
+ *               POST <mount>/login; failures wait sched_backoff_next()
+ *               (reference §2.2). A new token starts a new "runner": every
+ *               secret is fetched again (§2.5).
+ *   renew       at 2/3·L + g/3 after the last renewal, the first one right
+ *               after login in the sidecar (§2.3); the init container skips
+ *               renewal (it lives for one render).
+ *   fetch       a secret is due when it was never fetched, when its refresh
+ *               time came (D·[0.85, 0.95) for static secrets), or when a
+ *               retry is due after an error (0.25 s doubling to 1 min, 12
+ *               retries: §2.5). After the last retry: exit 1 with a message
+ *               naming the path, the status and what to check
+ *               (exit_on_retry_failure), or restart the runner after the auth
+ *               backoff.
+ *   render      after fetches, every template is evaluated; a pass that
+ *               names secrets not fetched yet schedules them (and loops at
+ *               once); a complete pass is compared with the file and written
+ *               atomically only when the bytes differ.
+ *
+ * Then the loop sleeps on the signalfd until the earliest timer. SIGHUP
+ * makes every secret due now (re-fetch, re-render); SIGTERM/SIGINT stop
+ * the loop between two steps (a write in progress always completes; an
+ * HTTP request in progress is abandoned), optionally revoke the token,
+ * and return 0.
+ *
+ * Secrets are cached as the vjson trees of the read responses (numbers
+ * keep their literal text), keyed by the canonical path ("path?query"), so
+ * a path used by several templates, or written twice, is fetched once per
+ * pass. Every string in a secret's data is registered with the log
+ * scrubber while cached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "acmd.h"
+#include "afile.h"
+#include "agent.h"
+#include "astate.h"
+#include "auth.h"
+#include "log.h"
+#include "sched.h"
+#include "template/render.h"
+#include "template/vjson.h"
+#include "tmpl.h"
+#include "vault.h"
+#include "vpath.h"
+#include "vresp.h"
+
+#define SECRETS_MAX	     256
+#define RENDER_PASSES_MAX    16
+#define FETCH_ATTEMPTS_DFLT  12
+#define FETCH_BACKOFF_DFLT   (250 * SCHED_MS)
+#define FETCH_MAXBACKOFF_DFL (60 * SCHED_SEC)
+#define ERRTEXT_MAX	     512
+#define TEMPLATE_FILE_MAX    (1024 * 1024)
+#define REVOKE_TIMEOUT	     (800 * SCHED_MS)
+#define NEVER		     INT64_MAX
+
+enum kv_kind { KV_UNKNOWN, KV_AS_IS, KV_V2 };
+
+struct secret {
+	char *key;     /* canonical "path?query" */
+	char *written; /* as first written in a template */
+	struct vpath vp;
+	enum kv_kind kv;
+	char *req; /* escaped request path with query, once known */
+	cJSON *resp;
+	struct buf body; /* sensitive copy of the raw answer, for change detection */
+	int64_t version;
+	int64_t next_fetch; /* monotonic ns; 0 = now */
+	unsigned retries;   /* failed attempts since the last success */
+	int last_status;
+	char last_err[ERRTEXT_MAX];
+	char **registered; /* strings registered with the log scrubber */
+	size_t nregistered;
+};
+
+struct tpl {
+	const struct acfg_template *cfg;
+	struct tmpl *t;
+	bool done_once; /* rendered (or already identical) at least once */
+	int64_t rendered_at, checked_at, error_at;
+	uint64_t writes;
+	char last_error[ERRTEXT_MAX];
+	char *used[ASTATE_SECRETS_MAX];
+	size_t nused;
+};
+
+struct agent {
+	const struct agent_opts *o;
+	struct acfg *cfg;
+	struct vault *v;
+	bool init_mode;
+	bool stop;
+	bool hup;
+	bool sleeping;
+
+	/* token and lifetime watcher */
+	struct auth_token tok;
+	bool need_login;
+	int64_t auth_next;
+	struct sched_backoff auth_bo;
+	int64_t token_expiry; /* monotonic */
+	int64_t token_expiry_wall;
+	int64_t renew_at;
+	int64_t prior_lease;
+	int64_t grace;
+	unsigned renew_errors;
+
+	/* fetch retry schedule */
+	unsigned fetch_attempts;
+	int64_t fetch_backoff, fetch_maxbackoff;
+	struct sched_backoff runner_bo;
+
+	struct secret *secrets[SECRETS_MAX];
+	size_t nsecrets;
+	struct tpl *tpls;
+	size_t ntpls;
+
+	char *status_path;
+	int64_t started_wall;
+	char last_error[ERRTEXT_MAX];
+	bool state_dirty;
+	int exit_code;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * SCHED_SEC + ts.tv_nsec;
+}
+
+static int64_t wall_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Reads pending signals; returns true when the current wait should end. */
+static bool on_wake(void *ctx)
+{
+	struct agent *a = ctx;
+	struct signalfd_siginfo si;
+	bool end = false;
+
+	while (read(a->o->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			if (!a->stop)
+				log_info("received %s, shutting down",
+					 si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			a->stop = true;
+			end = true;
+		} else if (si.ssi_signo == SIGHUP) {
+			log_info("received SIGHUP, re-reading secrets and re-rendering");
+			a->hup = true;
+			if (a->sleeping)
+				end = true;
+		}
+	}
+	return end;
+}
+
+/* ---- secrets ----------------------------------------------------------- */
+
+static void secret_unregister(struct secret *s)
+{
+	for (size_t i = 0; i < s->nregistered; i++) {
+		log_secret_forget(s->registered[i], strlen(s->registered[i]));
+		explicit_bzero(s->registered[i], strlen(s->registered[i]));
+		free(s->registered[i]);
+	}
+	free(s->registered);
+	s->registered = NULL;
+	s->nregistered = 0;
+}
+
+static void register_strings(struct secret *s, const cJSON *n, size_t depth)
+{
+	const cJSON *c;
+
+	if (!n || depth > 64)
+		return;
+	if (cJSON_IsString(n) && strlen(n->valuestring) >= LOG_SECRET_MIN) {
+		char **grown, *copy;
+
+		if (s->nregistered >= 256)
+			return;
+		grown = realloc(s->registered, (s->nregistered + 1) * sizeof(*grown));
+		if (!grown)
+			return;
+		s->registered = grown;
+		copy = strdup(n->valuestring);
+		if (!copy)
+			return;
+		if (log_secret_add(copy, strlen(copy)) < 0) {
+			free(copy);
+			return;
+		}
+		s->registered[s->nregistered++] = copy;
+		return;
+	}
+	cJSON_ArrayForEach(c, n)
+	{
+		register_strings(s, c, depth + 1);
+	}
+}
+
+static void secret_free(struct secret *s)
+{
+	if (!s)
+		return;
+	secret_unregister(s);
+	cJSON_Delete(s->resp);
+	buf_done(&s->body);
+	vpath_done(&s->vp);
+	free(s->key);
+	free(s->written);
+	free(s->req);
+	free(s);
+}
+
+static struct secret *secret_find(struct agent *a, const char *written)
+{
+	struct vpath vp = { 0 };
+	struct buf err, key;
+	struct secret *found = NULL;
+
+	buf_init(&err, 256);
+	buf_init(&key, VPATH_MAX * 2);
+	if (vpath_parse(written, &vp, &err) == 0 && vpath_key(&vp, &key) == 0) {
+		for (size_t i = 0; i < a->nsecrets; i++) {
+			if (strcmp(a->secrets[i]->key, buf_str(&key)) == 0) {
+				found = a->secrets[i];
+				break;
+			}
+		}
+	}
+	vpath_done(&vp);
+	buf_done(&err);
+	buf_done(&key);
+	return found;
+}
+
+/* Adds a secret to fetch; 0, or -EINVAL with the reason in err. */
+static int secret_add(struct agent *a, const char *written, struct buf *err)
+{
+	struct secret *s;
+	struct buf key;
+	int r;
+
+	if (secret_find(a, written))
+		return 0;
+	if (a->nsecrets == SECRETS_MAX) {
+		if (buf_append_str(err, "too many distinct secret paths") < 0)
+			buf_reset(err);
+		return -E2BIG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	buf_init_sensitive(&s->body, VAULT_RESP_MAX);
+	s->version = -1;
+	buf_init(&key, VPATH_MAX * 2);
+	r = vpath_parse(written, &s->vp, err);
+	if (r == 0)
+		r = vpath_key(&s->vp, &key);
+	if (r == 0) {
+		s->key = buf_take(&key, NULL);
+		s->written = strdup(written);
+		if (!s->key || !s->written)
+			r = -ENOMEM;
+	}
+	buf_done(&key);
+	if (r < 0) {
+		secret_free(s);
+		return r;
+	}
+	a->secrets[a->nsecrets++] = s;
+	return 0;
+}
+
+static const cJSON *lookup_secret(void *ctx, const char *path)
+{
+	struct agent *a = ctx;
+	struct secret *s = secret_find(a, path);
+
+	return s ? s->resp : NULL;
+}
+
+/* Returns the KV v2 metadata.version of a read answer, or -1. */
+static int64_t kv2_version(const cJSON *resp)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp, "data");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "metadata");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
+
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "data")) || !cJSON_IsNumber(v))
+		return -1;
+	return (int64_t)v->valuedouble;
+}
+
+/* A KV v2 answer for a deleted or destroyed version. */
+static bool kv2_deleted(const cJSON *resp)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp, "data");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "metadata");
+	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(m, "deletion_time");
+	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(m, "destroyed");
+	struct tm tm = { 0 };
+
+	if (!cJSON_IsObject(m))
+		return false;
+	if (cJSON_IsTrue(ds) || cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "data")))
+		return true;
+	if (cJSON_IsString(dt) && dt->valuestring[0]) {
+		const char *end = strptime(dt->valuestring, "%Y-%m-%dT%H:%M:%S", &tm);
+
+		/* a deletion time in the past: deleted; in the future: still readable */
+		return !end || (int64_t)timegm(&tm) <= wall_s();
+	}
+	return false;
+}
+
+enum fetch_outcome { FETCH_OK, FETCH_ERROR, FETCH_INVALID_TOKEN, FETCH_CANCELED };
+
+static void set_err(char *dst, size_t n, const char *fmt, ...) VL_PRINTF(3, 4);
+static void set_err(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
+/* Works out the request path (mounts discovery for v1-style paths). */
+static enum fetch_outcome discover(struct agent *a, struct secret *s)
+{
+	struct buf path, req;
+	struct vault_resp resp;
+	enum fetch_outcome out = FETCH_ERROR;
+	int r;
+
+	buf_init(&path, VPATH_MAX * 3);
+	buf_init(&req, VPATH_MAX * 3);
+	vault_resp_init(&resp);
+	if (vpath_is_explicit_kv2(s->vp.path)) {
+		s->kv = KV_AS_IS;
+		r = vpath_escape(s->vp.path, &req);
+		goto query;
+	}
+	r = buf_append_str(&path, "sys/internal/ui/mounts/");
+	if (r == 0)
+		r = vpath_escape(s->vp.path, &path);
+	if (r < 0)
+		goto done;
+	r = vault_request(a->v, "GET", buf_str(&path), buf_str(&a->tok.value), NULL,
+			  (unsigned)a->o->http_retries, &resp);
+	if (r == -ECANCELED) {
+		out = FETCH_CANCELED;
+		goto done;
+	}
+	if (r < 0) {
+		s->last_status = 0;
+		set_err(s->last_err, sizeof(s->last_err), "mounts lookup: %s", resp.err);
+		goto done;
+	}
+	if (vresp_invalid_token(resp.status, resp.err)) {
+		s->last_status = resp.status;
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
+		out = FETCH_INVALID_TOKEN;
+		goto done;
+	}
+	if (resp.status >= 500 || resp.status == 429 || resp.status == 412) {
+		s->last_status = resp.status;
+		set_err(s->last_err, sizeof(s->last_err), "mounts lookup: %d %s", resp.status,
+			resp.err);
+		goto done;
+	}
+	s->kv = KV_AS_IS;
+	if (resp.status == 200) {
+		cJSON *m = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "data");
+		const cJSON *opt = cJSON_GetObjectItemCaseSensitive(d, "options");
+		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(opt, "version");
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(d, "type");
+		const cJSON *mp = cJSON_GetObjectItemCaseSensitive(d, "path");
+
+		if (cJSON_IsString(ver) && strcmp(ver->valuestring, "2") == 0 &&
+		    (!cJSON_IsString(type) || strcmp(type->valuestring, "kv") == 0 ||
+		     strcmp(type->valuestring, "generic") == 0) &&
+		    cJSON_IsString(mp)) {
+			struct buf shimmed;
+
+			buf_init(&shimmed, VPATH_MAX * 2);
+			if (vpath_kv2(s->vp.path, mp->valuestring, &shimmed) == 0) {
+				s->kv = KV_V2;
+				r = vpath_escape(buf_str(&shimmed), &req);
+			}
+			buf_done(&shimmed);
+		}
+		cJSON_Delete(m);
+	} else {
+		log_emit(LOG_WARN,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("status", resp.status),
+				    LOG_STR("error", resp.err)),
+			 "mounts lookup failed, reading the path as written");
+	}
+	if (s->kv == KV_AS_IS)
+		r = vpath_escape(s->vp.path, &req);
+query:
+	if (r == 0 && s->vp.query[0])
+		r = buf_appendf(&req, "?%s", s->vp.query);
+	if (r == 0) {
+		free(s->req);
+		s->req = buf_take(&req, NULL);
+		r = s->req ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		s->kv = KV_UNKNOWN;
+		set_err(s->last_err, sizeof(s->last_err), "path too long");
+		goto done;
+	}
+	out = FETCH_OK;
+done:
+	vault_resp_done(&resp);
+	buf_done(&path);
+	buf_done(&req);
+	return out;
+}
+
+static int64_t refresh_delay(struct agent *a, const cJSON *resp)
+{
+	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(resp, "lease_duration");
+	int64_t lease =
+	    cJSON_IsNumber(ld) && ld->valuedouble > 0 ? (int64_t)ld->valuedouble * SCHED_SEC : 0;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "renewable")) && lease > 0)
+		return sched_leased_refresh(lease, sched_random());
+	return sched_static_refresh(lease > 0 ? lease : a->cfg->static_secret_render_interval_ns,
+				    a->cfg->lease_renewal_threshold, sched_random());
+}
+
+/* One fetch of s (discovery first when needed). */
+static enum fetch_outcome fetch(struct agent *a, struct secret *s, bool *changed)
+{
+	struct vault_resp resp;
+	enum fetch_outcome out;
+	cJSON *tree = NULL;
+	struct vjson_error je;
+	int r;
+
+	*changed = false;
+	if (s->kv == KV_UNKNOWN) {
+		out = discover(a, s);
+		if (out != FETCH_OK)
+			return out;
+	}
+	vault_resp_init(&resp);
+	out = FETCH_ERROR;
+	r = vault_request(a->v, "GET", s->req, buf_str(&a->tok.value), NULL,
+			  (unsigned)a->o->http_retries, &resp);
+	if (r == -ECANCELED) {
+		out = FETCH_CANCELED;
+		goto done;
+	}
+	if (r < 0) {
+		s->last_status = 0;
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
+		goto done;
+	}
+	s->last_status = resp.status;
+	if (vresp_invalid_token(resp.status, resp.err)) {
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
+		out = FETCH_INVALID_TOKEN;
+		goto done;
+	}
+	if (resp.status == 404) {
+		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
+		goto done;
+	}
+	if (resp.status != 200) {
+		set_err(s->last_err, sizeof(s->last_err), "%s",
+			resp.err[0] ? resp.err : "unexpected answer");
+		goto done;
+	}
+	r = vjson_parse(resp.body.data, resp.body.len, &tree, &je);
+	if (r < 0 || !cJSON_IsObject(tree)) {
+		set_err(s->last_err, sizeof(s->last_err), "malformed JSON from Vault (offset %zu)",
+			r < 0 ? je.offset : 0);
+		goto done;
+	}
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(tree, "data")) || kv2_deleted(tree)) {
+		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
+		goto done;
+	}
+	*changed = !(s->body.len == resp.body.len && s->resp &&
+		     memcmp(s->body.data, resp.body.data, resp.body.len) == 0);
+	secret_unregister(s);
+	register_strings(s, cJSON_GetObjectItemCaseSensitive(tree, "data"), 0);
+	cJSON_Delete(s->resp);
+	s->resp = tree;
+	tree = NULL;
+	buf_reset(&s->body);
+	if (buf_append(&s->body, resp.body.data, resp.body.len) < 0)
+		buf_reset(&s->body);
+	s->version = kv2_version(s->resp);
+	s->last_err[0] = '\0';
+	out = FETCH_OK;
+done:
+	cJSON_Delete(tree);
+	vault_resp_done(&resp);
+	return out;
+}
+
+/* ---- token ------------------------------------------------------------- */
+
+static void write_sinks(struct agent *a)
+{
+	for (size_t i = 0; i < a->cfg->nsinks; i++) {
+		const char *p = a->cfg->sinks[i];
+		int r = afile_mkparents(p, 0755);
+
+		if (r == 0)
+			r = afile_write(p, a->tok.value.data, a->tok.value.len, 0600);
+		if (r < 0)
+			log_emit(LOG_ERROR,
+				 LOG_FIELDS(LOG_STR("path", p), LOG_STR("error", strerror(-r))),
+				 "writing the token sink failed");
+		else
+			log_emit(LOG_DEBUG, LOG_FIELDS(LOG_STR("path", p)),
+				 "token written to sink");
+	}
+}
+
+static void schedule_renewal(struct agent *a, int64_t now, int64_t lease)
+{
+	int64_t sleep;
+
+	if (lease > a->prior_lease)
+		a->grace = sched_grace(lease, sched_random());
+	sleep = sched_renew_sleep(lease, a->grace);
+	if (lease <= 0 || sched_renew_done(lease, a->grace, sleep)) {
+		/* Renewal no longer extends the token: log in again now. */
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("ttl_s", lease / SCHED_SEC)),
+			 "token near its max TTL, re-authenticating");
+		a->need_login = true;
+		a->auth_next = now;
+		a->renew_at = NEVER;
+		return;
+	}
+	a->prior_lease = lease;
+	a->renew_at = now + sleep;
+}
+
+static void fail_state(struct agent *a, const char *fmt, ...) VL_PRINTF(2, 3);
+static void fail_state(struct agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->last_error, sizeof(a->last_error), fmt, ap);
+	va_end(ap);
+	a->state_dirty = true;
+}
+
+/* Returns 0, -ECANCELED, or -EPERM (give up: exit_on_err). */
+static int do_login(struct agent *a, int64_t now)
+{
+	struct auth_token nt;
+	struct vault_resp resp;
+	struct buf err;
+	int r;
+
+	auth_token_init(&nt);
+	vault_resp_init(&resp);
+	buf_init(&err, 512);
+	r = auth_login(a->v, a->cfg->mount_path, a->cfg->role, a->cfg->token_path, &nt, &resp,
+		       &err);
+	if (r == -ECANCELED)
+		goto out;
+	if (r < 0) {
+		int64_t wait;
+		const char *why = err.len ? buf_str(&err) : resp.err[0] ? resp.err : strerror(-r);
+
+		if (r == -EBADMSG)
+			why = "the login answer carried no token";
+		log_emit(
+		    LOG_ERROR,
+		    LOG_FIELDS(LOG_STR("mount_path", a->cfg->mount_path),
+			       LOG_STR("role", a->cfg->role), LOG_INT("status", resp.status),
+			       LOG_STR("error", why),
+			       LOG_STR("hint", vresp_hint(VRESP_OP_LOGIN, resp.status, resp.err))),
+		    "login failed");
+		fail_state(a, "login failed (status %d): %s", resp.status, why);
+		if (a->cfg->exit_on_err) {
+			r = -EPERM;
+			goto out;
+		}
+		wait = sched_backoff_next(&a->auth_bo, sched_random());
+		a->auth_next = now + wait;
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("backoff_ms", wait / SCHED_MS)),
+			 "retrying login after backoff");
+		r = 0;
+		goto out;
+	}
+	sched_backoff_reset(&a->auth_bo, sched_random());
+	auth_token_drop(&a->tok);
+	a->tok = nt;
+	auth_token_init(&nt);
+	a->need_login = false;
+	a->token_expiry = a->tok.lease_ns > 0 ? now + a->tok.lease_ns : NEVER;
+	a->token_expiry_wall = a->tok.lease_ns > 0 ? wall_s() + a->tok.lease_ns / SCHED_SEC : 0;
+	a->prior_lease = a->tok.lease_ns;
+	a->grace = sched_grace(a->tok.lease_ns, sched_random());
+	a->renew_errors = 0;
+	log_emit(LOG_INFO,
+		 LOG_FIELDS(LOG_STR("role", a->cfg->role),
+			    LOG_INT("ttl_s", a->tok.lease_ns / SCHED_SEC),
+			    LOG_STR("renewable", a->tok.renewable ? "true" : "false")),
+		 "authenticated");
+	a->last_error[0] = '\0';
+	a->state_dirty = true;
+	write_sinks(a);
+	if (a->init_mode)
+		a->renew_at = NEVER; /* one render, then exit */
+	else if (a->tok.renewable)
+		a->renew_at = now; /* first renewal right away, as Vault Agent does */
+	else
+		schedule_renewal(a, now, a->tok.lease_ns);
+	/* A new token starts a new runner: fetch everything again. */
+	for (size_t i = 0; i < a->nsecrets; i++) {
+		a->secrets[i]->next_fetch = 0;
+		a->secrets[i]->retries = 0;
+	}
+out:
+	auth_token_drop(&nt);
+	buf_done(&err);
+	vault_resp_done(&resp);
+	return r;
+}
+
+static void drop_token(struct agent *a, int64_t now, const char *why)
+{
+	log_emit(LOG_WARN, LOG_FIELDS(LOG_STR("reason", why)), "dropping token, re-authenticating");
+	auth_token_drop(&a->tok);
+	a->need_login = true;
+	a->auth_next = now;
+	a->renew_at = NEVER;
+	a->state_dirty = true;
+}
+
+static int do_renew(struct agent *a, int64_t now)
+{
+	struct vault_resp resp;
+	int r;
+
+	if (!a->tok.renewable) {
+		int64_t left = a->token_expiry == NEVER ? 0 : a->token_expiry - now;
+
+		schedule_renewal(a, now, left);
+		return 0;
+	}
+	vault_resp_init(&resp);
+	r = auth_renew(a->v, &a->tok, &resp);
+	if (r == -ECANCELED)
+		goto out;
+	if (r == 0) {
+		a->renew_errors = 0;
+		a->token_expiry = now + a->tok.lease_ns;
+		a->token_expiry_wall = wall_s() + a->tok.lease_ns / SCHED_SEC;
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("ttl_s", a->tok.lease_ns / SCHED_SEC)),
+			 "renewed token");
+		a->state_dirty = true;
+		schedule_renewal(a, now, a->tok.lease_ns);
+		goto out;
+	}
+	if (vresp_invalid_token(resp.status, resp.err)) {
+		drop_token(a, now, "invalid token on renewal");
+		r = 0;
+		goto out;
+	}
+	{
+		int64_t left = a->token_expiry == NEVER ? 0 : a->token_expiry - now;
+		int64_t wait = sched_renew_error_sleep(a->renew_errors++, sched_random());
+
+		log_emit(LOG_WARN,
+			 LOG_FIELDS(LOG_INT("status", resp.status),
+				    LOG_STR("error", resp.err[0] ? resp.err : strerror(-r)),
+				    LOG_INT("retry_in_ms", wait / SCHED_MS)),
+			 "token renewal failed");
+		if (left <= a->grace || left - wait <= a->grace) {
+			/* The watcher ended with an error: re-auth after a backoff. */
+			a->need_login = true;
+			a->auth_next = now + sched_backoff_next(&a->auth_bo, sched_random());
+			a->renew_at = NEVER;
+		} else {
+			a->renew_at = now + wait;
+		}
+	}
+	r = 0;
+out:
+	vault_resp_done(&resp);
+	return r;
+}
+
+static bool token_usable(const struct agent *a, int64_t now)
+{
+	return auth_token_valid(&a->tok) && now < a->token_expiry;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+static int write_if_changed(const struct acfg_template *c, const char *data, size_t len,
+			    bool *written)
+{
+	mode_t mode = 0644;
+	struct stat st;
+	int r;
+
+	*written = false;
+	if (c->perms_set)
+		mode = c->perms;
+	else if (stat(c->destination, &st) == 0)
+		mode = st.st_mode & 07777;
+	r = afile_same(c->destination, data, len, mode);
+	if (r == 1)
+		return 0;
+	r = afile_mkparents(c->destination, 0755);
+	if (r < 0)
+		return r;
+	r = afile_write(c->destination, data, len, mode);
+	if (r == 0)
+		*written = true;
+	return r;
+}
+
+static void tpl_set_used(struct tpl *t, const struct render_result *res)
+{
+	for (size_t i = 0; i < t->nused; i++)
+		free(t->used[i]);
+	t->nused = 0;
+	for (size_t i = 0; i < res->nused && t->nused < ASTATE_SECRETS_MAX; i++) {
+		char *c = strdup(res->used[i]);
+
+		if (c)
+			t->used[t->nused++] = c;
+	}
+}
+
+static int64_t tpl_version(struct agent *a, const struct tpl *t)
+{
+	int64_t v = -1;
+
+	for (size_t i = 0; i < t->nused; i++) {
+		struct secret *s = secret_find(a, t->used[i]);
+
+		if (s && s->version > v)
+			v = s->version;
+	}
+	return v;
+}
+
+static void run_command(struct agent *a, const struct acfg_template *c)
+{
+	struct acmd_result res;
+	int r = acmd_run(c->command, a->cfg->command_timeout_ns, &res);
+
+	if (r < 0) {
+		log_emit(
+		    LOG_ERROR,
+		    LOG_FIELDS(LOG_STR("dest", c->destination), LOG_STR("error", strerror(-r))),
+		    "template command could not start");
+		return;
+	}
+	log_emit(res.code == 0 && !res.signaled && !res.timed_out ? LOG_INFO : LOG_WARN,
+		 LOG_FIELDS(LOG_STR("dest", c->destination),
+			    LOG_INT("exit_code", res.signaled ? -1 : res.code),
+			    LOG_INT("signal", res.signaled ? res.code : 0),
+			    LOG_STR("timed_out", res.timed_out ? "true" : "false")),
+		 "template command finished");
+}
+
+enum pass_result { PASS_DONE, PASS_NEED_FETCH, PASS_FATAL };
+
+/* Evaluates every template once. */
+static enum pass_result render_pass(struct agent *a)
+{
+	enum pass_result out = PASS_DONE;
+	struct buf output;
+
+	buf_init_sensitive(&output, RENDER_MAX_OUTPUT);
+	for (size_t i = 0; i < a->ntpls; i++) {
+		struct tpl *t = &a->tpls[i];
+		struct render_opts ro = {
+			.error_on_missing_key = t->cfg->error_on_missing_key,
+			.secret = lookup_secret,
+			.secret_ctx = a,
+		};
+		struct render_result res;
+		bool written = false;
+		int r;
+
+		r = render_exec(t->t, &ro, &output, &res);
+		tpl_set_used(t, &res);
+		if (r == RENDER_INCOMPLETE) {
+			for (size_t j = 0; j < res.nmissing; j++) {
+				struct buf err;
+				int ar;
+
+				if (secret_find(a, res.missing[j]))
+					continue; /* known, not fetched yet (retrying) */
+				buf_init(&err, 256);
+				ar = secret_add(a, res.missing[j], &err);
+				if (ar < 0) {
+					set_err(t->last_error, sizeof(t->last_error),
+						"secret \"%s\": %s", res.missing[j],
+						err.len ? buf_str(&err) : strerror(-ar));
+					t->error_at = wall_s();
+					log_emit(LOG_ERROR,
+						 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
+							    LOG_STR("error", t->last_error)),
+						 "bad secret path");
+					out = PASS_FATAL;
+				} else {
+					out = out == PASS_FATAL ? out : PASS_NEED_FETCH;
+				}
+				buf_done(&err);
+			}
+			render_result_done(&res);
+			continue;
+		}
+		if (r < 0) {
+			set_err(t->last_error, sizeof(t->last_error), "template %d:%d: %s",
+				res.err.line, res.err.col, res.err.msg);
+			t->error_at = wall_s();
+			log_emit(LOG_ERROR,
+				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
+					    LOG_STR("error", t->last_error)),
+				 "rendering failed");
+			a->state_dirty = true;
+			render_result_done(&res);
+			out = PASS_FATAL;
+			continue;
+		}
+		render_result_done(&res);
+		r = write_if_changed(t->cfg, output.data ? output.data : "", output.len, &written);
+		if (r < 0) {
+			set_err(t->last_error, sizeof(t->last_error), "writing %s: %s",
+				t->cfg->destination, strerror(-r));
+			t->error_at = wall_s();
+			log_emit(LOG_ERROR,
+				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
+					    LOG_STR("error", strerror(-r))),
+				 "writing the rendered file failed");
+			a->state_dirty = true;
+			out = PASS_FATAL;
+			continue;
+		}
+		t->checked_at = wall_s();
+		t->last_error[0] = '\0';
+		t->done_once = true;
+		a->state_dirty = true;
+		if (written) {
+			t->rendered_at = t->checked_at;
+			t->writes++;
+			log_emit(LOG_INFO,
+				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
+					    LOG_INT("version", tpl_version(a, t)),
+					    LOG_INT("bytes", output.len)),
+				 "rendered");
+			if (t->cfg->command)
+				run_command(a, t->cfg);
+		} else {
+			log_emit(LOG_INFO,
+				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
+					    LOG_INT("version", tpl_version(a, t))),
+				 "unchanged");
+		}
+	}
+	buf_done(&output);
+	return out;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static void write_status(struct agent *a)
+{
+	struct astate_template *ts;
+	struct astate st;
+	int r;
+
+	if (!a->state_dirty || !a->status_path)
+		return;
+	a->state_dirty = false;
+	ts = calloc(a->ntpls ? a->ntpls : 1, sizeof(*ts));
+	if (!ts)
+		return;
+	for (size_t i = 0; i < a->ntpls; i++) {
+		struct tpl *t = &a->tpls[i];
+
+		ts[i] = (struct astate_template){
+			.destination = t->cfg->destination,
+			.rendered_at = t->rendered_at,
+			.checked_at = t->checked_at,
+			.writes = t->writes,
+			.last_error = t->last_error,
+			.error_at = t->error_at,
+		};
+		for (size_t j = 0; j < t->nused; j++) {
+			struct secret *s = secret_find(a, t->used[j]);
+
+			ts[i].secrets[ts[i].nsecrets++] = (struct astate_secret){
+				.path = t->used[j],
+				.version = s ? s->version : -1,
+			};
+		}
+	}
+	st = (struct astate){
+		.mode = a->init_mode ? "init" : "sidecar",
+		.pid = (long)getpid(),
+		.started_at = a->started_wall,
+		.updated_at = wall_s(),
+		.authenticated = auth_token_valid(&a->tok),
+		.token_expires_at = auth_token_valid(&a->tok) ? a->token_expiry_wall : 0,
+		.last_error = a->last_error,
+		.templates = ts,
+		.ntemplates = a->ntpls,
+	};
+	r = afile_mkparents(a->status_path, 0755);
+	if (r == 0)
+		r = astate_write(a->status_path, &st);
+	if (r < 0)
+		log_emit(
+		    LOG_WARN,
+		    LOG_FIELDS(LOG_STR("path", a->status_path), LOG_STR("error", strerror(-r))),
+		    "writing the status file failed");
+	free(ts);
+}
+
+/* ---- setup and loop ---------------------------------------------------- */
+
+static int load_templates(struct agent *a)
+{
+	a->tpls = calloc(a->cfg->ntemplates ? a->cfg->ntemplates : 1, sizeof(*a->tpls));
+	if (!a->tpls)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->cfg->ntemplates; i++) {
+		const struct acfg_template *c = &a->cfg->templates[i];
+		struct tmpl_parse_opts po = {
+			.name = c->destination,
+			.left_delim = c->left_delim,
+			.right_delim = c->right_delim,
+		};
+		struct tmpl_error te;
+		char *text = NULL;
+		size_t len = 0;
+		int r;
+
+		a->tpls[i].cfg = c;
+		a->ntpls = i + 1;
+		if (c->source) {
+			r = afile_read(c->source, TEMPLATE_FILE_MAX, false, &text, &len);
+			if (r < 0) {
+				log_emit(LOG_ERROR,
+					 LOG_FIELDS(LOG_STR("source", c->source),
+						    LOG_STR("error", strerror(-r))),
+					 "cannot read template source");
+				return r;
+			}
+		}
+		r = tmpl_parse(text ? text : c->contents, text ? len : strlen(c->contents), &po,
+			       &a->tpls[i].t, &te);
+		free(text);
+		if (r < 0) {
+			char msg[TMPL_ERROR_MAX + 64];
+
+			snprintf(msg, sizeof(msg), "%d:%d: %s", te.line, te.col, te.msg);
+			log_emit(LOG_ERROR,
+				 LOG_FIELDS(LOG_STR("dest", c->destination), LOG_STR("error", msg)),
+				 "template does not parse");
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool all_rendered(const struct agent *a)
+{
+	for (size_t i = 0; i < a->ntpls; i++) {
+		if (!a->tpls[i].done_once)
+			return false;
+	}
+	return true;
+}
+
+/* The fetch-retry budget is exhausted for s: exit or restart the runner. */
+static bool give_up(struct agent *a, struct secret *s, int64_t now)
+{
+	const char *hint = vresp_hint(s->kv == KV_UNKNOWN ? VRESP_OP_MOUNTS : VRESP_OP_READ,
+				      s->last_status, s->last_err);
+
+	fail_state(a, "secret %s: status %d: %s", s->written, s->last_status, s->last_err);
+	for (size_t i = 0; i < a->ntpls; i++) {
+		for (size_t j = 0; j < a->tpls[i].nused; j++) {
+			if (secret_find(a, a->tpls[i].used[j]) == s) {
+				set_err(a->tpls[i].last_error, sizeof(a->tpls[i].last_error),
+					"secret %s: status %d: %s", s->written, s->last_status,
+					s->last_err);
+				a->tpls[i].error_at = wall_s();
+			}
+		}
+	}
+	if (a->cfg->exit_on_retry_failure) {
+		log_emit(LOG_ERROR,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_STR("request", s->req),
+				    LOG_INT("status", s->last_status),
+				    LOG_STR("error", s->last_err), LOG_INT("attempts", s->retries),
+				    LOG_STR("hint", hint)),
+			 "giving up on secret after retries");
+		return true;
+	}
+	{
+		int64_t wait = sched_backoff_next(&a->runner_bo, sched_random());
+
+		log_emit(LOG_ERROR,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("status", s->last_status),
+				    LOG_STR("error", s->last_err), LOG_STR("hint", hint),
+				    LOG_INT("restart_in_ms", wait / SCHED_MS)),
+			 "secret retries exhausted, restarting after backoff");
+		for (size_t i = 0; i < a->nsecrets; i++) {
+			a->secrets[i]->retries = 0;
+			if (a->secrets[i]->next_fetch < now + wait)
+				a->secrets[i]->next_fetch = now + wait;
+		}
+	}
+	return false;
+}
+
+static int64_t min64(int64_t x, int64_t y)
+{
+	return x < y ? x : y;
+}
+
+static int loop(struct agent *a)
+{
+	bool fetched_any = true;
+
+	for (;;) {
+		int64_t now = mono_ns(), next = NEVER;
+		bool fatal = false;
+
+		if (a->stop)
+			return AGENT_EXIT_OK;
+		if (a->hup) {
+			a->hup = false;
+			for (size_t i = 0; i < a->nsecrets; i++)
+				a->secrets[i]->next_fetch = 0;
+			fetched_any = true;
+		}
+		/* token */
+		if ((a->need_login || !token_usable(a, now)) && now >= a->auth_next) {
+			int r = do_login(a, now);
+
+			if (r == -ECANCELED)
+				continue;
+			if (r == -EPERM)
+				return AGENT_EXIT_FAILED;
+			now = mono_ns();
+		}
+		if (token_usable(a, now) && now >= a->renew_at) {
+			if (do_renew(a, now) == -ECANCELED)
+				continue;
+			now = mono_ns();
+		}
+		/* fetch what is due */
+		if (token_usable(a, now)) {
+			for (size_t i = 0; i < a->nsecrets && !a->stop; i++) {
+				struct secret *s = a->secrets[i];
+				enum fetch_outcome fo;
+				bool changed = false;
+
+				if (s->next_fetch > now)
+					continue;
+				fo = fetch(a, s, &changed);
+				now = mono_ns();
+				if (fo == FETCH_CANCELED)
+					break;
+				if (fo == FETCH_INVALID_TOKEN) {
+					drop_token(a, now, "Vault answered invalid token");
+					break;
+				}
+				if (fo == FETCH_OK) {
+					s->retries = 0;
+					s->next_fetch = now + refresh_delay(a, s->resp);
+					sched_backoff_reset(&a->runner_bo, sched_random());
+					fetched_any = true;
+					log_emit(
+					    LOG_DEBUG,
+					    LOG_FIELDS(LOG_STR("path", s->written),
+						       LOG_INT("version", s->version),
+						       LOG_INT("next_s",
+							       (s->next_fetch - now) / SCHED_SEC)),
+					    "fetched secret");
+					continue;
+				}
+				s->retries++;
+				a->state_dirty = true;
+				if (s->retries > a->fetch_attempts) {
+					if (give_up(a, s, now)) {
+						fatal = true;
+						break;
+					}
+					continue;
+				}
+				{
+					int64_t wait = sched_retry_sleep(
+					    s->retries - 1, a->fetch_backoff, a->fetch_maxbackoff);
+
+					s->next_fetch = now + wait;
+					log_emit(
+					    LOG_WARN,
+					    LOG_FIELDS(LOG_STR("path", s->written),
+						       LOG_INT("status", s->last_status),
+						       LOG_STR("error", s->last_err),
+						       LOG_INT("attempt", s->retries),
+						       LOG_INT("retry_in_ms", wait / SCHED_MS)),
+					    "fetching secret failed, will retry");
+				}
+			}
+		}
+		if (fatal) {
+			write_status(a);
+			return AGENT_EXIT_FAILED;
+		}
+		if (a->stop)
+			return AGENT_EXIT_OK;
+		/* render */
+		if (fetched_any && token_usable(a, now)) {
+			bool again = false;
+
+			for (int pass = 0; pass < RENDER_PASSES_MAX; pass++) {
+				enum pass_result pr = render_pass(a);
+
+				if (pr == PASS_FATAL) {
+					int64_t wait;
+
+					if (a->cfg->exit_on_retry_failure) {
+						write_status(a);
+						log_error(
+						    "a template failed and exit_on_retry_failure "
+						    "is set: exiting");
+						return AGENT_EXIT_FAILED;
+					}
+					/* restart the runner after a backoff (§2.5) */
+					wait = sched_backoff_next(&a->runner_bo, sched_random());
+					for (size_t i = 0; i < a->nsecrets; i++) {
+						if (a->secrets[i]->next_fetch < now + wait)
+							a->secrets[i]->next_fetch = now + wait;
+					}
+					break;
+				}
+				if (pr == PASS_DONE)
+					break;
+				again = true;
+				break; /* new secrets to fetch: go fetch them now */
+			}
+			fetched_any = again;
+			if (again)
+				continue;
+		}
+		write_status(a);
+		if (a->init_mode && all_rendered(a) && token_usable(a, now)) {
+			log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("templates", a->ntpls)),
+				 "all templates rendered, exiting (exit_after_auth)");
+			return AGENT_EXIT_OK;
+		}
+		/* sleep until the next timer */
+		if (a->need_login || !token_usable(a, now)) {
+			next = a->auth_next;
+		} else {
+			next = a->renew_at;
+			for (size_t i = 0; i < a->nsecrets; i++)
+				next = min64(next, a->secrets[i]->next_fetch);
+			if (a->token_expiry != NEVER)
+				next = min64(next, a->token_expiry);
+		}
+		now = mono_ns();
+		if (next > now) {
+			int r;
+
+			a->sleeping = true;
+			r = vault_sleep(a->v, next == NEVER ? 3600 * SCHED_SEC : next - now);
+			a->sleeping = false;
+			if (r < 0 && r != -ECANCELED)
+				log_warn("waiting failed: %s", strerror(-r));
+		}
+	}
+}
+
+static void revoke_token(struct agent *a)
+{
+	struct vault_resp resp;
+	int r;
+
+	if (!auth_token_valid(&a->tok))
+		return;
+	vault_resp_init(&resp);
+	r = auth_revoke(a->v, &a->tok, &resp);
+	if (r == 0)
+		log_info("revoked token");
+	else
+		log_emit(LOG_WARN,
+			 LOG_FIELDS(LOG_INT("status", resp.status),
+				    LOG_STR("error", resp.err[0] ? resp.err : strerror(-r))),
+			 "revoking the token failed");
+	vault_resp_done(&resp);
+}
+
+int agent_run(const struct agent_opts *o)
+{
+	struct agent a = { .o = o, .cfg = o->cfg };
+	struct vault_opts vo;
+	struct buf err, sp;
+	int code = AGENT_EXIT_CONFIG, r;
+
+	auth_token_init(&a.tok);
+	buf_init(&err, 1024);
+	buf_init(&sp, 4096);
+	a.init_mode = o->cfg->exit_after_auth;
+	a.started_wall = wall_s();
+	a.need_login = true;
+	a.renew_at = NEVER;
+	a.token_expiry = 0;
+	sched_backoff_init(&a.auth_bo, o->cfg->min_backoff_ns, o->cfg->max_backoff_ns,
+			   sched_random());
+	sched_backoff_init(&a.runner_bo, o->cfg->min_backoff_ns, o->cfg->max_backoff_ns,
+			   sched_random());
+	/* vault.retry.num_retries: 0 or unset = 12, -1 = no retries (Vault Agent) */
+	a.fetch_attempts = FETCH_ATTEMPTS_DFLT;
+	if (o->cfg->num_retries > 0)
+		a.fetch_attempts = (unsigned)o->cfg->num_retries;
+	else if (o->cfg->num_retries == -1 && o->cfg->num_retries_set)
+		a.fetch_attempts = 0;
+	a.fetch_backoff = o->cfg->min_backoff_set ? o->cfg->min_backoff_ns : FETCH_BACKOFF_DFLT;
+	a.fetch_maxbackoff =
+	    o->cfg->max_backoff_set ? o->cfg->max_backoff_ns : FETCH_MAXBACKOFF_DFL;
+
+	if (acfg_status_path(o->cfg, &sp) == 0)
+		a.status_path = buf_take(&sp, NULL);
+	r = load_templates(&a);
+	if (r < 0)
+		goto out;
+	vo = (struct vault_opts){
+		.address = o->cfg->address,
+		.ca_cert = o->cfg->ca_cert,
+		.ca_path = o->cfg->ca_path,
+		.client_cert = o->cfg->client_cert,
+		.client_key = o->cfg->client_key,
+		.tls_server_name = o->cfg->tls_server_name,
+		.tls_skip_verify = o->cfg->tls_skip_verify,
+		.namespace = o->cfg->namespace,
+		.timeout_ns = o->http_timeout_ns,
+		.wake_fd = o->signal_fd,
+		.wake = on_wake,
+		.wake_ctx = &a,
+	};
+	r = vault_new(&vo, &a.v, &err);
+	if (r < 0) {
+		log_emit(LOG_ERROR, LOG_FIELDS(LOG_STR("error", buf_str(&err))),
+			 "cannot set up the Vault client");
+		goto out;
+	}
+	if (o->cfg->tls_skip_verify)
+		log_emit(LOG_WARN, LOG_FIELDS(LOG_STR("address", o->cfg->address)),
+			 "TLS VERIFICATION IS DISABLED (tls_skip_verify): anyone on the network "
+			 "path can impersonate Vault and read the secrets and the token");
+	log_emit(LOG_INFO,
+		 LOG_FIELDS(LOG_STR("mode", a.init_mode ? "init" : "sidecar"),
+			    LOG_STR("address", o->cfg->address), LOG_INT("templates", a.ntpls)),
+		 "starting");
+	a.state_dirty = true;
+	code = loop(&a);
+	if (a.stop && o->cfg->revoke_on_shutdown && !a.init_mode) {
+		vault_free(a.v);
+		vo.timeout_ns = REVOKE_TIMEOUT;
+		vo.wake_fd = -1;
+		a.v = NULL;
+		if (vault_new(&vo, &a.v, &err) == 0)
+			revoke_token(&a);
+	}
+	if (a.stop)
+		log_info("stopped");
+	a.state_dirty = true;
+	write_status(&a);
+out:
+	vault_free(a.v);
+	auth_token_drop(&a.tok);
+	for (size_t i = 0; i < a.nsecrets; i++)
+		secret_free(a.secrets[i]);
+	for (size_t i = 0; i < a.ntpls; i++) {
+		tmpl_free(a.tpls[i].t);
+		for (size_t j = 0; j < a.tpls[i].nused; j++)
+			free(a.tpls[i].used[j]);
+	}
+	free(a.tpls);
+	free(a.status_path);
+	buf_done(&err);
+	buf_done(&sp);
+	return code;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_status: `vaultlet-agent status [-json] [-file PATH] [-config FILE]`
+ * prints the state file the running agent keeps (astate.h): each
+ * destination, when it was last rendered and checked, from which secret
+ * versions, the last error. Never a secret value (the file holds none).
+ *
+ * The file is found with -file, else from the configuration (-config FILE
+ * or VAULT_CONFIG, the same env var the agent container has, so
+ * `kubectl exec POD -c vault-agent -- vaultlet-agent status` just works),
+ * else /home/vault/.vaultlet-status.json.
+ *
+ * Exit status: 0 all templates rendered and no error pending; 1 no status
+ * file (agent not running here, or not started yet); 3 some template has
+ * an error or has never rendered.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "afile.h"
+#include "astate.h"
+#include "b64.h"
+#include "commands.h"
+#include "config.h"
+
+static void status_usage(FILE *f)
+{
+	fputs("usage: vaultlet-agent status [-json] [-file PATH] [-config FILE]\n"
+	      "\n"
+	      "Shows what the agent in this container rendered, when, from which\n"
+	      "secret version, and its last error. Never prints a secret value.\n"
+	      "Exit status: 0 ok, 1 no status file, 3 a template has an error or\n"
+	      "has not rendered yet.\n",
+	      f);
+}
+
+/* The status path from a config file or VAULT_CONFIG; 0 or -errno. */
+static int path_from_config(const char *file, struct buf *out)
+{
+	struct buf text, err;
+	struct acfg cfg;
+	int r;
+
+	buf_init(&text, ACFG_TEXT_MAX);
+	buf_init(&err, 512);
+	if (file) {
+		char *s = NULL;
+		size_t len = 0;
+
+		r = afile_read(file, ACFG_TEXT_MAX, false, &s, &len);
+		if (r == 0) {
+			r = buf_append(&text, s, len);
+			free(s);
+		}
+	} else {
+		const char *env = getenv("VAULT_CONFIG");
+		size_t off, n;
+
+		if (!env || !env[0]) {
+			r = -ENOENT;
+			goto out;
+		}
+		n = strlen(env);
+		while (n > 0 && (env[n - 1] == '\n' || env[n - 1] == '\r'))
+			n--;
+		r = b64_decode(env, n, B64_STD, B64_STRICT, &text, &off);
+	}
+	if (r < 0)
+		goto out;
+	r = acfg_parse(text.data ? text.data : "", text.len, &cfg, &err);
+	if (r == 0)
+		r = acfg_status_path(&cfg, out);
+	acfg_done(&cfg);
+out:
+	buf_done(&text);
+	buf_done(&err);
+	return r;
+}
+
+static bool has_problem(const char *json, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *t;
+	bool bad = false;
+
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "templates"))
+	{
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "last_error")) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "checked_at")))
+			bad = true;
+	}
+	cJSON_Delete(root);
+	return bad;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *file = NULL, *config = NULL;
+	bool as_json = false;
+	struct buf path;
+	char *text = NULL;
+	size_t len = 0;
+	int r, code = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-json") == 0 || strcmp(a, "--json") == 0) {
+			as_json = true;
+		} else if ((strcmp(a, "-file") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
+			file = argv[++i];
+		} else if ((strcmp(a, "-config") == 0 || strcmp(a, "--config") == 0) &&
+			   i + 1 < argc) {
+			config = argv[++i];
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			status_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "vaultlet-agent status: unknown argument %s\n", a);
+			status_usage(stderr);
+			return 2;
+		}
+	}
+	buf_init(&path, 4096);
+	if (file) {
+		r = buf_append_str(&path, file);
+	} else {
+		r = path_from_config(config, &path);
+		if (r < 0) {
+			buf_reset(&path);
+			r = buf_appendf(&path, "%s/%s", ACFG_DEFAULT_HOME,
+					ACFG_DEFAULT_STATUS_NAME);
+		}
+	}
+	if (r < 0)
+		goto out;
+	r = afile_read(buf_str(&path), ASTATE_MAX, false, &text, &len);
+	if (r < 0) {
+		fprintf(stderr,
+			"vaultlet-agent status: no status at %s (%s): is the agent running in "
+			"this container?\n",
+			buf_str(&path), strerror(-r));
+		goto out;
+	}
+	r = astate_print(text, len, as_json, (int64_t)time(NULL), stdout);
+	if (r < 0) {
+		fprintf(stderr, "vaultlet-agent status: %s is not a valid status file\n",
+			buf_str(&path));
+		goto out;
+	}
+	code = has_problem(text, len) ? 3 : 0;
+out:
+	free(text);
+	buf_done(&path);
+	return code;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched: the agent's waiting times (see sched.h for the formulas and where
+ * they come from). Everything but sched_random() is pure arithmetic on
+ * int64 nanoseconds; doubles appear only to apply a random factor.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "sched.h"
+
+#define RENEW_ERR_INITIAL (10 * SCHED_SEC)
+#define RENEW_ERR_MAX	  (300 * SCHED_SEC)
+#define HTTP_RETRY_MIN	  (1000 * SCHED_MS)
+#define HTTP_RETRY_MAX	  (1500 * SCHED_MS)
+
+static double clamp_u(double u)
+{
+	if (!(u >= 0))
+		return 0;
+	if (u >= 1)
+		return 0.999999999;
+	return u;
+}
+
+int64_t sched_jitter(int64_t t_ns, double u)
+{
+	return (int64_t)floor((double)t_ns * (1.0 - 0.25 * clamp_u(u)));
+}
+
+void sched_backoff_init(struct sched_backoff *b, int64_t min_ns, int64_t max_ns, double u)
+{
+	b->min_ns = min_ns;
+	b->max_ns = max_ns < min_ns ? min_ns : max_ns;
+	sched_backoff_reset(b, u);
+}
+
+void sched_backoff_reset(struct sched_backoff *b, double u)
+{
+	b->cur_ns = sched_jitter(b->min_ns, u);
+	b->fresh = true;
+}
+
+int64_t sched_backoff_next(struct sched_backoff *b, double u)
+{
+	int64_t next;
+
+	if (b->fresh) {
+		b->fresh = false;
+		return b->cur_ns;
+	}
+	next = b->cur_ns > INT64_MAX / 2 ? b->max_ns : 2 * b->cur_ns;
+	if (next > b->max_ns)
+		next = b->max_ns;
+	b->cur_ns = sched_jitter(next, u);
+	return b->cur_ns;
+}
+
+int64_t sched_retry_sleep(unsigned retry, int64_t base_ns, int64_t max_ns)
+{
+	int limit;
+
+	if (base_ns <= 0)
+		return max_ns;
+	if (max_ns <= 0)
+		return retry >= 62 ? INT64_MAX : base_ns << retry;
+	/* int(math.Log2(max/base)), as consul-template computes it */
+	limit = (int)log2((double)max_ns / (double)base_ns);
+	if ((int)retry > limit || retry >= 62)
+		return max_ns;
+	return base_ns << retry;
+}
+
+int64_t sched_grace(int64_t lease_ns, double u)
+{
+	int64_t tenth = lease_ns / 10;
+
+	if (lease_ns <= 0)
+		return 0;
+	return tenth + (int64_t)((double)tenth * clamp_u(u));
+}
+
+int64_t sched_renew_sleep(int64_t lease_ns, int64_t grace_ns)
+{
+	return (lease_ns / 3) * 2 + grace_ns / 3;
+}
+
+bool sched_renew_done(int64_t lease_ns, int64_t grace_ns, int64_t sleep_ns)
+{
+	return lease_ns <= grace_ns || lease_ns - sleep_ns <= grace_ns;
+}
+
+int64_t sched_renew_error_sleep(unsigned attempt, double u)
+{
+	int64_t iv = RENEW_ERR_INITIAL;
+
+	for (unsigned i = 0; i < attempt && iv < RENEW_ERR_MAX; i++)
+		iv *= 2;
+	if (iv > RENEW_ERR_MAX)
+		iv = RENEW_ERR_MAX;
+	/* cenkalti/backoff: iv·(1 ± 0.5), uniformly */
+	return (int64_t)((double)iv * (0.5 + clamp_u(u)));
+}
+
+int64_t sched_static_refresh(int64_t d_ns, double threshold, double u)
+{
+	return (int64_t)((double)d_ns * (threshold + (clamp_u(u) - 0.5) * 0.1));
+}
+
+int64_t sched_leased_refresh(int64_t lease_ns, double u)
+{
+	return (int64_t)((double)(lease_ns / 3) * (clamp_u(u) + 1.0) / 2.0);
+}
+
+int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u)
+{
+	int64_t one;
+
+	if ((status == 429 || status == 503) && retry_after_ns >= 0)
+		return retry_after_ns;
+	one = HTTP_RETRY_MIN + (int64_t)((double)(HTTP_RETRY_MAX - HTTP_RETRY_MIN) * clamp_u(u));
+	return one * (int64_t)(attempt + 1);
+}
+
+double sched_random(void)
+{
+	uint64_t x = 0;
+
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != (ssize_t)sizeof(x)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = (uint64_t)ts.tv_nsec * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)ts.tv_sec;
+	}
+	return (double)(x >> 11) / (double)(UINT64_C(1) << 53);
+}

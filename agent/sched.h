@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched: every waiting time of the agent, as pure functions of the inputs
+ * and of a uniform random number u in [0, 1) passed by the caller, so each
+ * schedule is unit-tested exactly (reference: vault-api-and-templates.md
+ * §1.2, §2.2, §2.3, §2.5). Times are nanoseconds.
+ *
+ *   auth backoff     Vault's sdk/helper/backoff: jitter(t) = t·(1 − 0.25u);
+ *                    reset: cur = jitter(min); next: first call returns
+ *                    cur, later calls cur = jitter(min(2·cur, max))
+ *   fetch retries    consul-template RetryConfig: sleep before retry r is
+ *                    Backoff·2^r, or MaxBackoff once r > floor(log2(Max/Backoff))
+ *   lifetime watcher grace g = 0.1·L + u·0.1·L; sleep = 2/3·L + g/3;
+ *                    done when L <= g or L − sleep <= g
+ *   renew errors     10 s doubling to 5 min, ±50 % randomisation
+ *   static refresh   D · (threshold + (u − 0.5)·0.1), i.e. D·[0.85, 0.95)
+ *   leased refresh   L/3 · (1 + u)/2 (renewable leases, consul-template)
+ *   HTTP retries     go-retryablehttp RateLimitLinearJitterBackoff:
+ *                    (1 s + u·0.5 s)·(attempt + 1), or Retry-After on 429/503
+ */
+#ifndef VAULTLET_AGENT_SCHED_H
+#define VAULTLET_AGENT_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SCHED_SEC INT64_C(1000000000)
+#define SCHED_MS  INT64_C(1000000)
+
+struct sched_backoff {
+	int64_t min_ns;
+	int64_t max_ns;
+	int64_t cur_ns;
+	bool fresh; /* the next call returns cur as is */
+};
+
+/* floor(t·(1 − 0.25u)) */
+int64_t sched_jitter(int64_t t_ns, double u);
+void sched_backoff_init(struct sched_backoff *b, int64_t min_ns, int64_t max_ns, double u);
+void sched_backoff_reset(struct sched_backoff *b, double u);
+int64_t sched_backoff_next(struct sched_backoff *b, double u);
+
+/* Sleep before fetch retry number `retry` (0-based). */
+int64_t sched_retry_sleep(unsigned retry, int64_t base_ns, int64_t max_ns);
+
+/* Lifetime watcher (§2.3), L = lease in ns. */
+int64_t sched_grace(int64_t lease_ns, double u);
+int64_t sched_renew_sleep(int64_t lease_ns, int64_t grace_ns);
+/* Whether the watcher is done (re-authenticate instead of sleeping). */
+bool sched_renew_done(int64_t lease_ns, int64_t grace_ns, int64_t sleep_ns);
+
+/* Renewal error backoff: attempt 0 → ~10 s; each later one doubles up to 5 min; ±50 %. */
+int64_t sched_renew_error_sleep(unsigned attempt, double u);
+
+/* Next re-read of a non-renewable secret, D = interval (or lease) in ns. */
+int64_t sched_static_refresh(int64_t d_ns, double threshold, double u);
+/* Next re-read of a renewable leased secret. */
+int64_t sched_leased_refresh(int64_t lease_ns, double u);
+
+/*
+ * Wait before HTTP retry `attempt` (0-based). retry_after_ns >= 0 is the
+ * server's Retry-After (used only for 429/503).
+ */
+int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u);
+
+/* A uniform random number in [0, 1) from getrandom(2) (falls back to a clock mix). */
+double sched_random(void);
+
+#endif
