@@ -408,7 +408,8 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 	curl_easy_getinfo(v->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(v->easy, CURLINFO_RETRY_AFTER, &ra);
 	resp->status = (int)status;
-	resp->retry_after_ns = ra >= 0 ? (int64_t)ra * SCHED_SEC : -1;
+	/* libcurl reports 0 when there was no (valid) Retry-After header */
+	resp->retry_after_ns = ra > 0 ? (int64_t)ra * SCHED_SEC : -1;
 	if (status >= 400) {
 		struct buf e;
 
@@ -505,7 +506,8 @@ int vault_sleep(struct vault *v, int64_t ns)
 
 		if (left <= 0)
 			return 0;
-		timeout = left / SCHED_MS > 60000 ? 60000 : (int)((left + SCHED_MS - 1) / SCHED_MS);
+		timeout =
+		    left / SCHED_MS > 3600000 ? 3600000 : (int)((left + SCHED_MS - 1) / SCHED_MS);
 		n = poll(v->wake_fd >= 0 ? &pfd : NULL, v->wake_fd >= 0 ? 1 : 0, timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
