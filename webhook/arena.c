@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arena: bump allocation in chunks, freed all at once (see arena.h).
+ *
+ * Chunks form a singly linked list, newest first. An allocation is served
+ * from the newest chunk when it fits, otherwise a new chunk of ARENA_CHUNK
+ * bytes (or exactly the request, when larger) is pushed. Memory comes back
+ * zeroed because chunks are calloc'ed and never reused within an arena.
+ */
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size; /* usable bytes in data */
+	size_t used;
+	alignas(max_align_t) unsigned char data[];
+};
+
+void arena_init(struct arena *a)
+{
+	*a = (struct arena){ 0 };
+}
+
+void arena_done(struct arena *a)
+{
+	struct arena_chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	*a = (struct arena){ 0 };
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	const size_t align = alignof(max_align_t);
+	struct arena_chunk *c = a->head;
+	size_t size;
+	void *p;
+
+	if (n == 0)
+		n = 1;
+	if (n > ARENA_MAX)
+		return NULL;
+	n = (n + align - 1) & ~(align - 1);
+	if (c && c->size - c->used >= n) {
+		p = c->data + c->used;
+		c->used += n;
+		return p;
+	}
+	size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+	if (a->total + size > ARENA_MAX)
+		return NULL;
+	c = calloc(1, sizeof(*c) + size);
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->used = n;
+	/* a big private chunk goes behind the current one so its free space stays usable */
+	if (size > ARENA_CHUNK && a->head) {
+		c->next = a->head->next;
+		a->head->next = c;
+	} else {
+		c->next = a->head;
+		a->head = c;
+	}
+	a->total += size;
+	return c->data;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p;
+
+	if (n == SIZE_MAX)
+		return NULL;
+	p = arena_alloc(a, n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *p;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return NULL;
+	p = arena_alloc(a, (size_t)n + 1);
+	if (!p)
+		return NULL;
+	(void)vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return p;
+}

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jw: Go-compatible JSON writer (see jw.h).
+ *
+ * The writer keeps, per nesting level, whether it is an object and how
+ * many members it has, which is all that is needed to place commas and to
+ * catch misuse (a value in an object without a key). Escaping works on
+ * runs: bytes that need no escape are copied in one append.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jw.h"
+
+void jw_init(struct jw *w, struct buf *out)
+{
+	*w = (struct jw){ .out = out };
+}
+
+int jw_finish(struct jw *w)
+{
+	if (w->err)
+		return w->err;
+	if (w->depth != 0 || w->after_key)
+		return -EINVAL;
+	return 0;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	int r;
+
+	if (w->err)
+		return;
+	r = buf_append(w->out, s, n);
+	if (r < 0)
+		w->err = r;
+}
+
+static void putc_(struct jw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Everything a value needs before it: a comma, or the check that a key came first. */
+static void before_value(struct jw *w)
+{
+	if (w->err)
+		return;
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->is_object[w->depth]) {
+		w->err = -EINVAL;
+		return;
+	}
+	if (w->depth == 0 && w->count[0] > 0) {
+		w->err = -EINVAL; /* a second top-level value */
+		return;
+	}
+	if (w->count[w->depth]++ > 0)
+		putc_(w, ',');
+}
+
+static void open_(struct jw *w, char c, bool is_object)
+{
+	before_value(w);
+	if (w->err)
+		return;
+	if (w->depth == JW_MAX_DEPTH) {
+		w->err = -E2BIG;
+		return;
+	}
+	putc_(w, c);
+	w->depth++;
+	w->is_object[w->depth] = is_object;
+	w->count[w->depth] = 0;
+}
+
+static void close_(struct jw *w, char c, bool is_object)
+{
+	if (w->err)
+		return;
+	if (w->depth == 0 || w->is_object[w->depth] != is_object || w->after_key) {
+		w->err = -EINVAL;
+		return;
+	}
+	w->depth--;
+	putc_(w, c);
+}
+
+void jw_object_open(struct jw *w)
+{
+	open_(w, '{', true);
+}
+
+void jw_object_close(struct jw *w)
+{
+	close_(w, '}', true);
+}
+
+void jw_array_open(struct jw *w)
+{
+	open_(w, '[', false);
+}
+
+void jw_array_close(struct jw *w)
+{
+	close_(w, ']', false);
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+	int r;
+
+	if (w->err)
+		return;
+	if (!w->is_object[w->depth] || w->depth == 0 || w->after_key) {
+		w->err = -EINVAL;
+		return;
+	}
+	if (w->count[w->depth]++ > 0)
+		putc_(w, ',');
+	putc_(w, '"');
+	if (!w->err) {
+		r = jw_escape(w->out, key, strlen(key));
+		if (r < 0)
+			w->err = r;
+	}
+	put(w, "\":", 2);
+	w->after_key = true;
+}
+
+void jw_stringn(struct jw *w, const char *s, size_t n)
+{
+	int r;
+
+	before_value(w);
+	putc_(w, '"');
+	if (!w->err) {
+		r = jw_escape(w->out, s, n);
+		if (r < 0)
+			w->err = r;
+	}
+	putc_(w, '"');
+}
+
+void jw_string(struct jw *w, const char *s)
+{
+	jw_stringn(w, s, strlen(s));
+}
+
+void jw_bool(struct jw *w, bool v)
+{
+	before_value(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jw_int(struct jw *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	before_value(w);
+	put(w, tmp, (size_t)n);
+}
+
+void jw_float(struct jw *w, double v)
+{
+	char tmp[32];
+
+	before_value(w);
+	if (w->err)
+		return;
+	if (!jw_format_float(v, tmp)) {
+		w->err = -EINVAL;
+		return;
+	}
+	put(w, tmp, strlen(tmp));
+}
+
+void jw_null(struct jw *w)
+{
+	before_value(w);
+	put(w, "null", 4);
+}
+
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	before_value(w);
+	put(w, json, n);
+}
+
+void jw_kv_string(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
+void jw_kv_bool(struct jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
+
+void jw_kv_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..n) and its code point, or 0
+ * when the bytes there are not valid UTF-8 (as Go's utf8.DecodeRune sees
+ * it: no overlong forms, no surrogates, nothing above U+10FFFF).
+ */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
+{
+	uint32_t cp;
+	size_t len, i;
+	unsigned char c = s[0];
+
+	if (c < 0xc2)
+		return 0; /* ASCII is handled by the caller; 0x80..0xc1 never start a rune */
+	if (c < 0xe0) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c < 0xf0) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c < 0xf5) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return len;
+}
+
+int jw_escape(struct buf *out, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t start = 0, i = 0;
+	int r;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		char esc[8];
+		size_t esclen = 0, skip = 1;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' &&
+		    c != '&') {
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			esc[0] = '\\';
+			esclen = 2;
+			switch (c) {
+			case '"':
+				esc[1] = '"';
+				break;
+			case '\\':
+				esc[1] = '\\';
+				break;
+			case '\b':
+				esc[1] = 'b';
+				break;
+			case '\f':
+				esc[1] = 'f';
+				break;
+			case '\n':
+				esc[1] = 'n';
+				break;
+			case '\r':
+				esc[1] = 'r';
+				break;
+			case '\t':
+				esc[1] = 't';
+				break;
+			default:
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 0xf];
+				esclen = 6;
+				break;
+			}
+		} else {
+			uint32_t cp = 0;
+			size_t len = utf8_decode(s + i, n - i, &cp);
+
+			if (len == 0) {
+				memcpy(esc, "\\ufffd", 6);
+				esclen = 6;
+			} else if (cp == 0x2028 || cp == 0x2029) {
+				memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+				esclen = 6;
+				skip = len;
+			} else {
+				i += len;
+				continue;
+			}
+		}
+		r = buf_append(out, str + start, i - start);
+		if (r < 0)
+			return r;
+		r = buf_append(out, esc, esclen);
+		if (r < 0)
+			return r;
+		i += skip;
+		start = i;
+	}
+	return buf_append(out, str + start, n - start);
+}
+
+bool jw_format_float(double v, char out[static 32])
+{
+	char e[40], digits[24];
+	int prec, exp10, nd = 0, pos = 0;
+	double a = fabs(v);
+	const char *p;
+	bool neg;
+
+	if (!isfinite(v))
+		return false;
+	neg = signbit(v);
+	if (a == 0) {
+		snprintf(out, 32, "%s0", neg ? "-" : "");
+		return true;
+	}
+	/* the shortest %e form that reads back as v: Go's shortest digits */
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec, a);
+		if (strtod(e, NULL) == a)
+			break;
+	}
+	for (p = e; *p && *p != 'e'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	}
+	exp10 = (int)strtol(p + 1, NULL, 10);
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (neg)
+		out[pos++] = '-';
+	if (a < 1e-6 || a >= 1e21) {
+		out[pos++] = digits[0];
+		if (nd > 1) {
+			out[pos++] = '.';
+			memcpy(out + pos, digits + 1, (size_t)nd - 1);
+			pos += nd - 1;
+		}
+		/* strconv writes at least two exponent digits; encoding/json trims e-09 to e-9 */
+		pos += snprintf(out + pos, 32 - (size_t)pos, "e%c%0*d", exp10 < 0 ? '-' : '+',
+				exp10 < 0 ? 1 : 2, abs(exp10));
+		out[pos] = '\0';
+		return true;
+	}
+	if (exp10 < 0) {
+		out[pos++] = '0';
+		out[pos++] = '.';
+		for (int z = 0; z < -exp10 - 1; z++)
+			out[pos++] = '0';
+		memcpy(out + pos, digits, (size_t)nd);
+		pos += nd;
+	} else {
+		for (int d = 0; d <= exp10; d++)
+			out[pos++] = d < nd ? digits[d] : '0';
+		if (nd > exp10 + 1) {
+			out[pos++] = '.';
+			memcpy(out + pos, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+			pos += nd - exp10 - 1;
+		}
+	}
+	out[pos] = '\0';
+	return true;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jw: a streaming JSON writer that produces the bytes Go's encoding/json
+ * produces, so a document vaultlet builds (the agent config in VAULT_CONFIG,
+ * the JSON Patch, the AdmissionReview response) is byte-for-byte what the
+ * stock injector would marshal for the same values.
+ *
+ * Strings are escaped like Go >= 1.22 with HTML escaping on (json.Marshal):
+ * `"` `\` and \b \f \n \r \t get short escapes, other bytes below 0x20 and
+ * `<` `>` `&` become \u00XX (lower-case hex), U+2028 and U+2029 become
+ * \u2028 and \u2029, and each byte of invalid UTF-8 becomes \ufffd.
+ * Numbers: integers in decimal; floats as Go's float64 encoder writes them
+ * (shortest round-trip digits, exponent form only below 1e-6 or from 1e21).
+ *
+ * Errors are sticky: the first failure (-E2BIG from the buffer cap,
+ * -ENOMEM, -EINVAL for misuse such as a value without a key inside an
+ * object) is kept and every later call does nothing; jw_finish() returns
+ * it. So a builder can write a whole document and check once.
+ */
+#ifndef VAULTLET_WEBHOOK_JW_H
+#define VAULTLET_WEBHOOK_JW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Deepest nesting jw accepts; vaultlet's documents need about 8. */
+#define JW_MAX_DEPTH 32
+
+struct jw {
+	struct buf *out;
+	int err;
+	unsigned depth;
+	bool after_key;
+	bool is_object[JW_MAX_DEPTH + 1];
+	uint32_t count[JW_MAX_DEPTH + 1]; /* members written at each level */
+};
+
+void jw_init(struct jw *w, struct buf *out);
+/* 0 when the document is complete and nothing failed, else the first error. */
+int jw_finish(struct jw *w);
+
+void jw_object_open(struct jw *w);
+void jw_object_close(struct jw *w);
+void jw_array_open(struct jw *w);
+void jw_array_close(struct jw *w);
+/* An object member name; the value comes with the next call. */
+void jw_key(struct jw *w, const char *key);
+
+void jw_string(struct jw *w, const char *s);
+void jw_stringn(struct jw *w, const char *s, size_t n);
+void jw_bool(struct jw *w, bool v);
+void jw_int(struct jw *w, int64_t v);
+void jw_float(struct jw *w, double v);
+void jw_null(struct jw *w);
+/* A value that is already JSON text (e.g. a nested document); written as is. */
+void jw_raw(struct jw *w, const char *json, size_t n);
+
+/* Shorthands for "key": value. */
+void jw_kv_string(struct jw *w, const char *key, const char *s);
+void jw_kv_bool(struct jw *w, const char *key, bool v);
+void jw_kv_int(struct jw *w, const char *key, int64_t v);
+
+/*
+ * Appends s[0..n) to out escaped as the inside of a Go JSON string (no
+ * quotes). 0, -E2BIG, -ENOMEM.
+ */
+int jw_escape(struct buf *out, const char *s, size_t n);
+
+/*
+ * Writes the Go encoding/json form of a finite double (strconv 'f' or 'e'
+ * with the shortest digits that round-trip). out must hold 32 bytes.
+ * Returns false for NaN and infinities, which Go refuses to marshal.
+ */
+bool jw_format_float(double v, char out[static 32]);
+
+#endif

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pod: type-checked view of request.object (see pod.h).
+ *
+ * JSON null is accepted wherever the field is optional, as Go's decoder
+ * turns it into the zero value. Numbers for runAsUser must be integers, as
+ * an int64 field in Go refuses 1.5 (and 1.0). Containers and volumes are
+ * walked once; the view stores pointers, never copies.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pod.h"
+
+struct ctx {
+	struct arena *a;
+	const char **msg;
+};
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "value";
+}
+
+static int bad(struct ctx *c, const char *field, const char *want, const json_t *v)
+{
+	*c->msg = arena_printf(c->a, "cannot read the pod: %s: expected %s, got %s",
+			       field ? field : "?", want, type_name(v));
+	return *c->msg ? -EINVAL : -ENOMEM;
+}
+
+/* member of obj that is present and not null, or NULL */
+static json_t *member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+static int get_string(struct ctx *c, json_t *obj, const char *key, const char *field,
+		      const char **ret)
+{
+	json_t *v = member(obj, key);
+
+	*ret = "";
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return bad(c, field, "a string", v);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+static int get_object(struct ctx *c, json_t *obj, const char *key, const char *field, json_t **ret)
+{
+	json_t *v = member(obj, key);
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_object(v))
+		return bad(c, field, "an object", v);
+	*ret = v;
+	return 0;
+}
+
+static int get_array(struct ctx *c, json_t *obj, const char *key, const char *field, json_t **ret)
+{
+	json_t *v = member(obj, key);
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return bad(c, field, "an array", v);
+	*ret = v;
+	return 0;
+}
+
+static int read_mounts(struct ctx *c, json_t *cobj, const char *where, struct pod_container *pc)
+{
+	json_t *arr, *m;
+	size_t i;
+	int r;
+
+	r = get_array(c, cobj, "volumeMounts", where, &arr);
+	if (r < 0 || !arr)
+		return r;
+	pc->mounts_present = true;
+	pc->nmounts = json_array_size(arr);
+	pc->mounts = arena_alloc(c->a, (pc->nmounts ? pc->nmounts : 1) * sizeof(*pc->mounts));
+	if (!pc->mounts)
+		return -ENOMEM;
+	json_array_foreach(arr, i, m)
+	{
+		struct pod_mount *pm = &pc->mounts[i];
+		json_t *ro;
+
+		if (!json_is_object(m))
+			return bad(c, arena_printf(c->a, "%s.volumeMounts[%zu]", where, i),
+				   "an object", m);
+		pm->obj = m;
+		r = get_string(c, m, "name", "volumeMounts[].name", &pm->name);
+		if (r == 0)
+			r = get_string(c, m, "mountPath", "volumeMounts[].mountPath",
+				       &pm->mount_path);
+		if (r < 0)
+			return r;
+		ro = member(m, "readOnly");
+		if (ro && !json_is_boolean(ro))
+			return bad(c, "volumeMounts[].readOnly", "a boolean", ro);
+	}
+	return 0;
+}
+
+static int read_containers(struct ctx *c, json_t *spec, const char *key, struct pod_container **ret,
+			   size_t *ret_n)
+{
+	json_t *arr, *cobj;
+	size_t i, n;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	r = get_array(c, spec, key, key, &arr);
+	if (r < 0 || !arr)
+		return r;
+	n = json_array_size(arr);
+	*ret = arena_alloc(c->a, (n ? n : 1) * sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	json_array_foreach(arr, i, cobj)
+	{
+		struct pod_container *pc = &(*ret)[i];
+		const char *where = arena_printf(c->a, "spec.%s[%zu]", key, i);
+		json_t *sc = NULL, *uid;
+
+		if (!where)
+			return -ENOMEM;
+		if (!json_is_object(cobj))
+			return bad(c, where, "an object", cobj);
+		r = get_string(c, cobj, "name", where, &pc->name);
+		if (r == 0)
+			r = read_mounts(c, cobj, where, pc);
+		if (r == 0)
+			r = get_object(c, cobj, "securityContext", where, &sc);
+		if (r < 0)
+			return r;
+		if (sc) {
+			pc->has_security_context = true;
+			uid = member(sc, "runAsUser");
+			if (uid) {
+				if (!json_is_integer(uid))
+					return bad(c, "securityContext.runAsUser", "an integer",
+						   uid);
+				pc->has_run_as_user = true;
+				pc->run_as_user = (int64_t)json_integer_value(uid);
+			}
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int read_volumes(struct ctx *c, json_t *spec, struct pod *p)
+{
+	json_t *arr, *v;
+	size_t i;
+	int r;
+
+	r = get_array(c, spec, "volumes", "spec.volumes", &arr);
+	if (r < 0 || !arr)
+		return r;
+	p->nvolumes = json_array_size(arr);
+	p->volumes = arena_alloc(c->a, (p->nvolumes ? p->nvolumes : 1) * sizeof(*p->volumes));
+	if (!p->volumes)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v)
+	{
+		struct pod_volume *pv = &p->volumes[i];
+		json_t *proj = NULL, *sources = NULL, *src;
+		size_t j;
+
+		if (!json_is_object(v))
+			return bad(c, "spec.volumes[]", "an object", v);
+		r = get_string(c, v, "name", "spec.volumes[].name", &pv->name);
+		if (r == 0)
+			r = get_object(c, v, "projected", "spec.volumes[].projected", &proj);
+		if (r < 0)
+			return r;
+		if (!proj)
+			continue;
+		pv->projected = true;
+		r = get_array(c, proj, "sources", "spec.volumes[].projected.sources", &sources);
+		if (r < 0)
+			return r;
+		json_array_foreach(sources, j, src)
+		{
+			json_t *sat;
+			const char *path;
+
+			if (!json_is_object(src))
+				return bad(c, "spec.volumes[].projected.sources[]", "an object",
+					   src);
+			r = get_object(c, src, "serviceAccountToken",
+				       "projected.sources[].serviceAccountToken", &sat);
+			if (r < 0)
+				return r;
+			if (!sat)
+				continue;
+			r = get_string(c, sat, "path", "serviceAccountToken.path", &path);
+			if (r < 0)
+				return r;
+			if (*path && !pv->sa_token_path)
+				pv->sa_token_path = path;
+		}
+	}
+	return 0;
+}
+
+int pod_view(json_t *obj, struct arena *a, struct pod *ret, const char **ret_msg)
+{
+	struct ctx c = { .a = a, .msg = ret_msg };
+	struct pod p = { .share_process_namespace = -1,
+			 .name = "",
+			 .generate_name = "",
+			 .namespace_ = "",
+			 .phase = "" };
+	json_t *meta = NULL, *status = NULL, *spec = NULL, *spn, *v;
+	const char *key;
+	int r;
+
+	if (!json_is_object(obj))
+		return bad(&c, "request.object", "an object", obj);
+	r = get_object(&c, obj, "metadata", "metadata", &meta);
+	if (r < 0)
+		return r;
+	if (meta) {
+		r = get_string(&c, meta, "name", "metadata.name", &p.name);
+		if (r == 0)
+			r = get_string(&c, meta, "generateName", "metadata.generateName",
+				       &p.generate_name);
+		if (r == 0)
+			r = get_string(&c, meta, "namespace", "metadata.namespace", &p.namespace_);
+		if (r == 0)
+			r = get_object(&c, meta, "annotations", "metadata.annotations",
+				       &p.annotations);
+		if (r < 0)
+			return r;
+		if (p.annotations) {
+			json_object_foreach(p.annotations, key, v)
+			{
+				if (!json_is_string(v))
+					return bad(&c,
+						   arena_printf(a, "metadata.annotations[%s]", key),
+						   "a string", v);
+			}
+		}
+	}
+	r = get_object(&c, obj, "status", "status", &status);
+	if (r == 0 && status)
+		r = get_string(&c, status, "phase", "status.phase", &p.phase);
+	if (r == 0)
+		r = get_object(&c, obj, "spec", "spec", &spec);
+	if (r < 0)
+		return r;
+	if (spec) {
+		p.has_spec = true;
+		r = read_containers(&c, spec, "containers", &p.containers, &p.ncontainers);
+		if (r == 0)
+			r = read_containers(&c, spec, "initContainers", &p.init_containers,
+					    &p.ninit);
+		if (r == 0)
+			r = read_volumes(&c, spec, &p);
+		if (r < 0)
+			return r;
+		spn = member(spec, "shareProcessNamespace");
+		if (spn) {
+			if (!json_is_boolean(spn))
+				return bad(&c, "spec.shareProcessNamespace", "a boolean", spn);
+			p.share_process_namespace = json_is_true(spn);
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+const char *pod_annotation(const struct pod *p, const char *key)
+{
+	json_t *v;
+
+	if (!p->annotations)
+		return NULL;
+	v = json_object_get(p->annotations, key);
+	return v ? json_string_value(v) : NULL;
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: libmicrohttpd glue (see server.h).
+ *
+ * DESIGN
+ * ------
+ * libmicrohttpd calls the handler several times per request: once when
+ * the headers are in (*con_cls is NULL), once per chunk of body, and once
+ * more with *upload_data_size == 0. Every answer that does not need the
+ * body (404, 405, 415, a Content-Length over the cap) is queued on the
+ * first call. A response queued while a body is still arriving is never
+ * sent by 0.9.75, so a body that grows over the cap without announcing it
+ * (chunked) is swallowed and the 413 is queued on the final call.
+ * Returning MHD_NO would drop the connection without an answer: it is
+ * only returned when queuing itself failed.
+ *
+ * A /mutate request's state (the capped body buffer, the start time) is
+ * allocated on the first call and freed in the completion callback, which
+ * also closes the request's metrics. The review is handled on the worker
+ * thread, synchronously: it is pure CPU work of a few tens of
+ * microseconds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "errbuf.h"
+#include "log.h"
+#include "review.h"
+#include "server.h"
+#include "tlsstore.h"
+
+#define PRIO_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define PRIO_TLS13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+enum route { ROUTE_MUTATE };
+
+struct request {
+	struct buf body;
+	bool too_big;
+	struct timespec start;
+};
+
+static uint64_t elapsed_us(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000u +
+	       (uint64_t)((now.tv_nsec - start->tv_nsec) / 1000);
+}
+
+static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn, unsigned code,
+			       const char *content_type, void *body, size_t len, bool must_free,
+			       const char *allow)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(
+	    len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		if (must_free)
+			free(body);
+		log_error("MHD_create_response_from_buffer failed");
+		return MHD_NO;
+	}
+	if (content_type)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (allow)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (atomic_load(&s->draining))
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	metrics_http(s->o.metrics, code);
+	return ret;
+}
+
+static enum MHD_Result respond_text(struct server *s, struct MHD_Connection *conn, unsigned code,
+				    const char *text, const char *allow)
+{
+	return respond(s, conn, code, "text/plain; charset=utf-8", (void *)text, strlen(text),
+		       false, allow);
+}
+
+/* application/json, any case, optionally followed by blanks and ";parameters" */
+static bool is_json(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static bool is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result serve_metrics(struct server *s, struct MHD_Connection *conn)
+{
+	struct buf out;
+	char *body;
+	size_t len = 0;
+
+	buf_init(&out, 4 * 1024 * 1024);
+	if (metrics_render(s->o.metrics, &out) < 0) {
+		buf_done(&out);
+		return respond_text(s, conn, 500, "cannot render the metrics\n", NULL);
+	}
+	body = buf_take(&out, &len);
+	buf_done(&out);
+	if (!body)
+		return respond_text(s, conn, 500, "out of memory\n", NULL);
+	return respond(s, conn, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, true,
+		       NULL);
+}
+
+static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn, const char *url,
+				  const char *method, void **con_cls)
+{
+	const char *ct, *cl;
+	struct request *rq;
+
+	if (strcmp(url, "/mutate") != 0) {
+		bool metrics = strcmp(url, "/metrics") == 0 ||
+			       (s->o.telemetry_path[0] && strcmp(url, s->o.telemetry_path) == 0);
+
+		if (strcmp(url, "/health/ready") != 0 && strcmp(url, "/healthz") != 0 && !metrics)
+			return respond_text(s, conn, 404, "not found\n", NULL);
+		if (!is_get(method))
+			return respond_text(s, conn, 405, "method not allowed (use GET)\n",
+					    "GET, HEAD");
+		if (metrics)
+			return serve_metrics(s, conn);
+		if (strcmp(url, "/healthz") == 0)
+			return respond_text(s, conn, 200, "ok\n", NULL);
+		if (atomic_load(&s->draining))
+			return respond_text(s, conn, 503, "shutting down\n", NULL);
+		return respond(s, conn, 204, NULL, (void *)"", 0, false, NULL);
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+		log_warn("POST /mutate expected, got %.16s", method);
+		return respond_text(s, conn, 405, "method not allowed (use POST)\n", "POST");
+	}
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!is_json(ct)) {
+		log_warn("unsupported content type on /mutate: %.64s", ct ? ct : "(none)");
+		return respond_text(s, conn, 415,
+				    "unsupported content-type (use application/json)\n", NULL);
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end = NULL;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno == ERANGE || n > s->o.max_body) {
+			log_warn("request body of %.24s bytes refused (cap %zu)", cl,
+				 s->o.max_body);
+			return respond_text(s, conn, 413, "request body too large\n", NULL);
+		}
+	}
+	rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return respond_text(s, conn, 500, "out of memory\n", NULL);
+	buf_init(&rq->body, s->o.max_body);
+	clock_gettime(CLOCK_MONOTONIC, &rq->start);
+	atomic_fetch_add(&s->inflight, 1);
+	metrics_request_start(s->o.metrics);
+	*con_cls = rq;
+	return MHD_YES;
+}
+
+static enum MHD_Result final_call(struct server *s, struct MHD_Connection *conn, struct request *rq)
+{
+	struct review_result res;
+	struct arena a;
+	enum MHD_Result ret;
+	enum log_level level;
+	int r;
+
+	if (rq->too_big) {
+		log_warn("request body over %zu bytes refused", s->o.max_body);
+		return respond_text(s, conn, 413, "request body too large\n", NULL);
+	}
+	arena_init(&a);
+	r = review_handle(s->o.defaults, buf_str(&rq->body), rq->body.len, &a, &res);
+	buf_done(&rq->body);
+	if (r < 0) {
+		arena_done(&a);
+		log_error("review failed: %s", strerror(-r));
+		return respond_text(s, conn, 500, "internal error\n", NULL);
+	}
+	metrics_review(s->o.metrics, (int)res.decision, res.namespace_, res.injected_init,
+		       res.injected_sidecar);
+	level = res.decision == REVIEW_DENIED || res.decision == REVIEW_BAD_REQUEST ? LOG_WARN
+										    : LOG_INFO;
+	log_emit(level,
+		 LOG_FIELDS(LOG_STR("namespace", res.namespace_), LOG_STR("pod", res.pod),
+			    LOG_STR("uid", res.uid),
+			    LOG_STR("decision", review_decision_name(res.decision)),
+			    LOG_STR("reason", res.reason), LOG_INT("warnings", res.nwarnings),
+			    LOG_STR("dry_run", res.dry_run ? "true" : "false"),
+			    LOG_INT("duration_us", elapsed_us(&rq->start))),
+		 "admission review");
+	ret = respond(s, conn, (unsigned)res.http_status,
+		      res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8",
+		      res.body, res.body_len, true, NULL);
+	arena_done(&a);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct request *rq = *con_cls;
+
+	(void)version;
+	if (!rq)
+		return first_call(s, conn, url, method, con_cls);
+	if (*upload_data_size) {
+		if (!rq->too_big && buf_append(&rq->body, upload_data, *upload_data_size) < 0) {
+			rq->too_big = true;
+			buf_done(&rq->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return final_call(s, conn, rq);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	struct request *rq = *con_cls;
+
+	(void)conn;
+	if (!rq)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug("request ended early (libmicrohttpd code %d)", (int)toe);
+	metrics_request_end(s->o.metrics, elapsed_us(&rq->start) / 1000);
+	buf_done(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_debug("libmicrohttpd: %s", line);
+}
+
+/* Splits host:port, [v6]:port, :port. */
+static int split_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon;
+	size_t hl;
+
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - listen - 1);
+		if (hl >= hostlen)
+			return -EINVAL;
+		memcpy(host, listen + 1, hl);
+		host[hl] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - listen);
+		if (hl >= hostlen)
+			return -EINVAL;
+		memcpy(host, listen, hl);
+		host[hl] = '\0';
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);
+	return 0;
+}
+
+static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, struct buf *err)
+{
+	char host[256], port[16];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = -1, r, one = 1, zero = 0, gr;
+
+	if (split_listen(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+		errbuf_setf(err, "-listen \"%s\": expected host:port or :port", addr);
+		return -EINVAL;
+	}
+	if (!host[0])
+		hints.ai_family = AF_INET6; /* dual stack, like Go's ":8080" */
+	gr = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (gr != 0 && !host[0]) {
+		hints.ai_family = AF_INET;
+		gr = getaddrinfo(NULL, port, &hints, &res);
+	}
+	if (gr != 0) {
+		errbuf_setf(err, "-listen \"%s\": %s", addr, gai_strerror(gr));
+		return -EINVAL;
+	}
+	r = -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			r = -errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !host[0])
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
+			break;
+		r = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0 && !host[0] && hints.ai_family == AF_INET6) {
+		/* no IPv6 in this network namespace: fall back to IPv4 */
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		char *end = NULL;
+		unsigned long p = strtoul(port, &end, 10);
+
+		if (*end == '\0' && p <= 65535) {
+			sin.sin_port = htons((uint16_t)p);
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+			if (fd >= 0) {
+				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+				if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+				    listen(fd, 511) != 0) {
+					r = -errno;
+					close(fd);
+					fd = -1;
+				}
+			}
+		}
+	}
+	if (fd < 0) {
+		errbuf_setf(err, "cannot listen on %s: %s", addr, strerror(-r));
+		return r;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		r = -errno;
+		close(fd);
+		errbuf_setf(err, "getsockname: %s", strerror(-r));
+		return r;
+	}
+	*ret_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					     : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	*ret_fd = fd;
+	return 0;
+}
+
+int server_start(struct server *s, const struct server_opts *o, struct buf *err)
+{
+	unsigned threads = o->threads;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	s->listen_fd = -1;
+	atomic_init(&s->draining, false);
+	atomic_init(&s->inflight, 0);
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
+		errbuf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
+		return -ENOTSUP;
+	}
+	r = open_listener(o->listen, &s->listen_fd, &s->port, err);
+	if (r < 0)
+		return r;
+	s->daemon = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
+		MHD_USE_ITC,
+	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, s, MHD_OPTION_HTTPS_PRIORITIES, o->tls13_only ? PRIO_TLS13 : PRIO_TLS12,
+	    MHD_OPTION_HTTPS_CERT_CALLBACK2, tlsstore_retrieve, MHD_OPTION_END);
+	if (!s->daemon) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+		errbuf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
+				 "at -log-level debug)");
+		return -EIO;
+	}
+	log_info("listening on %s (port %u, %u worker threads, at most %u connections)", o->listen,
+		 s->port, threads, o->max_connections);
+	return 0;
+}
+
+void server_begin_drain(struct server *s)
+{
+	atomic_store(&s->draining, true);
+	atomic_store(&s->o.metrics->ready, false);
+}
+
+void server_quiesce(struct server *s)
+{
+	MHD_socket fd;
+
+	if (!s->daemon)
+		return;
+	fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET) {
+		s->listen_fd = fd;
+		s->owns_fd = true;
+	}
+}
+
+long server_inflight(struct server *s)
+{
+	return atomic_load(&s->inflight);
+}
+
+void server_stop(struct server *s)
+{
+	if (s->daemon) {
+		MHD_stop_daemon(s->daemon);
+		s->daemon = NULL;
+	}
+	if (s->listen_fd >= 0 && s->owns_fd)
+		close(s->listen_fd);
+	s->listen_fd = -1;
+	s->owns_fd = false;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: the HTTPS front of the webhook, a thin layer of libmicrohttpd
+ * glue around review_handle().
+ *
+ * Routes:
+ *   POST /mutate        AdmissionReview in, AdmissionReview out (200), or a
+ *                       one-line reason: 400 (malformed review), 405 (other
+ *                       method), 413 (body over the cap), 415 (content type
+ *                       not application/json; parameters such as
+ *                       "; charset=utf-8" are fine)
+ *   GET  /health/ready  204 while serving, 503 once shutdown has begun
+ *   GET  /healthz       200 "ok" while the process runs
+ *   GET  /metrics       Prometheus text (also at -telemetry-path)
+ *   anything else       404; other methods on the GET routes 405
+ *
+ * libmicrohttpd runs a pool of worker threads with epoll, keep-alive,
+ * an idle timeout, a connection limit and TLS 1.2+ through GnuTLS, with
+ * the certificate from tlsstore at every handshake. The listening socket
+ * is made here (so port 0 works and the bound port is known). Per-request
+ * state lives in the connection's con_cls and is freed in the completion
+ * callback; counters are atomics. server_* functions are called from the
+ * main thread only.
+ */
+#ifndef VAULTLET_WEBHOOK_SERVER_H
+#define VAULTLET_WEBHOOK_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agentspec.h"
+#include "buf.h"
+#include "metrics.h"
+
+struct MHD_Daemon;
+
+struct server_opts {
+	const char *listen; /* host:port, :port, [v6]:port */
+	unsigned threads;   /* 0: one per CPU */
+	unsigned max_connections;
+	unsigned connection_timeout_s;
+	size_t max_body;
+	bool tls13_only;
+	const char *telemetry_path; /* extra metrics path, or "" */
+	const struct inject_defaults *defaults;
+	struct metrics *metrics;
+};
+
+struct server {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	bool owns_fd; /* libmicrohttpd owns listen_fd until server_quiesce() hands it back */
+	unsigned port;
+	struct server_opts o;
+	atomic_bool draining;
+	atomic_long inflight; /* /mutate requests between first call and completion */
+};
+
+/* Binds, listens and starts the workers. 0, or -errno with a reason in err. */
+int server_start(struct server *s, const struct server_opts *o, struct buf *err);
+/* Readiness turns 503 and responses carry Connection: close. */
+void server_begin_drain(struct server *s);
+/* Stops accepting connections (open ones keep being served). */
+void server_quiesce(struct server *s);
+long server_inflight(struct server *s);
+/* Closes everything and joins the workers. */
+void server_stop(struct server *s);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tlsstore: the webhook's serving certificate and key, re-read from disk
+ * when they change, handed to GnuTLS at each handshake.
+ *
+ * Kubernetes updates a Secret volume by writing a new directory and
+ * swapping the ..data symlink, so the files' inode (and times) change
+ * without the path changing. tlsstore_reload() compares stat() of both
+ * files with those of the last attempt and, when either differs, loads the
+ * pair, checks that the key belongs to the leaf certificate and that
+ * GnuTLS can use both, and only then swaps it in. A bad pair (unparsable,
+ * mismatched, half-written) is rejected and the old pair keeps serving;
+ * the next change to either file triggers another attempt.
+ *
+ * Handshakes get their certificate through tlsstore_retrieve(), a GnuTLS
+ * certificate_retrieve_function3 (MHD_OPTION_HTTPS_CERT_CALLBACK2): it
+ * takes a reference to the current pair and builds fresh GnuTLS objects
+ * that GnuTLS frees itself (GNUTLS_CERT_RETR_DEINIT_ALL), so a pair can be
+ * swapped while other handshakes are using the previous one.
+ *
+ * GnuTLS gives that callback no user pointer, so tlsstore_install() sets
+ * the one process-wide store it reads; it is set before the server starts
+ * and not changed while it runs. Reloads happen on the main thread;
+ * tlsstore_retrieve() runs on any worker thread.
+ */
+#ifndef VAULTLET_WEBHOOK_TLSSTORE_H
+#define VAULTLET_WEBHOOK_TLSSTORE_H
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+
+/* Largest certificate or key file read. */
+#define TLSSTORE_FILE_MAX (1024 * 1024)
+/* Most certificates in the chain file. */
+#define TLSSTORE_MAX_CHAIN 16
+
+struct tlsstore_pair;
+
+struct tlsstore_sig {
+	bool ok; /* stat() succeeded */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+struct tlsstore {
+	char *cert_path, *key_path;
+	pthread_mutex_t lock; /* guards cur */
+	struct tlsstore_pair *cur;
+	struct tlsstore_sig cert_sig, key_sig; /* of the last attempt */
+	int64_t not_after;		       /* of the current leaf, Unix seconds */
+};
+
+int tlsstore_init(struct tlsstore *s, const char *cert_path, const char *key_path);
+void tlsstore_done(struct tlsstore *s);
+
+/*
+ * Loads the files when they changed since the last attempt (always when
+ * force). Returns 1 when a new pair is now served, 0 when nothing changed,
+ * or -errno when the files could not be used (a one-line reason in err;
+ * the previous pair, if any, stays).
+ */
+int tlsstore_reload(struct tlsstore *s, bool force, struct buf *err);
+
+/* Whether a pair is loaded. */
+bool tlsstore_ready(struct tlsstore *s);
+
+/* Makes s the store tlsstore_retrieve() serves from. */
+void tlsstore_install(struct tlsstore *s);
+
+/* For MHD_OPTION_HTTPS_CERT_CALLBACK2. */
+int tlsstore_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
+		      gnutls_pcert_st **certs, unsigned int *certs_length,
+		      gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
+		      gnutls_privkey_t *privkey, unsigned int *flags);
+
+#endif

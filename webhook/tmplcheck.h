@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tmplcheck: admission-time checks of the inline templates, with the shared
+ * template parser (common/tmpl.h), so a template that can never render is
+ * refused by `kubectl apply` instead of crash-looping the init container.
+ *
+ *   - a syntax error denies the pod: "template <name>: <line>:<col>: <what>";
+ *   - a `.sh` template that prints a value inside double quotes gets a
+ *     warning suggesting shellQuote or single quotes (a secret containing
+ *     `"`, `$` or a backquote would break or inject into the script).
+ *
+ * Templates given as agent-inject-template-file are not checked (the file
+ * is only in the agent container). Built without the parser (an older
+ * libvaultlet-common), tmplcheck_available() is false and nothing is
+ * checked.
+ */
+#ifndef VAULTLET_WEBHOOK_TMPLCHECK_H
+#define VAULTLET_WEBHOOK_TMPLCHECK_H
+
+#include <stdbool.h>
+
+#include "agentspec.h"
+#include "arena.h"
+
+/* Whether this binary was built with the template parser. */
+bool tmplcheck_available(void);
+
+/* 0; -EINVAL with *ret_msg (the denial) for a template that does not parse; -ENOMEM. */
+int tmplcheck_secrets(struct agentspec *s, struct arena *a, const char **ret_msg);
+
+#endif
