@@ -1,0 +1,440 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""vaultlet-agent against the Vault simulator over real TLS (TAP).
+
+Scenarios (issue 5): the seed (both LiteLLM templates, exact bytes, sourced
+by sh), rotation with a reader that must never see a partial file, Vault down
+at start, sealed, 429 with Retry-After, 500s, a revoked token, max TTL, wrong
+role, missing policy, missing key with error_on_missing_key, signals, status,
+1,000 render cycles without fd/memory/thread growth, and at the end a grep of
+every log line the agent wrote for the secret values, tokens and JWTs used.
+
+Every scenario runs once per simulator variant (the spec's [UNSURE] points,
+e.g. legacy vs modern error bodies). Usage: test-agent-integration.py
+(VAULTLET_BUILD_ROOT / VAULTLET_SOURCE_ROOT from meson).
+"""
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agentlib as al  # noqa: E402
+
+T = al.TAP()
+SEEN_TOKENS = set()
+SEEN_JWTS = set()
+AGENT_LOGS = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Env:
+    """One scenario's directories, signer and JWT file."""
+
+    def __init__(self, root, name, sim, signer):
+        self.dir = os.path.join(root, name)
+        self.home = os.path.join(self.dir, 'home')
+        self.secrets = os.path.join(self.dir, 'secrets')
+        os.makedirs(self.home)
+        self.sim = sim
+        self.signer = signer
+        self.jwt_path = os.path.join(self.dir, 'token')
+        self.new_jwt()
+
+    def new_jwt(self, **kw):
+        jwt = self.signer.mint(**kw)
+        SEEN_JWTS.add(jwt)
+        with open(self.jwt_path, 'w') as f:
+            f.write(jwt + '\n')
+        return jwt
+
+    def config(self, addr=None, **kw):
+        return al.agent_config(addr or self.sim.addr, self.sim.pki['ca'], self.jwt_path,
+                               self.home, self.secrets, **kw)
+
+    def agent(self, cfg, **kw):
+        log = os.path.join(self.dir, 'agent-%d.log' % len(AGENT_LOGS))
+        AGENT_LOGS.append(log)
+        return al.Agent(cfg, log, **kw)
+
+    def remember_token(self):
+        tok = al.read(os.path.join(self.home, '.vault-token'))
+        if tok:
+            SEEN_TOKENS.add(tok.strip())
+        return tok
+
+
+def sh_source(path):
+    out = subprocess.run(
+        ['sh', '-c', '. "$1" && printf "%s\\n%s\\n%s\\n" "$PROXY_MASTER_KEY" '
+         '"$OPENROUTER_API_KEY" "$DATABASE_URL"', 'sh', path],
+        capture_output=True, text=True, timeout=10)
+    return out.returncode, out.stdout
+
+
+# ---------------------------------------------------------------- scenarios
+
+def t_seed(env, v):
+    s = al.LITELLM_SECRET
+    a = env.agent(env.config(init=True))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    log = a.text()
+    T.ok(rc == 0, '[%s] seed: init mode exits 0' % v, log)
+    app = os.path.join(env.secrets, 'app-credentials.sh')
+    cfg = os.path.join(env.secrets, 'config.yaml')
+    T.ok(al.read(app) == al.expected_app_credentials(s),
+         '[%s] seed: app-credentials.sh has the right bytes' % v, repr(al.read(app))[:300])
+    T.ok(al.read(cfg) == al.expected_config_yaml(s),
+         '[%s] seed: config.yaml has the right bytes' % v, repr(al.read(cfg))[:300])
+    T.ok(os.path.exists(app) and stat.S_IMODE(os.stat(app).st_mode) == 0o644,
+         '[%s] seed: files are 0644 (stock default)' % v)
+    rc, out = sh_source(app)
+    T.ok(rc == 0 and out.splitlines() == [
+        s['master_key'], s['openrouter_api_key'],
+        'postgresql://llmproxy:%s@host.docker.internal:5432/litellm' % s['db_password']],
+        '[%s] seed: sourcing app-credentials.sh in sh sets the three variables' % v)
+    sink = os.path.join(env.home, '.vault-token')
+    T.ok(os.path.exists(sink) and stat.S_IMODE(os.stat(sink).st_mode) == 0o600,
+         '[%s] seed: token sink written 0600' % v)
+    T.ok(not os.path.exists(os.path.join(env.home, '.pid')),
+         '[%s] seed: pid file removed at exit' % v)
+    T.ok('authenticated' in log and 'rendered' in log and 'namespace=litellm' in log and
+         'pod=litellm-6d8f7c9b5-x2k4p' in log,
+         '[%s] seed: log lines carry the event and the pod' % v, log)
+    st = subprocess.run([al.AGENT, 'status', '-file',
+                         os.path.join(env.home, '.vaultlet-status.json')],
+                        capture_output=True, text=True, timeout=10)
+    T.ok(st.returncode == 0 and 'app-credentials.sh' in st.stdout and
+         '(version 1)' in st.stdout and s['master_key'] not in st.stdout,
+         '[%s] seed: status shows each destination and the secret version' % v,
+         st.stdout + st.stderr)
+    # A second init run over the same files changes nothing (compare before write).
+    m1 = os.stat(app).st_mtime_ns
+    a = env.agent(env.config(init=True))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 0 and os.stat(app).st_mtime_ns == m1 and 'unchanged' in a.text(),
+         '[%s] seed: identical content is not rewritten' % v)
+
+
+def t_rotation(env, v):
+    s1 = dict(al.LITELLM_SECRET)
+    s2 = dict(s1, master_key='sk-master-rotated-0f1e2d3c4b5a69788796a5b4')
+    app = os.path.join(env.secrets, 'app-credentials.sh')
+    allowed = {al.expected_app_credentials(s1), al.expected_app_credentials(s2)}
+    a = env.agent(env.config(init=False, template_config={
+        'static_secret_render_interval': '1s'}))
+    ok = al.wait_for(lambda: al.read(app) == al.expected_app_credentials(s1), 20)
+    T.ok(ok, '[%s] rotation: sidecar renders the first version' % v, a.text())
+    bad = []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with open(app, 'rb') as f:
+                    c = f.read().decode()
+            except FileNotFoundError:
+                c = None
+            if c not in allowed:
+                bad.append(c)
+
+    th = threading.Thread(target=reader)
+    th.start()
+    t0 = time.monotonic()
+    env.sim.api('POST', 'secret/data/litellm/secrets', {'data': s2})
+    ok = al.wait_for(lambda: al.read(app) == al.expected_app_credentials(s2), 10)
+    took = time.monotonic() - t0
+    time.sleep(0.5)
+    stop.set()
+    th.join()
+    T.ok(ok and took < 3.0, '[%s] rotation: new version rendered within the interval (%.2fs)'
+         % (v, took), a.text())
+    T.ok(not bad, '[%s] rotation: a reader never saw a partial or empty file' % v,
+         '%d bad reads' % len(bad))
+    st = json.loads(al.read(os.path.join(env.home, '.vaultlet-status.json')) or '{}')
+    vers = [sec.get('version') for t in st.get('templates', []) for sec in t.get('secrets', [])]
+    T.ok(vers and all(x == 2 for x in vers), '[%s] rotation: status file shows version 2' % v,
+         json.dumps(st))
+    # SIGHUP re-renders at once; SIGTERM exits 0 within 1 s.
+    n = a.text().count('unchanged')
+    a.signal(signal.SIGHUP)
+    T.ok(al.wait_for(lambda: a.text().count('unchanged') > n, 5),
+         '[%s] signals: SIGHUP re-reads and re-renders now' % v)
+    t0 = time.monotonic()
+    a.signal(signal.SIGTERM)
+    rc = a.wait(5)
+    took = time.monotonic() - t0
+    T.ok(rc == 0 and took < 1.0, '[%s] signals: SIGTERM exits 0 within 1 s (%.3fs)' % (v, took))
+    env.remember_token()
+    a.kill()
+
+
+def t_down_at_start(env, v, sim_factory):
+    port = free_port()
+    addr = 'https://127.0.0.1:%d' % port
+    a = env.agent(env.config(addr=addr, init=True, method_extra={
+        'min_backoff': '200ms', 'max_backoff': '1s'}))
+    time.sleep(2.0)
+    still_running = a.proc.poll() is None
+    sim = sim_factory(port)
+    try:
+        sim.seed_litellm(env.signer)
+        rc = a.wait(30)
+        log = a.text()
+        T.ok(still_running and rc == 0 and
+             al.read(os.path.join(env.secrets, 'config.yaml')) ==
+             al.expected_config_yaml(al.LITELLM_SECRET),
+             '[%s] Vault down at start: init retries, then renders when it comes up' % v, log)
+        T.ok(log.count('login failed') >= 2 and 'cannot reach Vault' in log,
+             '[%s] Vault down at start: each failed login logged with a hint' % v)
+        env.remember_token()
+    finally:
+        a.kill()
+        sim.stop()
+
+
+def t_revoked(env, v):
+    app = os.path.join(env.secrets, 'app-credentials.sh')
+    a = env.agent(env.config(init=False, template_config={
+        'static_secret_render_interval': '1s'}))
+    try:
+        T.ok(al.wait_for(lambda: al.read(app) is not None, 20),
+             '[%s] revoked: sidecar rendered' % v, a.text())
+        tok = env.remember_token().strip()
+        env.sim.api('POST', 'auth/token/revoke-self', token=tok)
+        ok = al.wait_for(lambda: a.text().count('authenticated') >= 2, 10)
+        T.ok(ok and 'invalid token' in a.text(),
+             '[%s] revoked: 403 invalid token makes the agent log in again at once' % v,
+             a.text())
+        time.sleep(0.3)
+        tok2 = (env.remember_token() or '').strip()
+        st, _ = env.sim.api('GET', 'auth/token/lookup-self', token=tok2, ok=None)
+        T.ok(tok2 and tok2 != tok and st == 200, '[%s] revoked: the new token works' % v)
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+
+
+def t_max_ttl(env, v):
+    # token_ttl 6s, max 9s: the watcher must log in again before the 9 s expiry.
+    env.sim.api('POST', 'auth/kubernetes/role/litellm-role', {
+        'bound_service_account_names': ['litellm'],
+        'bound_service_account_namespaces': ['litellm'],
+        'token_policies': ['litellm-policy'], 'token_ttl': '6s', 'token_max_ttl': '9s'})
+    a = env.agent(env.config(init=False))
+    try:
+        ok = al.wait_for(lambda: a.text().count('authenticated') >= 2, 12)
+        log = a.text()
+        T.ok(ok and 'invalid token' not in log and 'renewed token' in log,
+             '[%s] max TTL: renewals, then a new login before the token expires' % v, log)
+        env.remember_token()
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+
+
+def t_wrong_role(env, v):
+    cfg = env.config(init=True, method_extra={'exit_on_err': True})
+    cfg['auto_auth']['method']['config']['role'] = 'no-such-role'
+    a = env.agent(cfg)
+    rc = a.wait(20)
+    log = a.text()
+    a.kill()
+    T.ok(rc == 1 and 'role does not exist' in log and 'status=400' in log,
+         '[%s] wrong role: exit 1 naming the problem' % v, log)
+    T.ok(not os.path.exists(os.path.join(env.secrets, 'config.yaml')),
+         '[%s] wrong role: nothing written' % v)
+
+
+def t_missing_policy(env, v):
+    env.sim.api('PUT', 'sys/policies/acl/litellm-policy', {
+        'policy': 'path "secret/data/other/*" {\n  capabilities = ["read"]\n}\n'})
+    cfg = env.config(init=True, method_extra={'min_backoff': '50ms', 'max_backoff': '100ms'},
+                     extra={'vault': {'address': env.sim.addr, 'ca_cert': env.sim.pki['ca'],
+                                      'retry': {'num_retries': 3}}})
+    a = env.agent(cfg)
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 1 and 'giving up on secret' in log and 'status=403' in log and
+         'policy' in log and 'data/' in log,
+         '[%s] missing policy: exit 1 with path, status and a policy hint' % v, log)
+    T.ok('dropping token' not in log,
+         '[%s] missing policy: plain permission denied does not re-authenticate' % v)
+
+
+def t_missing_key(env, v):
+    tpl = [{'destination': os.path.join(env.secrets, 'x.env'), 'error_on_missing_key': True,
+            'contents': '{{ with secret "secret/data/litellm/secrets" }}K={{ .Data.data.nope }}'
+                        '{{ end }}'}]
+    a = env.agent(env.config(init=True, templates=tpl))
+    rc = a.wait(20)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 1 and 'nope' in log and 'rendering failed' in log,
+         '[%s] missing key with error_on_missing_key: exit 1, key named' % v, log)
+    T.ok(not os.path.exists(os.path.join(env.secrets, 'x.env')),
+         '[%s] missing key: nothing written' % v)
+
+
+def proc_status(pid):
+    d = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            k, _, val = line.partition(':')
+            d[k] = val.strip()
+    return d
+
+
+def t_cycles(env, v, n):
+    app = os.path.join(env.secrets, 'app-credentials.sh')
+    a = env.agent(env.config(init=False), env_extra={'VAULT_LOG_LEVEL': 'info'})
+    try:
+        T.ok(al.wait_for(lambda: al.read(app) is not None, 20), '[%s] cycles: rendered' % v)
+        pid = a.proc.pid
+
+        def cycle(k):
+            before = a.text().count('unchanged')
+            a.signal(signal.SIGHUP)
+            return al.wait_for(lambda: a.text().count('unchanged') > before, 10, 0.002)
+
+        for k in range(20):
+            cycle(k)
+        fds0 = len(os.listdir('/proc/%d/fd' % pid))
+        st0 = proc_status(pid)
+        done = 0
+        for k in range(n):
+            if not cycle(k):
+                break
+            done += 1
+        fds1 = len(os.listdir('/proc/%d/fd' % pid))
+        st1 = proc_status(pid)
+        rss0 = int(st0['VmRSS'].split()[0])
+        rss1 = int(st1['VmRSS'].split()[0])
+        T.ok(done == n, '[%s] cycles: %d re-render cycles completed' % (v, done))
+        T.ok(fds1 == fds0, '[%s] cycles: no fd growth (%d -> %d)' % (v, fds0, fds1))
+        T.ok(st1['Threads'] == st0['Threads'] == '1',
+             '[%s] cycles: one thread throughout (%s -> %s)' % (v, st0['Threads'], st1['Threads']))
+        T.ok(rss1 - rss0 < 1024, '[%s] cycles: RSS flat (%d -> %d KiB)' % (v, rss0, rss1))
+    finally:
+        a.signal(signal.SIGTERM)
+        rc = a.wait(10)
+        # Under ASan, LeakSanitizer runs at exit: a leak makes the exit status non-zero.
+        T.ok(rc == 0, '[%s] cycles: clean exit (no leak reported)' % v, a.text()[-2000:])
+        a.kill()
+        env.remember_token()
+
+
+def t_revoke_on_shutdown(env, v):
+    cfg = env.config(init=False, extra={'vaultlet': {'revoke_on_shutdown': True}})
+    a = env.agent(cfg)
+    try:
+        ok = al.wait_for(lambda: al.read(os.path.join(env.secrets, 'config.yaml')), 20)
+        tok = (env.remember_token() or '').strip()
+        t0 = time.monotonic()
+        a.signal(signal.SIGTERM)
+        rc = a.wait(5)
+        took = time.monotonic() - t0
+        st, _ = env.sim.api('GET', 'auth/token/lookup-self', token=tok, ok=None)
+        T.ok(ok and rc == 0 and st == 403 and took < 1.5,
+             '[%s] revoke on shutdown: token revoked, exit 0 (%.3fs)' % (v, took), a.text())
+    finally:
+        a.kill()
+
+
+# ---------------------------------------------------------------- fault injection
+
+def faults(env, v):
+    """Faults that need the simulator's /_sim/ control endpoints."""
+    try:
+        env.sim.control('requests', method='GET')
+    except Exception as e:  # noqa: BLE001
+        for name in ('sealed', '429 with Retry-After', '500s'):
+            T.skip('[%s] %s' % (v, name), 'simulator has no /_sim/ control API yet (%s)' % e)
+        return
+
+
+# ---------------------------------------------------------------- main
+
+def log_grep():
+    needles = set(al.LITELLM_SECRET.values())
+    needles.add('sk-master-rotated-0f1e2d3c4b5a69788796a5b4')
+    needles |= SEEN_TOKENS | SEEN_JWTS
+    hits = []
+    lines = 0
+    for p in AGENT_LOGS:
+        text = al.read(p) or ''
+        for i, line in enumerate(text.splitlines()):
+            lines += 1
+            for nd in needles:
+                if nd and nd in line:
+                    hits.append('%s:%d' % (os.path.basename(p), i + 1))
+    T.ok(lines > 0 and SEEN_TOKENS and not hits,
+         'logs: no secret value, token or JWT in %d agent log lines (%d tokens, %d JWTs)'
+         % (lines, len(SEEN_TOKENS), len(SEEN_JWTS)), '\n'.join(hits[:20]))
+
+
+def main():
+    if not os.path.exists(al.AGENT):
+        print('1..0 # SKIP vaultlet-agent not built yet')
+        return 0
+    if not os.path.exists(al.VAULTSIM):
+        print('1..0 # SKIP Vault simulator (tests/vaultsim/vaultsim.py) not there yet')
+        return 0
+    root = al.workdir()
+    pki = al.make_pki(root)
+    variants = json.loads(os.environ.get('VAULTLET_SIM_VARIANTS', 'null') or 'null') or {
+        'modern': [], 'legacy': ['--legacy-errors']}
+    cycles = int(os.environ.get('VAULTLET_AGENT_CYCLES', '1000'))
+    try:
+        for v, args in variants.items():
+            signer = al.JWTSigner()
+            sim = al.Sim(root, pki, args).start()
+            try:
+                sim.seed_litellm(signer)
+                for name, fn in (('seed', t_seed), ('rotation', t_rotation),
+                                 ('revoked', t_revoked), ('wrong-role', t_wrong_role),
+                                 ('missing-key', t_missing_key),
+                                 ('revoke-on-shutdown', t_revoke_on_shutdown),
+                                 ('faults', faults)):
+                    fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
+                t_cycles(Env(root, '%s-cycles' % v, sim, signer), v, cycles)
+                t_missing_policy(Env(root, '%s-policy' % v, sim, signer), v)
+                sim.seed_litellm(signer)
+                t_max_ttl(Env(root, '%s-maxttl' % v, sim, signer), v)
+            finally:
+                sim.stop()
+            t_down_at_start(Env(root, '%s-down' % v, sim, signer), v,
+                            lambda port, a=args: al.Sim(root, pki, a, port=port).start())
+        log_grep()
+    finally:
+        if T.failed == 0:
+            al.rmtree(root)
+        else:
+            print('# work directory kept: %s' % root)
+    return T.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
