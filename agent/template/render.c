@@ -1,0 +1,2161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * render: executes a parsed template like Go's text/template executor with
+ * consul-template's function map (see render.h).
+ *
+ * DESIGN. The executor mirrors text/template/exec.go: walk over the tree
+ * with a dot value and a stack of variables; evalPipeline, evalCommand,
+ * evalField(Chain), evalCall, evalArg and validateType keep Go's names and
+ * order of checks, because Go's observable behaviour (which value is
+ * "no value" and which is a nil interface, when a missing key is an
+ * error, which argument is type-checked first) lives in those details.
+ * Go panics to abort; here every step returns 0 or a negative errno and
+ * the first error message is kept in the result. break/continue travel
+ * up as positive codes to the enclosing range.
+ *
+ * Values are struct gval (gval.h). Strings computed during execution live
+ * in an arena that is wiped and freed when render_exec() returns (they may
+ * be secrets); trees made by parseJSON are owned and deleted likewise.
+ * Functions are dispatched on enum tmpl_func with a table of Go parameter
+ * types, so argument checking follows evalCall for every function.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "b64.h"
+#include "gofmt.h"
+#include "gojson.h"
+#include "gostr.h"
+#include "goyaml.h"
+#include "gval.h"
+#include "render.h"
+#include "tmplutf.h"
+#include "vjson.h"
+
+extern char **environ;
+
+enum { EX_BREAK = 1, EX_CONTINUE = 2 };
+
+/* ---- arena for computed strings (wiped) ---------------------------- */
+
+struct xchunk {
+	struct xchunk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct xarena {
+	struct xchunk *head;
+	size_t total;
+};
+
+#define XARENA_MAX (64u * 1024 * 1024)
+
+static char *xalloc(struct xarena *a, size_t n)
+{
+	struct xchunk *c = a->head;
+
+	if (n == 0)
+		n = 1;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > 16384 ? n : 16384;
+
+		if (a->total + size > XARENA_MAX)
+			return NULL;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+		a->total += size;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static void xarena_done(struct xarena *a)
+{
+	struct xchunk *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		explicit_bzero(c->data, c->size);
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- state --------------------------------------------------------- */
+
+struct var {
+	const char *name;
+	size_t len;
+	struct gval v;
+};
+
+struct ex {
+	const struct tmpl *t;
+	const struct render_opts *o;
+	struct buf *out;
+	struct render_result *res;
+	struct xarena ar;
+	struct var *vars;
+	size_t nvars, capvars;
+	size_t iters;
+	int depth;
+	cJSON **owned;
+	size_t nowned, capowned;
+	const struct tmpl_node *at;
+	bool missing;
+	bool err_set;
+};
+
+/* The "missing" final argument of evalCall (Go's missingVal). */
+struct final {
+	bool present;
+	struct gval v;
+};
+
+static const struct final NO_FINAL = { 0 };
+
+static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char *fmt, va_list ap)
+    VL_PRINTF(4, 0);
+static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char *fmt, va_list ap)
+{
+	char msg[TMPL_ERROR_MAX];
+	struct tmpl_error *e = &x->res->err;
+
+	if (x->err_set)
+		return r;
+	x->err_set = true;
+	if (!n)
+		n = x->at;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n) {
+		const char *src = x->t->text + n->pos.offset;
+		int len = (int)VL_MIN(n->src_len, 48u);
+		const char *nl = memchr(src, '\n', (size_t)len);
+
+		if (nl)
+			len = (int)(nl - src);
+		e->line = n->pos.line;
+		e->col = n->pos.col;
+		snprintf(e->msg, sizeof(e->msg), "executing at <%.*s%s>: %.180s", len, src,
+			 (uint32_t)len < n->src_len ? "..." : "", msg);
+	} else {
+		e->line = 1;
+		e->col = 1;
+		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+	}
+	return r;
+}
+
+static int ex_errorf(struct ex *x, const struct tmpl_node *n, const char *fmt, ...) VL_PRINTF(3, 4);
+static int ex_errorf(struct ex *x, const struct tmpl_node *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ex_verrorf(x, -EINVAL, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int ex_caperr(struct ex *x, const struct tmpl_node *n, const char *fmt, ...) VL_PRINTF(3, 4);
+static int ex_caperr(struct ex *x, const struct tmpl_node *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ex_verrorf(x, -E2BIG, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int ex_nomem(struct ex *x)
+{
+	if (!x->err_set) {
+		x->err_set = true;
+		x->res->err.line = 1;
+		x->res->err.col = 1;
+		snprintf(x->res->err.msg, sizeof(x->res->err.msg), "out of memory");
+	}
+	return -ENOMEM;
+}
+
+/* A copy of b's content as a string value in the arena. */
+static int ex_str_from_buf(struct ex *x, struct buf *b, struct gval *ret)
+{
+	char *s = xalloc(&x->ar, b->len + 1);
+
+	if (!s)
+		return ex_nomem(x);
+	if (b->len)
+		memcpy(s, b->data, b->len);
+	s[b->len] = 0;
+	*ret = gv_string(s, b->len);
+	return 0;
+}
+
+/* ---- variables ----------------------------------------------------- */
+
+static int push_var(struct ex *x, const char *name, size_t len, struct gval v)
+{
+	if (x->nvars == x->capvars) {
+		size_t cap = x->capvars ? x->capvars * 2 : 16;
+		struct var *nv;
+
+		if (cap > 1u << 20)
+			return ex_caperr(x, NULL, "too many variables");
+		nv = realloc(x->vars, cap * sizeof(*nv));
+		if (!nv)
+			return ex_nomem(x);
+		x->vars = nv;
+		x->capvars = cap;
+	}
+	x->vars[x->nvars++] = (struct var){ .name = name, .len = len, .v = v };
+	return 0;
+}
+
+static struct var *find_var(struct ex *x, const char *name, size_t len)
+{
+	size_t i = x->nvars;
+
+	while (i-- > 0)
+		if (x->vars[i].len == len && memcmp(x->vars[i].name, name, len) == 0)
+			return &x->vars[i];
+	return NULL;
+}
+
+/* ---- function signatures ------------------------------------------- */
+
+enum ptype { P_NONE, P_VALUE, P_ANY, P_STRING, P_INT, P_STRSLICE };
+
+struct sig {
+	int nparams;
+	bool variadic;
+	enum ptype p[3];
+};
+
+static const struct sig sigs[TMPL_FN__COUNT] = {
+	[TMPL_FN_AND] = { 2, true, { P_VALUE, P_VALUE } },
+	[TMPL_FN_OR] = { 2, true, { P_VALUE, P_VALUE } },
+	[TMPL_FN_NOT] = { 1, false, { P_VALUE } },
+	[TMPL_FN_LEN] = { 1, false, { P_VALUE } },
+	[TMPL_FN_INDEX] = { 2, true, { P_VALUE, P_VALUE } },
+	[TMPL_FN_SLICE] = { 2, true, { P_VALUE, P_VALUE } },
+	[TMPL_FN_PRINT] = { 1, true, { P_ANY } },
+	[TMPL_FN_PRINTF] = { 2, true, { P_STRING, P_ANY } },
+	[TMPL_FN_PRINTLN] = { 1, true, { P_ANY } },
+	[TMPL_FN_EQ] = { 2, true, { P_VALUE, P_VALUE } },
+	[TMPL_FN_NE] = { 2, false, { P_VALUE, P_VALUE } },
+	[TMPL_FN_LT] = { 2, false, { P_VALUE, P_VALUE } },
+	[TMPL_FN_LE] = { 2, false, { P_VALUE, P_VALUE } },
+	[TMPL_FN_GT] = { 2, false, { P_VALUE, P_VALUE } },
+	[TMPL_FN_GE] = { 2, false, { P_VALUE, P_VALUE } },
+	[TMPL_FN_HTML] = { 1, true, { P_ANY } },
+	[TMPL_FN_JS] = { 1, true, { P_ANY } },
+	[TMPL_FN_URLQUERY] = { 1, true, { P_ANY } },
+	[TMPL_FN_SECRET] = { 1, true, { P_STRING } },
+	[TMPL_FN_TOJSON] = { 1, false, { P_ANY } },
+	[TMPL_FN_TOJSONPRETTY] = { 1, false, { P_ANY } },
+	[TMPL_FN_TOUNESCAPEDJSON] = { 1, false, { P_ANY } },
+	[TMPL_FN_TOUNESCAPEDJSONPRETTY] = { 1, false, { P_ANY } },
+	[TMPL_FN_TOYAML] = { 1, false, { P_ANY } },
+	[TMPL_FN_BASE64DECODE] = { 1, false, { P_STRING } },
+	[TMPL_FN_BASE64ENCODE] = { 1, false, { P_STRING } },
+	[TMPL_FN_BASE64URLDECODE] = { 1, false, { P_STRING } },
+	[TMPL_FN_BASE64URLENCODE] = { 1, false, { P_STRING } },
+	[TMPL_FN_TRIMSPACE] = { 1, false, { P_STRING } },
+	[TMPL_FN_TRIM] = { 2, false, { P_STRING, P_STRING } },
+	[TMPL_FN_TRIMPREFIX] = { 2, false, { P_STRING, P_STRING } },
+	[TMPL_FN_TRIMSUFFIX] = { 2, false, { P_STRING, P_STRING } },
+	[TMPL_FN_REPLACEALL] = { 3, false, { P_STRING, P_STRING, P_STRING } },
+	[TMPL_FN_TOLOWER] = { 1, false, { P_STRING } },
+	[TMPL_FN_TOUPPER] = { 1, false, { P_STRING } },
+	[TMPL_FN_TOTITLE] = { 1, false, { P_STRING } },
+	[TMPL_FN_SPLIT] = { 2, false, { P_STRING, P_STRING } },
+	[TMPL_FN_JOIN] = { 2, false, { P_STRING, P_STRSLICE } },
+	[TMPL_FN_INDENT] = { 2, false, { P_INT, P_STRING } },
+	[TMPL_FN_CONTAINS] = { 2, false, { P_ANY, P_ANY } },
+	[TMPL_FN_ENV] = { 1, false, { P_STRING } },
+	[TMPL_FN_ENVORDEFAULT] = { 2, false, { P_STRING, P_STRING } },
+	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING } },
+	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING } },
+	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING } },
+	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING } },
+};
+
+/* Number of fixed (non-variadic) parameters as Go counts them. */
+static int sig_fixed(const struct sig *s)
+{
+	return s->variadic ? s->nparams - 1 : s->nparams;
+}
+
+static const char *ptype_name(enum ptype t)
+{
+	switch (t) {
+	case P_VALUE:
+		return "reflect.Value";
+	case P_ANY:
+		return "interface {}";
+	case P_STRING:
+		return "string";
+	case P_INT:
+		return "int";
+	case P_STRSLICE:
+		return "[]string";
+	default:
+		return "?";
+	}
+}
+
+/* ---- forward declarations ------------------------------------------ */
+
+static int eval_pipeline(struct ex *x, struct gval dot, const struct tmpl_node *pipe,
+			 struct gval *ret);
+static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tmpl_node *n,
+		    struct gval *ret);
+static int eval_function(struct ex *x, struct gval dot, const struct tmpl_node *ident,
+			 const struct tmpl_node *cmd, struct tmpl_node *const *args, size_t nargs,
+			 struct final final, struct gval *ret);
+static int walk_list(struct ex *x, struct gval dot, const struct tmpl_list *l);
+
+/* ---- constants ----------------------------------------------------- */
+
+static bool text_has_any(const struct tmpl_str *t, const char *chars)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (strchr(chars, t->s[i]))
+			return true;
+	return false;
+}
+
+static int ideal_constant(struct ex *x, const struct tmpl_node *n, struct gval *ret)
+{
+	const struct tmpl_number *v = &n->number.v;
+	const struct tmpl_str *t = &n->number.text;
+	bool hex_int = t->len > 2 && t->s[0] == '0' && (t->s[1] == 'x' || t->s[1] == 'X') &&
+		       !text_has_any(t, "pP");
+	bool rune_int = t->len > 0 && t->s[0] == '\'';
+
+	x->at = n;
+	if (v->is_float && !hex_int && !rune_int && text_has_any(t, ".eEpP")) {
+		*ret = (struct gval){ .kind = GV_FLOAT, .f = v->f };
+		return 0;
+	}
+	if (v->is_int) {
+		*ret = gv_int(v->i);
+		return 0;
+	}
+	if (v->is_uint)
+		return ex_errorf(x, n, "%.*s overflows int", (int)t->len, t->s);
+	*ret = GV_INVALID_VALUE;
+	return 0;
+}
+
+static void node_text(struct ex *x, const struct tmpl_node *n, const char **s, int *len)
+{
+	*s = x->t->text + n->pos.offset;
+	*len = (int)VL_MIN(n->src_len, 40u);
+}
+
+/* ---- fields -------------------------------------------------------- */
+
+static bool missingkey_error(struct ex *x)
+{
+	return x->o->error_on_missing_key;
+}
+
+static bool has_args(size_t nargs, struct final final)
+{
+	return nargs > 1 || final.present;
+}
+
+static bool number_method(const char *name, size_t len)
+{
+	return (len == 6 && memcmp(name, "String", 6) == 0) ||
+	       (len == 5 && memcmp(name, "Int64", 5) == 0) ||
+	       (len == 7 && memcmp(name, "Float64", 7) == 0);
+}
+
+static int call_number_method(struct ex *x, const struct tmpl_node *node, struct gval recv,
+			      const struct tmpl_str *name, size_t nargs, struct final final,
+			      struct gval *ret)
+{
+	size_t numin = (nargs > 0 ? nargs - 1 : 0) + (final.present ? 1 : 0);
+
+	if (name->len != 6)
+		return ex_errorf(x, node,
+				 "the json.Number method %.*s is not supported by vaultlet",
+				 (int)name->len, name->s);
+	if (numin != 0)
+		return ex_errorf(x, node, "wrong number of args for String: want 0 got %zu", numin);
+	*ret = gv_string(recv.str.s, recv.str.len);
+	return 0;
+}
+
+static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name,
+		      const struct tmpl_node *node, size_t nargs, struct final final,
+		      struct gval recv, struct gval *ret)
+{
+	const char *typ;
+
+	(void)dot;
+	if (recv.kind == GV_INVALID) {
+		if (missingkey_error(x))
+			return ex_errorf(x, node, "nil data; no entry for key \"%.*s\"",
+					 (int)name->len, name->s);
+		*ret = GV_INVALID_VALUE;
+		return 0;
+	}
+	typ = gv_type_name(&recv);
+	if (recv.kind == GV_NIL)
+		return ex_errorf(x, node, "nil pointer evaluating interface {}.%.*s",
+				 (int)name->len, name->s);
+	if (recv.kind == GV_SECRET)
+		recv.kind = GV_SECRETV;
+	if (recv.kind == GV_NUMBER && number_method(name->s, name->len))
+		return call_number_method(x, node, recv, name, nargs, final, ret);
+	switch (recv.kind) {
+	case GV_SECRETV: {
+		bool found;
+		struct gval f = gv_secret_field(recv.secret, name->s, name->len, &found);
+
+		if (!found)
+			break;
+		if (has_args(nargs, final))
+			return ex_errorf(x, node,
+					 "%.*s has arguments but cannot be invoked as function",
+					 (int)name->len, name->s);
+		*ret = f;
+		return 0;
+	}
+	case GV_MAP: {
+		bool found;
+		struct gval v;
+
+		if (has_args(nargs, final))
+			return ex_errorf(x, node, "%.*s is not a method but has arguments",
+					 (int)name->len, name->s);
+		v = gv_map_get(&recv, name->s, name->len, &found);
+		if (!found) {
+			if (missingkey_error(x))
+				return ex_errorf(x, node, "map has no entry for key \"%.*s\"",
+						 (int)name->len, name->s);
+			v = GV_NIL_VALUE;
+		}
+		*ret = v;
+		return 0;
+	}
+	case GV_NILPTR: {
+		static const char *const auth_fields[] = { "ClientToken",   "Accessor",
+							   "Policies",	    "Metadata",
+							   "LeaseDuration", "Renewable" };
+		static const char *const wrap_fields[] = { "Token", "TTL", "CreationTime",
+							   "WrappedAccessor" };
+		bool auth = strcmp(recv.ptr_type, "*dependency.SecretAuth") == 0;
+		const char *const *f = auth ? auth_fields : wrap_fields;
+		size_t nf = auth ? ARRAY_SIZE(auth_fields) : ARRAY_SIZE(wrap_fields);
+
+		for (size_t i = 0; i < nf; i++)
+			if (strlen(f[i]) == name->len && memcmp(f[i], name->s, name->len) == 0)
+				return ex_errorf(x, node, "nil pointer evaluating %s.%.*s",
+						 recv.ptr_type, (int)name->len, name->s);
+		break;
+	}
+	default:
+		break;
+	}
+	if (recv.kind == GV_SECRETV)
+		typ = "*dependency.Secret";
+	return ex_errorf(x, node, "can't evaluate field %.*s in type %s", (int)name->len, name->s,
+			 typ);
+}
+
+static int eval_field_chain(struct ex *x, struct gval dot, struct gval recv,
+			    const struct tmpl_node *node, const struct tmpl_str *ident, size_t n,
+			    size_t nargs, struct final final, struct gval *ret)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i + 1 < n; i++) {
+		r = eval_field(x, dot, &ident[i], node, 0, NO_FINAL, recv, &recv);
+		if (r)
+			return r;
+	}
+	return eval_field(x, dot, &ident[n - 1], node, nargs, final, recv, ret);
+}
+
+static int not_a_function(struct ex *x, const struct tmpl_node *first, size_t nargs,
+			  struct final final)
+{
+	if (nargs > 1 || final.present) {
+		const char *s;
+		int len;
+
+		node_text(x, first, &s, &len);
+		return ex_errorf(x, first, "can't give argument to non-function %.*s", len, s);
+	}
+	return 0;
+}
+
+static int eval_variable_node(struct ex *x, struct gval dot, const struct tmpl_node *v,
+			      size_t nargs, struct final final, struct gval *ret)
+{
+	struct var *var;
+
+	x->at = v;
+	var = find_var(x, v->field.ident[0].s, v->field.ident[0].len);
+	if (!var)
+		return ex_errorf(x, v, "undefined variable: %.*s", (int)v->field.ident[0].len,
+				 v->field.ident[0].s);
+	if (v->field.nident == 1) {
+		int r = not_a_function(x, v, nargs, final);
+
+		if (r)
+			return r;
+		*ret = var->v;
+		return 0;
+	}
+	return eval_field_chain(x, dot, var->v, v, v->field.ident + 1, v->field.nident - 1, nargs,
+				final, ret);
+}
+
+static int eval_chain_node(struct ex *x, struct gval dot, const struct tmpl_node *chain,
+			   size_t nargs, struct final final, struct gval *ret)
+{
+	struct gval pipe;
+	int r;
+
+	x->at = chain;
+	if (chain->chain.node->type == TMPL_NODE_NIL)
+		return ex_errorf(x, chain, "indirection through explicit nil");
+	r = eval_arg(x, dot, P_NONE, chain->chain.node, &pipe);
+	if (r)
+		return r;
+	return eval_field_chain(x, dot, pipe, chain, chain->chain.field, chain->chain.nfield, nargs,
+				final, ret);
+}
+
+/* ---- argument checking --------------------------------------------- */
+
+static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v, enum ptype t,
+			 struct gval *ret)
+{
+	if (v.kind == GV_INVALID) {
+		switch (t) {
+		case P_NONE:
+		case P_VALUE:
+			*ret = v;
+			return 0;
+		case P_ANY:
+			*ret = GV_NIL_VALUE;
+			return 0;
+		case P_STRSLICE:
+			*ret = (struct gval){ .kind = GV_STRSLICE };
+			return 0;
+		default:
+			return ex_errorf(x, n, "invalid value; expected %s", ptype_name(t));
+		}
+	}
+	switch (t) {
+	case P_NONE:
+	case P_VALUE:
+	case P_ANY:
+		*ret = v;
+		return 0;
+	case P_STRING:
+		if (v.kind == GV_STRING) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_INT:
+		if (v.kind == GV_INT) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_STRSLICE:
+		if (v.kind == GV_STRSLICE) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	}
+	return ex_errorf(x, n, "wrong type for value; expected %s; got %s", ptype_name(t),
+			 gv_type_name(&v));
+}
+
+/* evalEmptyInterface for a literal node */
+static int eval_literal_any(struct ex *x, struct gval dot, const struct tmpl_node *n,
+			    struct gval *ret)
+{
+	switch (n->type) {
+	case TMPL_NODE_BOOL:
+		*ret = gv_bool(n->boolean);
+		return 0;
+	case TMPL_NODE_DOT:
+		*ret = dot;
+		return 0;
+	case TMPL_NODE_NUMBER:
+		return ideal_constant(x, n, ret);
+	case TMPL_NODE_STRING:
+		*ret = gv_string(n->str.s, n->str.len);
+		return 0;
+	default:
+		return ex_errorf(x, n, "can't handle assignment to empty interface argument");
+	}
+}
+
+static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tmpl_node *n,
+		    struct gval *ret)
+{
+	struct gval v;
+	int r;
+
+	x->at = n;
+	switch (n->type) {
+	case TMPL_NODE_DOT:
+		return validate_type(x, n, dot, t, ret);
+	case TMPL_NODE_NIL:
+		switch (t) {
+		case P_VALUE:
+			*ret = GV_INVALID_VALUE;
+			return 0;
+		case P_ANY:
+			*ret = GV_NIL_VALUE;
+			return 0;
+		case P_STRSLICE:
+			*ret = (struct gval){ .kind = GV_STRSLICE };
+			return 0;
+		default:
+			return ex_errorf(x, n, "cannot assign nil to %s", ptype_name(t));
+		}
+	case TMPL_NODE_FIELD:
+		r = eval_field_chain(x, dot, dot, n, n->field.ident, n->field.nident, 1, NO_FINAL,
+				     &v);
+		return r ? r : validate_type(x, n, v, t, ret);
+	case TMPL_NODE_VARIABLE:
+		r = eval_variable_node(x, dot, n, 0, NO_FINAL, &v);
+		return r ? r : validate_type(x, n, v, t, ret);
+	case TMPL_NODE_PIPE:
+		r = eval_pipeline(x, dot, n, &v);
+		return r ? r : validate_type(x, n, v, t, ret);
+	case TMPL_NODE_IDENT:
+		r = eval_function(x, dot, n, n, NULL, 0, NO_FINAL, &v);
+		return r ? r : validate_type(x, n, v, t, ret);
+	case TMPL_NODE_CHAIN:
+		r = eval_chain_node(x, dot, n, 0, NO_FINAL, &v);
+		return r ? r : validate_type(x, n, v, t, ret);
+	default:
+		break;
+	}
+	switch (t) {
+	case P_VALUE:
+	case P_ANY:
+		return eval_literal_any(x, dot, n, ret);
+	case P_STRING:
+		if (n->type == TMPL_NODE_STRING) {
+			*ret = gv_string(n->str.s, n->str.len);
+			return 0;
+		}
+		{
+			const char *s;
+			int len;
+
+			node_text(x, n, &s, &len);
+			return ex_errorf(x, n, "expected string; found %.*s", len, s);
+		}
+	case P_INT:
+		if (n->type == TMPL_NODE_NUMBER && n->number.v.is_int) {
+			*ret = gv_int(n->number.v.i);
+			return 0;
+		}
+		{
+			const char *s;
+			int len;
+
+			node_text(x, n, &s, &len);
+			return ex_errorf(x, n, "expected integer; found %.*s", len, s);
+		}
+	default: {
+		const char *s;
+		int len;
+
+		node_text(x, n, &s, &len);
+		return ex_errorf(x, n, "can't handle %.*s for arg of type %s", len, s,
+				 ptype_name(t));
+	}
+	}
+}
+
+/* ---- builtins ------------------------------------------------------ */
+
+/* indirectInterface: a nil interface is no value */
+static struct gval ind_iface(struct gval v)
+{
+	return v.kind == GV_NIL ? GV_INVALID_VALUE : v;
+}
+
+static bool truth(struct gval v)
+{
+	bool ok;
+
+	v = ind_iface(v);
+	return gv_truth(&v, &ok);
+}
+
+enum bkind { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STRING, K_UINT };
+
+static enum bkind basic_kind(const struct gval *v)
+{
+	switch (v->kind) {
+	case GV_BOOL:
+		return K_BOOL;
+	case GV_INT:
+		return K_INT;
+	case GV_UINT8:
+		return K_UINT;
+	case GV_FLOAT:
+		return K_FLOAT;
+	case GV_STRING:
+	case GV_NUMBER:
+		return K_STRING;
+	default:
+		return K_INVALID;
+	}
+}
+
+static int str_cmp(const struct gval *a, const struct gval *b)
+{
+	size_t n = VL_MIN(a->str.len, b->str.len);
+	int c = n ? memcmp(a->str.s, b->str.s, n) : 0;
+
+	if (c)
+		return c;
+	return a->str.len < b->str.len ? -1 : a->str.len > b->str.len;
+}
+
+/* reflect Kind families for canCompare */
+static int refl_kind(const struct gval *v)
+{
+	switch (v->kind) {
+	case GV_INVALID:
+		return 0;
+	case GV_SECRET:
+	case GV_NILPTR:
+		return 100; /* Pointer */
+	case GV_SLICE:
+	case GV_STRSLICE:
+		return 101; /* Slice */
+	case GV_MAP:
+		return 102;
+	case GV_SECRETV:
+		return 103;
+	default:
+		return (int)v->kind;
+	}
+}
+
+static bool is_nil_value(const struct gval *v)
+{
+	switch (v->kind) {
+	case GV_INVALID:
+	case GV_NIL:
+	case GV_NILPTR:
+		return true;
+	case GV_MAP:
+		return !v->map;
+	case GV_SLICE:
+		return !v->slice.arr;
+	case GV_STRSLICE:
+		return !v->strs.arr && !v->strs.items;
+	default:
+		return false;
+	}
+}
+
+static int fn_eq(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		 bool *ret)
+{
+	struct gval a1 = ind_iface(argv[0]);
+	enum bkind k1 = basic_kind(&a1);
+	size_t i;
+
+	if (n < 2)
+		return ex_errorf(x, node, "error calling eq: missing argument for comparison");
+	for (i = 1; i < n; i++) {
+		struct gval a = ind_iface(argv[i]);
+		enum bkind k2 = basic_kind(&a);
+		bool t = false;
+
+		if (k1 != k2) {
+			if (k1 == K_INT && k2 == K_UINT)
+				t = a1.i >= 0 && a1.i == a.i;
+			else if (k1 == K_UINT && k2 == K_INT)
+				t = a.i >= 0 && a1.i == a.i;
+			else if (a1.kind != GV_INVALID && a.kind != GV_INVALID)
+				return ex_errorf(
+				    x, node, "error calling eq: incompatible types for comparison");
+		} else {
+			switch (k1) {
+			case K_BOOL:
+				t = a1.b == a.b;
+				break;
+			case K_FLOAT:
+				t = a1.f == a.f;
+				break;
+			case K_INT:
+			case K_UINT:
+				t = a1.i == a.i;
+				break;
+			case K_STRING:
+				t = str_cmp(&a1, &a) == 0;
+				break;
+			case K_INVALID:
+				if (refl_kind(&a1) != refl_kind(&a) && a1.kind != GV_INVALID &&
+				    a.kind != GV_INVALID)
+					return ex_errorf(
+					    x, node,
+					    "error calling eq: non-comparable types %s "
+					    "and %s",
+					    gv_type_name(&a1), gv_type_name(&a));
+				if (is_nil_value(&a1) || is_nil_value(&a)) {
+					t = is_nil_value(&a) == is_nil_value(&a1);
+				} else {
+					if (a.kind != GV_SECRET)
+						return ex_errorf(x, node,
+								 "error calling eq: non-comparable "
+								 "type %s",
+								 gv_type_name(&a));
+					t = a1.secret == a.secret;
+				}
+				break;
+			}
+		}
+		if (t) {
+			*ret = true;
+			return 0;
+		}
+	}
+	*ret = false;
+	return 0;
+}
+
+/* lt: 0 ok, <0 error; *ret result */
+static int fn_lt(struct ex *x, const struct tmpl_node *node, const char *name, struct gval a1,
+		 struct gval a2, bool *ret)
+{
+	enum bkind k1, k2;
+
+	a1 = ind_iface(a1);
+	a2 = ind_iface(a2);
+	k1 = basic_kind(&a1);
+	k2 = basic_kind(&a2);
+	if (k1 == K_INVALID || k2 == K_INVALID)
+		return ex_errorf(x, node, "error calling %s: invalid type for comparison", name);
+	if (k1 != k2) {
+		if (k1 == K_INT && k2 == K_UINT)
+			*ret = a1.i < 0 || a1.i < a2.i;
+		else if (k1 == K_UINT && k2 == K_INT)
+			*ret = a2.i >= 0 && a1.i < a2.i;
+		else
+			return ex_errorf(
+			    x, node, "error calling %s: incompatible types for comparison", name);
+		return 0;
+	}
+	switch (k1) {
+	case K_BOOL:
+		return ex_errorf(x, node, "error calling %s: invalid type for comparison", name);
+	case K_FLOAT:
+		*ret = a1.f < a2.f;
+		break;
+	case K_INT:
+	case K_UINT:
+		*ret = a1.i < a2.i;
+		break;
+	default:
+		*ret = str_cmp(&a1, &a2) < 0;
+		break;
+	}
+	return 0;
+}
+
+static int index_arg(struct ex *x, const struct tmpl_node *node, const char *fname, struct gval idx,
+		     size_t cap, size_t *ret)
+{
+	int64_t v;
+
+	idx = ind_iface(idx);
+	switch (idx.kind) {
+	case GV_INT:
+	case GV_UINT8:
+		v = idx.i;
+		break;
+	case GV_INVALID:
+		return ex_errorf(x, node, "error calling %s: cannot index slice/array with nil",
+				 fname);
+	default:
+		return ex_errorf(x, node, "error calling %s: cannot index slice/array with type %s",
+				 fname, gv_type_name(&idx));
+	}
+	if (v < 0 || (uint64_t)v > cap)
+		return ex_errorf(x, node, "error calling %s: index out of range: %lld", fname,
+				 (long long)v);
+	*ret = (size_t)v;
+	return 0;
+}
+
+static int fn_index(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		    struct gval *ret)
+{
+	struct gval item = ind_iface(argv[0]);
+	size_t i;
+
+	if (item.kind == GV_INVALID)
+		return ex_errorf(x, node, "error calling index: index of untyped nil");
+	for (i = 1; i < n; i++) {
+		struct gval idx = ind_iface(argv[i]);
+		size_t k;
+		int r;
+
+		if (item.kind == GV_NIL || item.kind == GV_NILPTR)
+			return ex_errorf(x, node, "error calling index: index of nil pointer");
+		if (item.kind == GV_SECRET)
+			item.kind = GV_SECRETV;
+		switch (item.kind) {
+		case GV_SLICE:
+		case GV_STRSLICE:
+		case GV_STRING:
+		case GV_NUMBER: {
+			size_t len = (size_t)gv_len(&item);
+
+			r = index_arg(x, node, "index", idx, len, &k);
+			if (r)
+				return r;
+			if (k >= len)
+				return ex_errorf(x, node,
+						 "error calling index: reflect: slice index "
+						 "out of range");
+			if (item.kind == GV_SLICE) {
+				item = gv_slice_at(&item, k);
+			} else if (item.kind == GV_STRSLICE) {
+				struct gv_str s = gv_strs_at(&item, k);
+
+				item = gv_string(s.s, s.len);
+			} else {
+				item = (struct gval){ .kind = GV_UINT8,
+						      .i = (unsigned char)item.str.s[k] };
+			}
+			break;
+		}
+		case GV_MAP: {
+			bool found;
+
+			if (idx.kind == GV_INVALID)
+				return ex_errorf(x, node,
+						 "error calling index: value is nil; should "
+						 "be of type string");
+			if (idx.kind != GV_STRING)
+				return ex_errorf(
+				    x, node,
+				    "error calling index: value has type %s; should be "
+				    "string",
+				    gv_type_name(&idx));
+			item = gv_map_get(&item, idx.str.s, idx.str.len, &found);
+			break;
+		}
+		default:
+			return ex_errorf(x, node,
+					 "error calling index: can't index item of type %s",
+					 gv_type_name(&item));
+		}
+	}
+	*ret = item;
+	return 0;
+}
+
+static int fn_slice(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		    struct gval *ret)
+{
+	struct gval item = ind_iface(argv[0]);
+	size_t cap, idx[3], nidx = n - 1, i, len;
+	int r;
+
+	if (item.kind == GV_INVALID)
+		return ex_errorf(x, node, "error calling slice: slice of untyped nil");
+	if (nidx > 3)
+		return ex_errorf(x, node, "error calling slice: too many slice indexes: %zu", nidx);
+	switch (item.kind) {
+	case GV_STRING:
+	case GV_NUMBER:
+		if (nidx == 3)
+			return ex_errorf(x, node,
+					 "error calling slice: cannot 3-index slice a string");
+		break;
+	case GV_SLICE:
+	case GV_STRSLICE:
+		break;
+	default:
+		return ex_errorf(x, node, "error calling slice: can't slice item of type %s",
+				 gv_type_name(&item));
+	}
+	len = (size_t)gv_len(&item);
+	cap = len;
+	idx[0] = 0;
+	idx[1] = len;
+	idx[2] = len;
+	for (i = 0; i < nidx; i++) {
+		/* past len a Go slice shows its capacity, which depends on Go's allocator */
+		r = index_arg(x, node, "slice", argv[i + 1],
+			      item.kind == GV_STRING || item.kind == GV_NUMBER ? cap
+									       : (size_t)-1 / 2,
+			      &idx[i]);
+		if (r)
+			return r;
+		if ((item.kind == GV_SLICE || item.kind == GV_STRSLICE) && idx[i] > len)
+			return ex_errorf(x, node,
+					 "error calling slice: slicing past the length of a list "
+					 "(%zu > %zu) is not supported by vaultlet: Go's result "
+					 "depends on its allocator",
+					 idx[i], len);
+	}
+	if (idx[0] > idx[1])
+		return ex_errorf(x, node, "error calling slice: invalid slice index: %zu > %zu",
+				 idx[0], idx[1]);
+	if (nidx == 3 && idx[1] > idx[2])
+		return ex_errorf(x, node, "error calling slice: invalid slice index: %zu > %zu",
+				 idx[1], idx[2]);
+	switch (item.kind) {
+	case GV_STRING:
+	case GV_NUMBER:
+		item.str.s += idx[0];
+		item.str.len = idx[1] - idx[0];
+		break;
+	case GV_SLICE:
+		item.slice.off += idx[0];
+		item.slice.len = idx[1] - idx[0];
+		break;
+	default:
+		item.strs.off += idx[0];
+		item.strs.len = idx[1] - idx[0];
+		break;
+	}
+	*ret = item;
+	return 0;
+}
+
+static int fn_len(struct ex *x, const struct tmpl_node *node, struct gval v, struct gval *ret)
+{
+	long n;
+
+	if (v.kind == GV_NIL || v.kind == GV_NILPTR)
+		return ex_errorf(x, node, "error calling len: len of nil pointer");
+	if (v.kind == GV_INVALID)
+		return ex_errorf(x, node, "error calling len: len of nil value");
+	if (v.kind == GV_SECRET)
+		v.kind = GV_SECRETV;
+	n = gv_len(&v);
+	if (n < 0)
+		return ex_errorf(x, node, "error calling len: len of type %s", gv_type_name(&v));
+	*ret = gv_int(n);
+	return 0;
+}
+
+/* evalArgs of html/js/urlquery */
+static int eval_args_string(struct ex *x, const struct gval *argv, size_t n, struct buf *tmp,
+			    struct gv_str *ret)
+{
+	struct gval *pa;
+	size_t i;
+	int r;
+
+	if (n == 1 && argv[0].kind == GV_STRING) {
+		*ret = argv[0].str;
+		return 0;
+	}
+	pa = calloc(n ? n : 1, sizeof(*pa));
+	if (!pa)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pa[i] = argv[i];
+		if (pa[i].kind == GV_NIL || pa[i].kind == GV_INVALID)
+			pa[i] = gv_string("<no value>", 10);
+		else if (pa[i].kind == GV_SECRET)
+			pa[i].kind = GV_SECRETV;
+	}
+	r = gofmt_sprint(tmp, pa, n);
+	free(pa);
+	(void)x;
+	if (r)
+		return r;
+	*ret = (struct gv_str){ buf_str(tmp), tmp->len };
+	return 0;
+}
+
+/* ---- consul-template helpers --------------------------------------- */
+
+static int record_path(struct ex *x, char ***list, size_t *n, const char *s, size_t len,
+		       bool *added)
+{
+	char **nl, *d;
+	size_t i;
+
+	*added = false;
+	for (i = 0; i < *n; i++)
+		if (strlen((*list)[i]) == len && memcmp((*list)[i], s, len) == 0)
+			return 0;
+	if (*n >= RENDER_MAX_SECRETS)
+		return ex_caperr(x, NULL, "template uses more than %d distinct secrets",
+				 RENDER_MAX_SECRETS);
+	nl = realloc(*list, (*n + 1) * sizeof(*nl));
+	if (!nl)
+		return ex_nomem(x);
+	*list = nl;
+	d = strndup(s, len);
+	if (!d)
+		return ex_nomem(x);
+	nl[(*n)++] = d;
+	*added = true;
+	return 0;
+}
+
+static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		     struct gval *ret)
+{
+	const struct gval *p = &argv[0];
+	const cJSON *s = NULL;
+	size_t a, b;
+	bool added;
+	char *path;
+	int r;
+
+	if (n == 0) {
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	if (n > 1)
+		return ex_errorf(
+		    x, node,
+		    "error calling secret: the write form (secret PATH \"k=v\" ...) is "
+		    "not supported by vaultlet");
+	gostr_trim_space(p->str.s, p->str.len, &a, &b);
+	{
+		size_t k = a, e = a + b;
+
+		while (k < e && p->str.s[k] == '/')
+			k++;
+		while (e > k && p->str.s[e - 1] == '/')
+			e--;
+		if (e == k)
+			return ex_errorf(x, node,
+					 "error calling secret: vault.read: invalid format");
+	}
+	if (memchr(p->str.s, 0, p->str.len))
+		return ex_errorf(x, node, "error calling secret: invalid path");
+	r = record_path(x, &x->res->used, &x->res->nused, p->str.s, p->str.len, &added);
+	if (r)
+		return r;
+	path = strndup(p->str.s, p->str.len);
+	if (!path)
+		return ex_nomem(x);
+	if (x->o->secret)
+		s = x->o->secret(x->o->secret_ctx, path);
+	free(path);
+	if (!s) {
+		x->missing = true;
+		r = record_path(x, &x->res->missing, &x->res->nmissing, p->str.s, p->str.len,
+				&added);
+		if (r)
+			return r;
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	*ret = (struct gval){ .kind = GV_SECRET, .secret = s };
+	return 0;
+}
+
+static const char *env_lookup(struct ex *x, const char *name, size_t len, bool *set)
+{
+	char *const *e = x->o->envp ? x->o->envp : environ;
+
+	*set = false;
+	if (memchr(name, 0, len) || !e)
+		return "";
+	for (; *e; e++) {
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') {
+			*set = true;
+			return *e + len + 1;
+		}
+	}
+	return "";
+}
+
+/* A new owned tree from parseJSON, numbers turned into float64 as Go's Unmarshal does. */
+static bool numbers_to_float(cJSON *n)
+{
+	cJSON *c;
+
+	if (cJSON_IsNumber(n) && n->valuestring) {
+		double d = strtod(n->valuestring, NULL);
+
+		if (d == HUGE_VAL || d == -HUGE_VAL)
+			return false;
+		free(n->valuestring);
+		n->valuestring = NULL;
+		n->valuedouble = d;
+	}
+	for (c = n->child; c; c = c->next)
+		if (!numbers_to_float(c))
+			return false;
+	return true;
+}
+
+static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval s,
+			 struct gval *ret)
+{
+	cJSON *v = NULL;
+	struct vjson_error e;
+	int r;
+
+	if (s.str.len == 0) {
+		v = cJSON_CreateObject();
+		if (!v)
+			return ex_nomem(x);
+	} else {
+		r = vjson_parse(s.str.s, s.str.len, &v, &e);
+		if (r == -ENOMEM)
+			return ex_nomem(x);
+		if (r < 0)
+			return ex_errorf(x, node,
+					 "error calling parseJSON: invalid JSON at offset %zu: %s",
+					 e.offset, e.msg);
+		if (!numbers_to_float(v)) {
+			cJSON_Delete(v);
+			return ex_errorf(x, node,
+					 "error calling parseJSON: json: cannot unmarshal number "
+					 "into Go value of type float64");
+		}
+	}
+	if (x->nowned == x->capowned) {
+		size_t cap = x->capowned ? x->capowned * 2 : 4;
+		cJSON **no = realloc(x->owned, cap * sizeof(*no));
+
+		if (!no) {
+			cJSON_Delete(v);
+			return ex_nomem(x);
+		}
+		x->owned = no;
+		x->capowned = cap;
+	}
+	x->owned[x->nowned++] = v;
+	*ret = gv_from_json(v);
+	return 0;
+}
+
+/* consul-template's `in` (contains v l == in l v) */
+static int fn_in(struct ex *x, const struct tmpl_node *node, struct gval l, struct gval v,
+		 bool *ret)
+{
+	size_t i, n;
+
+	*ret = false;
+	if (l.kind == GV_SLICE || l.kind == GV_STRSLICE) {
+		n = l.kind == GV_SLICE ? l.slice.len : l.strs.len;
+		for (i = 0; i < n; i++) {
+			struct gval e;
+
+			if (l.kind == GV_SLICE) {
+				e = gv_slice_at(&l, i);
+			} else {
+				struct gv_str s = gv_strs_at(&l, i);
+
+				e = gv_string(s.s, s.len);
+			}
+			switch (e.kind) {
+			case GV_FLOAT:
+				if (v.kind == GV_FLOAT && v.f == e.f) {
+					*ret = true;
+					return 0;
+				}
+				break;
+			case GV_STRING:
+			case GV_NUMBER:
+				if (v.kind == GV_NIL || v.kind == GV_INVALID)
+					return ex_errorf(x, node,
+							 "error calling contains: reflect: call of "
+							 "reflect.Value.Type on zero Value");
+				if (v.kind == e.kind && str_cmp(&v, &e) == 0) {
+					*ret = true;
+					return 0;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+		return 0;
+	}
+	if (l.kind == GV_STRING || l.kind == GV_NUMBER) {
+		if (v.kind == GV_NIL || v.kind == GV_INVALID)
+			return ex_errorf(x, node,
+					 "error calling contains: reflect: call of "
+					 "reflect.Value.Type on zero Value");
+		if (v.kind == l.kind && gostr_index(l.str.s, l.str.len, v.str.s, v.str.len) >= 0)
+			*ret = true;
+	}
+	return 0;
+}
+
+static int fn_indent(struct ex *x, const struct tmpl_node *node, int64_t spaces, struct gval s,
+		     struct buf *o)
+{
+	bool sp = true;
+	size_t i;
+	int r = 0;
+
+	if (spaces < 0)
+		return ex_errorf(x, node,
+				 "error calling indent: indent value must be a positive "
+				 "integer");
+	if (spaces > RENDER_MAX_VALUE)
+		return ex_caperr(x, node, "indent of %lld spaces is over the value cap",
+				 (long long)spaces);
+	for (i = 0; !r && i < s.str.len; i++) {
+		char c = s.str.s[i];
+
+		if (sp && c != '\n')
+			for (int64_t k = 0; !r && k < spaces; k++)
+				r = buf_putc(o, ' ');
+		if (!r)
+			r = buf_putc(o, c);
+		sp = c == '\n';
+	}
+	return r;
+}
+
+static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *ret)
+{
+	size_t a, len, count, i, start;
+	struct gv_str *items;
+	const char *str;
+
+	gostr_trim_space(s.str.s, s.str.len, &a, &len);
+	str = s.str.s + a;
+	if (len == 0) {
+		/* []string{}: empty but not nil */
+		items = (struct gv_str *)xalloc(&x->ar, sizeof(*items));
+		if (!items)
+			return ex_nomem(x);
+		*ret = (struct gval){ .kind = GV_STRSLICE, .strs = { .items = items, .len = 0 } };
+		return 0;
+	}
+	if (sep.str.len == 0) {
+		size_t w;
+
+		count = gostr_rune_count(str, len);
+		items = (struct gv_str *)xalloc(&x->ar, count * sizeof(*items));
+		if (!items)
+			return ex_nomem(x);
+		for (i = 0, start = 0; i < count; i++) {
+			if (i + 1 == count) {
+				w = len - start;
+			} else if ((unsigned char)str[start] < 0x80) {
+				w = 1;
+			} else {
+				tmplutf_decode(str + start, len - start, &w);
+			}
+			items[i] = (struct gv_str){ str + start, w };
+			start += w;
+		}
+	} else {
+		long k;
+		size_t at = 0;
+
+		count = 1;
+		while ((k = gostr_index(str + at, len - at, sep.str.s, sep.str.len)) >= 0) {
+			count++;
+			at += (size_t)k + sep.str.len;
+		}
+		items = (struct gv_str *)xalloc(&x->ar, count * sizeof(*items));
+		if (!items)
+			return ex_nomem(x);
+		for (i = 0, start = 0; i + 1 < count; i++) {
+			k = gostr_index(str + start, len - start, sep.str.s, sep.str.len);
+			items[i] = (struct gv_str){ str + start, (size_t)k };
+			start += (size_t)k + sep.str.len;
+		}
+		items[count - 1] = (struct gv_str){ str + start, len - start };
+	}
+	*ret = (struct gval){ .kind = GV_STRSLICE, .strs = { .items = items, .len = count } };
+	return 0;
+}
+
+/* Runs a string-producing function into a scratch buffer, then into the arena. */
+static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func fn,
+		     const struct gval *argv, size_t n, struct gval *ret)
+{
+	struct buf o;
+	int r = 0;
+	bool produced = true;
+	const char *jmsg = NULL;
+
+	buf_init_sensitive(&o, RENDER_MAX_VALUE);
+	switch (fn) {
+	case TMPL_FN_NOT:
+		*ret = gv_bool(!truth(argv[0]));
+		produced = false;
+		break;
+	case TMPL_FN_LEN:
+		r = fn_len(x, node, argv[0], ret);
+		produced = false;
+		break;
+	case TMPL_FN_INDEX:
+		r = fn_index(x, node, argv, n, ret);
+		produced = false;
+		break;
+	case TMPL_FN_SLICE:
+		r = fn_slice(x, node, argv, n, ret);
+		produced = false;
+		break;
+	case TMPL_FN_PRINT:
+		r = gofmt_sprint(&o, argv, n);
+		break;
+	case TMPL_FN_PRINTF:
+		r = gofmt_sprintf(&o, argv[0].str.s, argv[0].str.len, argv + 1, n - 1);
+		break;
+	case TMPL_FN_PRINTLN:
+		r = gofmt_sprintln(&o, argv, n);
+		break;
+	case TMPL_FN_EQ:
+	case TMPL_FN_NE: {
+		bool t;
+
+		r = fn_eq(x, node, argv, n, &t);
+		if (!r)
+			*ret = gv_bool(fn == TMPL_FN_EQ ? t : !t);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_LT:
+	case TMPL_FN_GE: {
+		bool t;
+
+		r = fn_lt(x, node, fn == TMPL_FN_LT ? "lt" : "ge", argv[0], argv[1], &t);
+		if (!r)
+			*ret = gv_bool(fn == TMPL_FN_LT ? t : !t);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_LE:
+	case TMPL_FN_GT: {
+		bool t = false;
+		const char *name = fn == TMPL_FN_LE ? "le" : "gt";
+
+		r = fn_lt(x, node, name, argv[0], argv[1], &t);
+		if (!r && !t) {
+			struct gval pair[2] = { argv[0], argv[1] };
+
+			r = fn_eq(x, node, pair, 2, &t);
+			if (r && fn == TMPL_FN_GT) {
+				/* gt reports le's error under its own name; keep eq's text */
+			}
+		}
+		if (!r)
+			*ret = gv_bool(fn == TMPL_FN_LE ? t : !t);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_HTML:
+	case TMPL_FN_JS:
+	case TMPL_FN_URLQUERY: {
+		struct buf tmp;
+		struct gv_str s;
+
+		buf_init_sensitive(&tmp, RENDER_MAX_VALUE);
+		r = eval_args_string(x, argv, n, &tmp, &s);
+		if (!r) {
+			if (fn == TMPL_FN_HTML)
+				r = gostr_html_escape(&o, s.s, s.len);
+			else if (fn == TMPL_FN_JS)
+				r = gostr_js_escape(&o, s.s, s.len);
+			else
+				r = gostr_query_escape(&o, s.s, s.len);
+		}
+		buf_done(&tmp);
+		break;
+	}
+	case TMPL_FN_SECRET:
+		r = fn_secret(x, node, argv, n, ret);
+		produced = false;
+		break;
+	case TMPL_FN_TOJSON:
+	case TMPL_FN_TOJSONPRETTY:
+	case TMPL_FN_TOUNESCAPEDJSON:
+	case TMPL_FN_TOUNESCAPEDJSONPRETTY: {
+		bool html = fn == TMPL_FN_TOJSON || fn == TMPL_FN_TOJSONPRETTY;
+		bool ind = fn == TMPL_FN_TOJSONPRETTY || fn == TMPL_FN_TOUNESCAPEDJSONPRETTY;
+
+		r = gojson_marshal(&o, &argv[0], html, ind, &jmsg);
+		if (r == -EINVAL)
+			r = ex_errorf(x, node, "error calling %s: %s", tmpl_func_name(fn), jmsg);
+		break;
+	}
+	case TMPL_FN_TOYAML: {
+		const char *msg = NULL;
+
+		r = goyaml_marshal(&o, &argv[0], &msg);
+		if (r == -EINVAL || r == -ENOTSUP)
+			r = ex_errorf(x, node, "error calling toYAML: %s", msg);
+		if (!r) {
+			size_t a, len;
+
+			/* bytes.TrimSpace */
+			gostr_trim_space(o.data ? o.data : "", o.len, &a, &len);
+			if (a)
+				memmove(o.data, o.data + a, len);
+			buf_truncate(&o, len);
+		}
+		break;
+	}
+	case TMPL_FN_BASE64DECODE:
+	case TMPL_FN_BASE64URLDECODE: {
+		size_t off = 0;
+		enum b64_alphabet al = fn == TMPL_FN_BASE64DECODE ? B64_STD : B64_URL;
+
+		r = b64_decode(argv[0].str.s, argv[0].str.len, al, B64_GO, &o, &off);
+		if (r == -EINVAL)
+			r = ex_errorf(x, node,
+				      "error calling %s: %s: illegal base64 data at input byte %zu",
+				      tmpl_func_name(fn), tmpl_func_name(fn), off);
+		break;
+	}
+	case TMPL_FN_BASE64ENCODE:
+	case TMPL_FN_BASE64URLENCODE:
+		r = b64_encode(argv[0].str.s, argv[0].str.len,
+			       fn == TMPL_FN_BASE64ENCODE ? B64_STD : B64_URL, &o);
+		break;
+	case TMPL_FN_TRIMSPACE: {
+		size_t a, len;
+
+		gostr_trim_space(argv[0].str.s, argv[0].str.len, &a, &len);
+		*ret = gv_string(argv[0].str.s + a, len);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_TRIM: {
+		size_t a, len;
+
+		gostr_trim(argv[1].str.s, argv[1].str.len, argv[0].str.s, argv[0].str.len, &a,
+			   &len);
+		*ret = gv_string(argv[1].str.s + a, len);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_TRIMPREFIX: {
+		struct gv_str p = argv[0].str, s = argv[1].str;
+
+		if (s.len >= p.len && memcmp(s.s, p.s, p.len) == 0)
+			*ret = gv_string(s.s + p.len, s.len - p.len);
+		else
+			*ret = gv_string(s.s, s.len);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_TRIMSUFFIX: {
+		struct gv_str p = argv[0].str, s = argv[1].str;
+
+		if (s.len >= p.len && memcmp(s.s + s.len - p.len, p.s, p.len) == 0)
+			*ret = gv_string(s.s, s.len - p.len);
+		else
+			*ret = gv_string(s.s, s.len);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_REPLACEALL:
+		r = gostr_replace_all(&o, argv[2].str.s, argv[2].str.len, argv[0].str.s,
+				      argv[0].str.len, argv[1].str.s, argv[1].str.len);
+		break;
+	case TMPL_FN_TOLOWER:
+		r = gostr_to_lower(&o, argv[0].str.s, argv[0].str.len);
+		break;
+	case TMPL_FN_TOUPPER:
+		r = gostr_to_upper(&o, argv[0].str.s, argv[0].str.len);
+		break;
+	case TMPL_FN_TOTITLE: {
+		const char *msg = NULL;
+
+		r = gostr_to_title(&o, argv[0].str.s, argv[0].str.len, &msg);
+		if (r == -ENOTSUP)
+			r = ex_errorf(x, node, "error calling toTitle: %s", msg);
+		break;
+	}
+	case TMPL_FN_SPLIT:
+		r = fn_split(x, argv[0], argv[1], ret);
+		produced = false;
+		break;
+	case TMPL_FN_JOIN: {
+		struct gval l = argv[1];
+
+		for (size_t i = 0; !r && i < l.strs.len; i++) {
+			struct gv_str s = gv_strs_at(&l, i);
+
+			if (i > 0)
+				r = buf_append(&o, argv[0].str.s, argv[0].str.len);
+			if (!r)
+				r = buf_append(&o, s.s, s.len);
+		}
+		break;
+	}
+	case TMPL_FN_INDENT:
+		r = fn_indent(x, node, argv[0].i, argv[1], &o);
+		break;
+	case TMPL_FN_CONTAINS: {
+		bool t;
+
+		r = fn_in(x, node, argv[1], argv[0], &t);
+		if (!r)
+			*ret = gv_bool(t);
+		produced = false;
+		break;
+	}
+	case TMPL_FN_ENV:
+	case TMPL_FN_ENVORDEFAULT:
+	case TMPL_FN_MUSTENV: {
+		bool set;
+		const char *v = env_lookup(x, argv[0].str.s, argv[0].str.len, &set);
+
+		if (fn == TMPL_FN_ENVORDEFAULT && !set)
+			*ret = argv[1];
+		else if (fn == TMPL_FN_MUSTENV && !*v)
+			r = ex_errorf(
+			    x, node,
+			    "error calling mustEnv: required environment variable %.*s is "
+			    "empty",
+			    (int)VL_MIN(argv[0].str.len, 64u), argv[0].str.s);
+		else
+			*ret = gv_string(v, strlen(v));
+		produced = false;
+		break;
+	}
+	case TMPL_FN_PARSEJSON:
+		r = fn_parse_json(x, node, argv[0], ret);
+		produced = false;
+		break;
+	case TMPL_FN_SHA256HEX: {
+		unsigned char md[SHA256_DIGEST_LENGTH];
+
+		SHA256((const unsigned char *)argv[0].str.s, argv[0].str.len, md);
+		for (size_t i = 0; !r && i < sizeof(md); i++)
+			r = buf_appendf(&o, "%02x", md[i]);
+		break;
+	}
+	case TMPL_FN_SHELLQUOTE:
+		r = gostr_shell_quote(&o, argv[0].str.s, argv[0].str.len);
+		break;
+	case TMPL_FN_AND:
+	case TMPL_FN_OR:
+	case TMPL_FN__COUNT:
+		r = ex_errorf(x, node, "internal error: bad function");
+		break;
+	}
+	if (!r && produced)
+		r = ex_str_from_buf(x, &o, ret);
+	buf_done(&o);
+	if (r == -E2BIG && !x->err_set)
+		r = ex_caperr(x, node, "%s: result larger than %d bytes", tmpl_func_name(fn),
+			      RENDER_MAX_VALUE);
+	if (r == -ENOMEM && !x->err_set)
+		r = ex_nomem(x);
+	return r;
+}
+
+/* ---- calls --------------------------------------------------------- */
+
+static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const struct tmpl_node *node,
+		     struct tmpl_node *const *args, size_t nargs, struct final final,
+		     struct gval *ret)
+{
+	const struct sig *s = &sigs[fn];
+	const char *name = tmpl_func_name(fn);
+	struct tmpl_node *const *a = nargs ? args + 1 : NULL;
+	size_t na = nargs ? nargs - 1 : 0;
+	size_t numin = na + (final.present ? 1 : 0);
+	int numfixed = sig_fixed(s);
+	struct gval *argv = NULL;
+	size_t i = 0;
+	int r = 0;
+
+	if (s->variadic) {
+		if ((int)numin < numfixed)
+			return ex_errorf(x, node,
+					 "wrong number of args for %s: want at least %d got %zu",
+					 name, s->nparams - 1, na);
+	} else if ((int)numin != s->nparams) {
+		return ex_errorf(x, node, "wrong number of args for %s: want %d got %zu", name,
+				 s->nparams, numin);
+	}
+	if (fn == TMPL_FN_AND || fn == TMPL_FN_OR) {
+		struct gval v = GV_INVALID_VALUE;
+
+		for (i = 0; i < na; i++) {
+			r = eval_arg(x, dot, P_VALUE, a[i], &v);
+			if (r)
+				return r;
+			if (truth(v) == (fn == TMPL_FN_OR)) {
+				*ret = v;
+				return 0;
+			}
+		}
+		if (final.present)
+			v = final.v;
+		*ret = v;
+		return 0;
+	}
+	argv = calloc(numin ? numin : 1, sizeof(*argv));
+	if (!argv)
+		return ex_nomem(x);
+	for (i = 0; i < (size_t)numfixed && i < na; i++) {
+		r = eval_arg(x, dot, s->p[i], a[i], &argv[i]);
+		if (r)
+			goto out;
+	}
+	if (s->variadic) {
+		enum ptype vt = s->p[s->nparams - 1];
+
+		for (; i < na; i++) {
+			r = eval_arg(x, dot, vt, a[i], &argv[i]);
+			if (r)
+				goto out;
+		}
+	}
+	if (final.present) {
+		enum ptype t = s->p[s->nparams - 1];
+
+		if (s->variadic && (int)numin - 1 < numfixed)
+			t = s->p[numin - 1];
+		r = validate_type(x, node, final.v, t, &argv[i]);
+		if (r)
+			goto out;
+	}
+	x->at = node;
+	r = call_impl(x, node, fn, argv, numin, ret);
+out:
+	free(argv);
+	return r;
+}
+
+static int eval_function(struct ex *x, struct gval dot, const struct tmpl_node *ident,
+			 const struct tmpl_node *cmd, struct tmpl_node *const *args, size_t nargs,
+			 struct final final, struct gval *ret)
+{
+	(void)cmd;
+	x->at = ident;
+	return eval_call(x, dot, ident->ident.fn, ident, args, nargs, final, ret);
+}
+
+static int eval_command(struct ex *x, struct gval dot, const struct tmpl_node *cmd,
+			struct final final, struct gval *ret)
+{
+	const struct tmpl_node *first = cmd->cmd.args[0];
+	size_t nargs = cmd->cmd.nargs;
+	int r;
+
+	switch (first->type) {
+	case TMPL_NODE_FIELD:
+		x->at = first;
+		return eval_field_chain(x, dot, dot, first, first->field.ident, first->field.nident,
+					nargs, final, ret);
+	case TMPL_NODE_CHAIN:
+		return eval_chain_node(x, dot, first, nargs, final, ret);
+	case TMPL_NODE_IDENT:
+		return eval_function(x, dot, first, cmd, cmd->cmd.args, nargs, final, ret);
+	case TMPL_NODE_PIPE:
+		r = not_a_function(x, first, nargs, final);
+		return r ? r : eval_pipeline(x, dot, first, ret);
+	case TMPL_NODE_VARIABLE:
+		return eval_variable_node(x, dot, first, nargs, final, ret);
+	default:
+		break;
+	}
+	x->at = first;
+	r = not_a_function(x, first, nargs, final);
+	if (r)
+		return r;
+	switch (first->type) {
+	case TMPL_NODE_BOOL:
+		*ret = gv_bool(first->boolean);
+		return 0;
+	case TMPL_NODE_DOT:
+		*ret = dot;
+		return 0;
+	case TMPL_NODE_NIL:
+		return ex_errorf(x, first, "nil is not a command");
+	case TMPL_NODE_NUMBER:
+		return ideal_constant(x, first, ret);
+	case TMPL_NODE_STRING:
+		*ret = gv_string(first->str.s, first->str.len);
+		return 0;
+	default:
+		return ex_errorf(x, first, "can't evaluate command");
+	}
+}
+
+static int eval_pipeline(struct ex *x, struct gval dot, const struct tmpl_node *pipe,
+			 struct gval *ret)
+{
+	struct final final = NO_FINAL;
+	struct gval value = GV_INVALID_VALUE;
+	size_t i;
+	int r = 0;
+
+	if (++x->depth > RENDER_MAX_EVAL_DEPTH) {
+		r = ex_caperr(x, pipe, "evaluation nested deeper than %d", RENDER_MAX_EVAL_DEPTH);
+		goto out;
+	}
+	x->at = pipe;
+	for (i = 0; i < pipe->pipe.ncmds; i++) {
+		r = eval_command(x, dot, pipe->pipe.cmds[i], final, &value);
+		if (r)
+			goto out;
+		if (value.kind == GV_NIL)
+			value = GV_INVALID_VALUE;
+		final.present = true;
+		final.v = value;
+	}
+	for (i = 0; i < pipe->pipe.ndecl; i++) {
+		const struct tmpl_str *name = &pipe->pipe.decl[i];
+
+		if (pipe->pipe.is_assign) {
+			struct var *v = find_var(x, name->s, name->len);
+
+			if (!v) {
+				r = ex_errorf(x, pipe, "undefined variable: %.*s", (int)name->len,
+					      name->s);
+				goto out;
+			}
+			v->v = value;
+		} else {
+			r = push_var(x, name->s, name->len, value);
+			if (r)
+				goto out;
+		}
+	}
+	*ret = value;
+out:
+	x->depth--;
+	return r;
+}
+
+/* ---- statements ---------------------------------------------------- */
+
+static int emit(struct ex *x, const void *p, size_t n)
+{
+	int r = buf_append(x->out, p, n);
+
+	if (r == -E2BIG)
+		return ex_caperr(x, NULL, "rendered output larger than %zu bytes", x->out->max);
+	if (r)
+		return ex_nomem(x);
+	return 0;
+}
+
+static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n);
+
+static int walk_range(struct ex *x, struct gval dot, const struct tmpl_node *n)
+{
+	size_t mark = x->nvars, mark2, i, count = 0;
+	struct gval val;
+	int r;
+
+	x->at = n;
+	r = eval_pipeline(x, dot, n->branch.pipe, &val);
+	if (r)
+		goto out;
+	if (val.kind == GV_SECRET)
+		val.kind = GV_SECRETV;
+	mark2 = x->nvars;
+	switch (val.kind) {
+	case GV_SLICE:
+	case GV_STRSLICE:
+	case GV_MAP:
+	case GV_INVALID:
+		break;
+	default:
+		r = ex_errorf(x, n, "range can't iterate over a value of type %s",
+			      gv_type_name(&val));
+		goto out;
+	}
+	if (val.kind == GV_MAP) {
+		const cJSON **m = NULL;
+		size_t nm = 0;
+
+		if (val.map) {
+			m = malloc(sizeof(*m) * ((size_t)cJSON_GetArraySize(val.map) + 1));
+			if (!m) {
+				r = ex_nomem(x);
+				goto out;
+			}
+			nm = gv_sorted_members(val.map, m);
+		}
+		for (i = 0; i < nm; i++) {
+			struct gval elem = gv_from_json(m[i]);
+			struct gval key = gv_string(m[i]->string, strlen(m[i]->string));
+
+			if (++x->iters > RENDER_MAX_RANGE_ITERATIONS) {
+				r = ex_caperr(x, n, "more than %d range iterations",
+					      RENDER_MAX_RANGE_ITERATIONS);
+				break;
+			}
+			count++;
+			if (n->branch.pipe->pipe.ndecl > 0)
+				x->vars[x->nvars - 1].v = elem;
+			if (n->branch.pipe->pipe.ndecl > 1)
+				x->vars[x->nvars - 2].v = key;
+			r = walk_list(x, elem, &n->branch.list);
+			x->nvars = mark2;
+			if (r == EX_CONTINUE)
+				r = 0;
+			if (r)
+				break;
+		}
+		free(m);
+	} else if (val.kind != GV_INVALID) {
+		size_t len = (size_t)gv_len(&val);
+		const cJSON *c = NULL;
+
+		if (val.kind == GV_SLICE && val.slice.arr) {
+			size_t k = val.slice.off;
+
+			for (c = val.slice.arr->child; c && k > 0; c = c->next)
+				k--;
+		}
+		for (i = 0; i < len; i++) {
+			struct gval elem;
+
+			if (val.kind == GV_SLICE) {
+				elem = gv_from_json(c);
+				c = c ? c->next : NULL;
+			} else {
+				struct gv_str s = gv_strs_at(&val, i);
+
+				elem = gv_string(s.s, s.len);
+			}
+			if (++x->iters > RENDER_MAX_RANGE_ITERATIONS) {
+				r = ex_caperr(x, n, "more than %d range iterations",
+					      RENDER_MAX_RANGE_ITERATIONS);
+				break;
+			}
+			count++;
+			if (n->branch.pipe->pipe.ndecl > 0)
+				x->vars[x->nvars - 1].v = elem;
+			if (n->branch.pipe->pipe.ndecl > 1)
+				x->vars[x->nvars - 2].v = gv_int((int64_t)i);
+			r = walk_list(x, elem, &n->branch.list);
+			x->nvars = mark2;
+			if (r == EX_CONTINUE)
+				r = 0;
+			if (r)
+				break;
+		}
+	}
+	if (r == EX_BREAK)
+		r = 0;
+	if (r)
+		goto out;
+	if (count == 0 && n->branch.has_else)
+		r = walk_list(x, dot, &n->branch.else_list);
+out:
+	x->nvars = mark;
+	return r;
+}
+
+static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n)
+{
+	struct gval val;
+	size_t mark;
+	int r;
+
+	x->at = n;
+	switch (n->type) {
+	case TMPL_NODE_TEXT:
+		return emit(x, n->text.s, n->text.len);
+	case TMPL_NODE_ACTION: {
+		r = eval_pipeline(x, dot, n->action.pipe, &val);
+		if (r)
+			return r;
+		if (n->action.pipe->pipe.ndecl == 0) {
+			size_t before = x->out->len;
+
+			r = gofmt_print_action(x->out, &val);
+			if (r) {
+				buf_truncate(x->out, before);
+				if (r == -E2BIG)
+					return ex_caperr(x, n,
+							 "rendered output larger than %zu bytes",
+							 x->out->max);
+				return ex_nomem(x);
+			}
+		}
+		return 0;
+	}
+	case TMPL_NODE_IF:
+	case TMPL_NODE_WITH: {
+		bool t;
+
+		mark = x->nvars;
+		r = eval_pipeline(x, dot, n->branch.pipe, &val);
+		if (!r) {
+			t = truth(val);
+			if (t)
+				r = walk_list(x, n->type == TMPL_NODE_WITH ? val : dot,
+					      &n->branch.list);
+			else if (n->branch.has_else)
+				r = walk_list(x, dot, &n->branch.else_list);
+		}
+		x->nvars = mark;
+		return r;
+	}
+	case TMPL_NODE_RANGE:
+		return walk_range(x, dot, n);
+	case TMPL_NODE_BREAK:
+		return EX_BREAK;
+	case TMPL_NODE_CONTINUE:
+		return EX_CONTINUE;
+	default:
+		return ex_errorf(x, n, "unknown node");
+	}
+}
+
+static int walk_list(struct ex *x, struct gval dot, const struct tmpl_list *l)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < l->n; i++) {
+		r = walk(x, dot, l->items[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- redaction ----------------------------------------------------- */
+
+static void redact_in(char *msg, size_t cap, const char *val, size_t vlen)
+{
+	char *p;
+	static const char rep[] = "[redacted]";
+
+	if (vlen < 3 || vlen > cap)
+		return;
+	while ((p = memmem(msg, strlen(msg), val, vlen)) != NULL) {
+		size_t tail = strlen(p + vlen);
+
+		if ((size_t)(p - msg) + sizeof(rep) + tail > cap)
+			tail = cap - (size_t)(p - msg) - sizeof(rep);
+		memmove(p + sizeof(rep) - 1, p + vlen, tail);
+		memcpy(p, rep, sizeof(rep) - 1);
+		p[sizeof(rep) - 1 + tail] = 0;
+	}
+}
+
+static void redact_tree(char *msg, size_t cap, const cJSON *n, int depth)
+{
+	const cJSON *c;
+
+	if (!n || depth > 64)
+		return;
+	if (cJSON_IsString(n) && n->valuestring)
+		redact_in(msg, cap, n->valuestring, strlen(n->valuestring));
+	if (cJSON_IsNumber(n) && n->valuestring)
+		redact_in(msg, cap, n->valuestring, strlen(n->valuestring));
+	for (c = n->child; c; c = c->next)
+		redact_tree(msg, cap, c, depth + 1);
+}
+
+static void redact(struct ex *x)
+{
+	size_t i;
+
+	if (!x->err_set || !x->o->secret)
+		return;
+	for (i = 0; i < x->res->nused; i++) {
+		const cJSON *s = x->o->secret(x->o->secret_ctx, x->res->used[i]);
+
+		if (s)
+			redact_tree(x->res->err.msg, sizeof(x->res->err.msg),
+				    cJSON_GetObjectItemCaseSensitive(s, "data"), 0);
+	}
+}
+
+/* ---- entry points -------------------------------------------------- */
+
+int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf *out,
+		struct render_result *res)
+{
+	struct render_opts defaults = { 0 };
+	struct ex x = { 0 };
+	size_t saved_max = out->max;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!opts)
+		opts = &defaults;
+	buf_reset(out);
+	if (opts->max_output && opts->max_output < out->max)
+		out->max = opts->max_output;
+	else if (!opts->max_output && out->max > RENDER_MAX_OUTPUT)
+		out->max = RENDER_MAX_OUTPUT;
+	x.t = t;
+	x.o = opts;
+	x.out = out;
+	x.res = res;
+	r = push_var(&x, "$", 1, GV_INVALID_VALUE);
+	if (!r)
+		r = walk_list(&x, GV_INVALID_VALUE, &t->root);
+	if (r > 0) /* break/continue cannot escape a range: the parser checks */
+		r = 0;
+	if (r < 0)
+		redact(&x);
+	else if (x.missing)
+		r = RENDER_INCOMPLETE;
+	if (r != 0)
+		buf_reset(out);
+	out->max = saved_max;
+	for (size_t i = 0; i < x.nowned; i++)
+		cJSON_Delete(x.owned[i]);
+	free(x.owned);
+	free(x.vars);
+	xarena_done(&x.ar);
+	return r;
+}
+
+void render_result_done(struct render_result *res)
+{
+	size_t i;
+
+	if (!res)
+		return;
+	for (i = 0; i < res->nmissing; i++)
+		free(res->missing[i]);
+	for (i = 0; i < res->nused; i++)
+		free(res->used[i]);
+	free(res->missing);
+	free(res->used);
+	res->missing = res->used = NULL;
+	res->nmissing = res->nused = 0;
+}

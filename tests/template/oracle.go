@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+//
+// oracle renders templates with Go's real text/template and the
+// consul-template helper functions vaultlet implements, so vaultlet's output
+// can be compared with Go's byte for byte. The helpers are the one-liners of
+// consul-template's template/funcs.go over the Go standard library (plus
+// gopkg.in/yaml.v2 and golang.org/x/text/cases, as consul-template uses);
+// `secret` builds consul-template's *dependency.Secret from a Vault read
+// response decoded with UseNumber, as the Vault API client does.
+//
+// Input (stdin): JSON lines, one case each:
+//
+//	{"id":"...","template":"...","secrets":{"path":"<response JSON>"},
+//	 "env":{"K":"V"},"error_on_missing_key":false,"left":"","right":"",
+//	 "shellquote":false}
+//
+// Output (stdout): one JSON line per case, in order:
+//
+//	{"id":"...","ok":true,"out":"<base64>"}  or
+//	{"id":"...","ok":false,"phase":"parse"|"exec","err":"..."}
+//
+// Run offline: GO111MODULE=off, packages from Debian (golang-gopkg-yaml.v2-dev,
+// golang-golang-x-text-dev) under /usr/share/gocode (see run-oracle.sh).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"text/template"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	yaml "gopkg.in/yaml.v2"
+)
+
+// Secret mirrors consul-template's dependency.Secret.
+type Secret struct {
+	RequestID     string
+	LeaseID       string
+	LeaseDuration int
+	Renewable     bool
+	Data          map[string]interface{}
+	Warnings      []string
+	Auth          *SecretAuth
+	WrapInfo      *SecretWrapInfo
+}
+
+// SecretAuth mirrors dependency.SecretAuth.
+type SecretAuth struct {
+	ClientToken   string
+	Accessor      string
+	Policies      []string
+	Metadata      map[string]string
+	LeaseDuration int
+	Renewable     bool
+}
+
+// SecretWrapInfo mirrors dependency.SecretWrapInfo (time fields omitted: never set).
+type SecretWrapInfo struct {
+	Token           string
+	TTL             int
+	WrappedAccessor string
+}
+
+// apiSecret mirrors the fields of the Vault API client's Secret we need.
+type apiSecret struct {
+	RequestID     string                 `json:"request_id"`
+	LeaseID       string                 `json:"lease_id"`
+	LeaseDuration int                    `json:"lease_duration"`
+	Renewable     bool                   `json:"renewable"`
+	Data          map[string]interface{} `json:"data"`
+	Warnings      []string               `json:"warnings"`
+}
+
+func toSecret(raw string) (*Secret, error) {
+	var s apiSecret
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&s); err != nil {
+		return nil, err
+	}
+	var ours Secret
+	if s.RequestID != "" {
+		ours.RequestID = s.RequestID
+	}
+	if s.LeaseID != "" {
+		ours.LeaseID = s.LeaseID
+	}
+	if s.LeaseDuration != 0 {
+		ours.LeaseDuration = s.LeaseDuration
+	}
+	if s.Renewable {
+		ours.Renewable = s.Renewable
+	}
+	if len(s.Data) != 0 {
+		ours.Data = s.Data
+	}
+	if len(s.Warnings) != 0 {
+		ours.Warnings = s.Warnings
+	}
+	return &ours, nil
+}
+
+type input struct {
+	ID                string            `json:"id"`
+	Template          string            `json:"template"`
+	Secrets           map[string]string `json:"secrets"`
+	Env               map[string]string `json:"env"`
+	ErrorOnMissingKey bool              `json:"error_on_missing_key"`
+	Left              string            `json:"left"`
+	Right             string            `json:"right"`
+	ShellQuote        bool              `json:"shellquote"`
+}
+
+type output struct {
+	ID    string `json:"id"`
+	OK    bool   `json:"ok"`
+	Out   string `json:"out,omitempty"`
+	Phase string `json:"phase,omitempty"`
+	Err   string `json:"err,omitempty"`
+}
+
+func funcs(in *input) template.FuncMap {
+	env := in.Env
+	m := template.FuncMap{
+		"secret": func(s ...string) (interface{}, error) {
+			if len(s) == 0 {
+				return nil, nil
+			}
+			if len(s) > 1 {
+				return nil, fmt.Errorf("write form not supported")
+			}
+			raw, ok := in.Secrets[s[0]]
+			if !ok {
+				return nil, nil
+			}
+			return toSecret(raw)
+		},
+		"base64Decode": func(s string) (string, error) {
+			v, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return "", fmt.Errorf("base64Decode: %w", err)
+			}
+			return string(v), nil
+		},
+		"base64Encode": func(s string) (string, error) {
+			return base64.StdEncoding.EncodeToString([]byte(s)), nil
+		},
+		"base64URLDecode": func(s string) (string, error) {
+			v, err := base64.URLEncoding.DecodeString(s)
+			if err != nil {
+				return "", fmt.Errorf("base64URLDecode: %w", err)
+			}
+			return string(v), nil
+		},
+		"base64URLEncode": func(s string) (string, error) {
+			return base64.URLEncoding.EncodeToString([]byte(s)), nil
+		},
+		"contains": func(v, l interface{}) (bool, error) { return in_(l, v) },
+		"env": func(s string) (string, error) {
+			if v, ok := env[s]; ok {
+				return v, nil
+			}
+			return os.Getenv(s), nil
+		},
+		"mustEnv": func(s string) (string, error) {
+			val := env[s]
+			if val == "" {
+				val = os.Getenv(s)
+			}
+			if val == "" {
+				return "", fmt.Errorf("required environment variable %s is empty", s)
+			}
+			return val, nil
+		},
+		"envOrDefault": func(s, def string) (string, error) {
+			if v, ok := env[s]; ok {
+				return v, nil
+			}
+			if v, ok := os.LookupEnv(s); ok {
+				return v, nil
+			}
+			return def, nil
+		},
+		"indent": func(spaces int, s string) (string, error) {
+			if spaces < 0 {
+				return "", fmt.Errorf("indent value must be a positive integer")
+			}
+			var output, prefix []byte
+			var sp bool
+			var size int
+			prefix = []byte(strings.Repeat(" ", spaces))
+			sp = true
+			for _, c := range []byte(s) {
+				if sp && c != '\n' {
+					output = append(output, prefix...)
+					size += spaces
+				}
+				output = append(output, c)
+				sp = c == '\n'
+				size++
+			}
+			return string(output[:size]), nil
+		},
+		"join":       func(sep string, a []string) (string, error) { return strings.Join(a, sep), nil },
+		"trim":       func(cutset, s string) (string, error) { return strings.Trim(s, cutset), nil },
+		"trimPrefix": func(p, s string) (string, error) { return strings.TrimPrefix(s, p), nil },
+		"trimSuffix": func(x, s string) (string, error) { return strings.TrimSuffix(s, x), nil },
+		"trimSpace":  func(s string) (string, error) { return strings.TrimSpace(s), nil },
+		"parseJSON": func(s string) (interface{}, error) {
+			if s == "" {
+				return map[string]interface{}{}, nil
+			}
+			var data interface{}
+			if err := json.Unmarshal([]byte(s), &data); err != nil {
+				return nil, err
+			}
+			return data, nil
+		},
+		"replaceAll": func(f, t, s string) (string, error) { return strings.ReplaceAll(s, f, t), nil },
+		"sha256Hex": func(item string) (string, error) {
+			h := sha256.New()
+			h.Write([]byte(item))
+			return hex.EncodeToString(h.Sum(nil)), nil
+		},
+		"split": func(sep, s string) ([]string, error) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return []string{}, nil
+			}
+			return strings.Split(s, sep), nil
+		},
+		"toLower": func(s string) (string, error) { return strings.ToLower(s), nil },
+		"toUpper": func(s string) (string, error) { return strings.ToUpper(s), nil },
+		"toTitle": func(s string) (string, error) {
+			return cases.Title(language.Und, cases.NoLower).String(s), nil
+		},
+		"toJSON": func(i interface{}) (string, error) {
+			result, err := json.Marshal(i)
+			if err != nil {
+				return "", fmt.Errorf("toJSON: %w", err)
+			}
+			return string(bytes.TrimSpace(result)), err
+		},
+		"toJSONPretty": func(m interface{}) (string, error) {
+			result, err := json.MarshalIndent(m, "", "  ")
+			if err != nil {
+				return "", fmt.Errorf("toJSONPretty: %w", err)
+			}
+			return string(bytes.TrimSpace(result)), err
+		},
+		"toUnescapedJSON": func(i interface{}) (string, error) {
+			buf := &bytes.Buffer{}
+			encoder := json.NewEncoder(buf)
+			encoder.SetEscapeHTML(false)
+			if err := encoder.Encode(i); err != nil {
+				return "", fmt.Errorf("toUnescapedJSON: %w", err)
+			}
+			return strings.TrimRight(buf.String(), "\r\n"), nil
+		},
+		"toUnescapedJSONPretty": func(m interface{}) (string, error) {
+			buf := &bytes.Buffer{}
+			encoder := json.NewEncoder(buf)
+			encoder.SetEscapeHTML(false)
+			encoder.SetIndent("", "  ")
+			if err := encoder.Encode(m); err != nil {
+				return "", fmt.Errorf("toUnescapedJSONPretty: %w", err)
+			}
+			return strings.TrimRight(buf.String(), "\r\n"), nil
+		},
+		"toYAML": func(m interface{}) (string, error) {
+			result, err := yaml.Marshal(m)
+			if err != nil {
+				return "", fmt.Errorf("toYAML: %w", err)
+			}
+			return string(bytes.TrimSpace(result)), nil
+		},
+	}
+	if in.ShellQuote {
+		m["shellQuote"] = func(s string) (string, error) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
+		}
+	}
+	return m
+}
+
+// in_ is consul-template's `in`.
+func in_(l, v interface{}) (bool, error) {
+	lv := reflect.ValueOf(l)
+	vv := reflect.ValueOf(v)
+
+	switch lv.Kind() {
+	case reflect.Array, reflect.Slice:
+		var interfaceSlice []interface{}
+		if reflect.TypeOf(l).Elem().Kind() == reflect.Interface {
+			interfaceSlice = l.([]interface{})
+		}
+		for i := 0; i < lv.Len(); i++ {
+			var lvv reflect.Value
+			if interfaceSlice != nil {
+				lvv = reflect.ValueOf(interfaceSlice[i])
+			} else {
+				lvv = lv.Index(i)
+			}
+			switch lvv.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+				switch vv.Kind() {
+				case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+					if vv.Int() == lvv.Int() {
+						return true, nil
+					}
+				}
+			case reflect.Float32, reflect.Float64:
+				switch vv.Kind() {
+				case reflect.Float32, reflect.Float64:
+					if vv.Float() == lvv.Float() {
+						return true, nil
+					}
+				}
+			case reflect.String:
+				if vv.Type() == lvv.Type() && vv.String() == lvv.String() {
+					return true, nil
+				}
+			}
+		}
+	case reflect.String:
+		if vv.Type() == lv.Type() && strings.Contains(lv.String(), vv.String()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func run(in *input) (out output) {
+	out.ID = in.ID
+	defer func() {
+		if r := recover(); r != nil {
+			out = output{ID: in.ID, OK: false, Phase: "panic", Err: fmt.Sprint(r)}
+		}
+	}()
+	t := template.New("").Delims(in.Left, in.Right).Funcs(funcs(in))
+	if in.ErrorOnMissingKey {
+		t.Option("missingkey=error")
+	} else {
+		t.Option("missingkey=zero")
+	}
+	t, err := t.Parse(in.Template)
+	if err != nil {
+		return output{ID: in.ID, OK: false, Phase: "parse", Err: err.Error()}
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, nil); err != nil {
+		return output{ID: in.ID, OK: false, Phase: "exec", Err: err.Error()}
+	}
+	return output{ID: in.ID, OK: true, Out: base64.StdEncoding.EncodeToString(b.Bytes())}
+}
+
+func main() {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for sc.Scan() {
+		var in input
+		if err := json.Unmarshal(sc.Bytes(), &in); err != nil {
+			fmt.Fprintln(os.Stderr, "oracle: bad input line:", err)
+			os.Exit(2)
+		}
+		if err := enc.Encode(run(&in)); err != nil {
+			fmt.Fprintln(os.Stderr, "oracle:", err)
+			os.Exit(2)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "oracle:", err)
+		os.Exit(2)
+	}
+}
