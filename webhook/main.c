@@ -467,7 +467,8 @@ int main(int argc, char **argv)
 		return cmd_mutate(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
 	    strcmp(cmd, "-version") == 0) {
-		printf("vaultlet-webhook %s\n", VAULTLET_VERSION);
+		printf("vaultlet-webhook %s (template checks: %s)\n", VAULTLET_VERSION,
+		       tmplcheck_available() ? "on" : "off");
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-help") == 0 ||

@@ -272,6 +272,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&s->inflight, 1);
 }
 
+static void mhd_logger(void *cls, const char *fmt, va_list ap) VL_PRINTF(2, 0);
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the webhook's pure modules: the Go-compatible JSON writer
+ * (jw) and path functions (gopath) against rows produced by Go
+ * (tests/data/webhook/gojson.txt, re-checked by tables_check.go), the
+ * writer's misuse and cap errors, flag/env parsing (whconfig: the stock
+ * precedence, validation), the metrics text, the arena, and the review
+ * core's HTTP-level answers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "gopath.h"
+#include "jw.h"
+#include "metrics.h"
+#include "review.h"
+#include "tdata.h"
+#include "whconfig.h"
+
+/* ---- rows from Go ---- */
+
+static void test_gojson_row(void **state)
+{
+	const struct tdata_row *row = *state;
+	struct arena a;
+	struct buf out;
+
+	arena_init(&a);
+	buf_init(&out, 4096);
+	if (tdata_is(row, 0, "clean")) {
+		assert_string_equal(gopath_clean(&a, row->tok[1]), row->tok[2]);
+	} else if (tdata_is(row, 0, "join")) {
+		assert_string_equal(gopath_join(&a, row->tok[1], row->tok[2]), row->tok[3]);
+	} else if (tdata_is(row, 0, "float")) {
+		char f[32];
+
+		assert_true(jw_format_float(strtod(row->tok[1], NULL), f));
+		assert_string_equal(f, row->tok[2]);
+	} else if (tdata_is(row, 0, "escape")) {
+		assert_int_equal(jw_escape(&out, row->tok[1], row->len[1]), 0);
+		assert_int_equal(out.len, row->len[2]);
+		assert_memory_equal(buf_str(&out), row->tok[2], row->len[2]);
+	} else {
+		fail_msg("unknown row kind %s", row->tok[0]);
+	}
+	buf_done(&out);
+	arena_done(&a);
+}
+
+static void test_dotdot(void **state)
+{
+	(void)state;
+	assert_true(gopath_has_dotdot(".."));
+	assert_true(gopath_has_dotdot("a/../b"));
+	assert_true(gopath_has_dotdot("/../x"));
+	assert_true(gopath_has_dotdot("x/.."));
+	assert_false(gopath_has_dotdot("..."));
+	assert_false(gopath_has_dotdot("a..b/c"));
+	assert_false(gopath_has_dotdot("/special/volume/foofile"));
+	assert_false(gopath_has_dotdot(""));
+}
+
+/* ---- the writer ---- */
+
+static void test_jw_document(void **state)
+{
+	struct buf out;
+	struct jw w;
+
+	(void)state;
+	buf_init(&out, 1024);
+	jw_init(&w, &out);
+	jw_object_open(&w);
+	jw_kv_string(&w, "a", "x<y");
+	jw_key(&w, "b");
+	jw_array_open(&w);
+	jw_int(&w, -3);
+	jw_bool(&w, false);
+	jw_null(&w);
+	jw_float(&w, 0.75);
+	jw_object_open(&w);
+	jw_object_close(&w);
+	jw_array_close(&w);
+	jw_kv_bool(&w, "c", true);
+	jw_object_close(&w);
+	assert_int_equal(jw_finish(&w), 0);
+	assert_string_equal(buf_str(&out),
+			    "{\"a\":\"x\\u003cy\",\"b\":[-3,false,null,0.75,{}],\"c\":true}");
+	buf_done(&out);
+}
+
+static void test_jw_misuse(void **state)
+{
+	struct buf out;
+	struct jw w;
+
+	(void)state;
+	buf_init(&out, 1024);
+	jw_init(&w, &out);
+	jw_object_open(&w);
+	jw_string(&w, "value without a key");
+	jw_object_close(&w);
+	assert_int_equal(jw_finish(&w), -EINVAL);
+
+	buf_reset(&out);
+	jw_init(&w, &out);
+	jw_array_open(&w);
+	assert_int_equal(jw_finish(&w), -EINVAL); /* unclosed */
+
+	buf_reset(&out);
+	jw_init(&w, &out);
+	jw_array_open(&w);
+	jw_object_close(&w); /* wrong closer */
+	assert_int_equal(jw_finish(&w), -EINVAL);
+
+	buf_reset(&out);
+	jw_init(&w, &out);
+	jw_int(&w, 1);
+	jw_int(&w, 2); /* two top-level values */
+	assert_int_equal(jw_finish(&w), -EINVAL);
+
+	buf_reset(&out);
+	jw_init(&w, &out);
+	for (int i = 0; i <= JW_MAX_DEPTH; i++)
+		jw_array_open(&w);
+	assert_int_equal(jw_finish(&w), -E2BIG);
+	buf_done(&out);
+
+	buf_init(&out, 8);
+	jw_init(&w, &out);
+	jw_string(&w, "longer than eight bytes");
+	assert_int_equal(jw_finish(&w), -E2BIG);
+	buf_done(&out);
+
+	buf_init(&out, 64);
+	jw_init(&w, &out);
+	jw_float(&w, 1.0 / 0.0);
+	assert_int_equal(jw_finish(&w), -EINVAL);
+	buf_done(&out);
+}
+
+/* ---- flags and environment ---- */
+
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+	for (const char *const *e = fake_env; e && *e; e += 2) {
+		if (strcmp(e[0], name) == 0)
+			return e[1];
+	}
+	return NULL;
+}
+
+static int parse(struct whconfig *c, const char *const *env, int argc, const char **argv,
+		 struct buf *err, int *argi)
+{
+	fake_env = env;
+	return whconfig_parse(c, argc, (char **)argv, fake_getenv, argi, err, NULL);
+}
+
+static void test_whconfig_defaults(void **state)
+{
+	static const char *argv[] = { "-vault-address", "https://v:8200", "file.json" };
+	struct whconfig c;
+	struct buf err;
+	int argi = -1;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, NULL, 3, argv, &err, &argi), 0);
+	assert_int_equal(argi, 2);
+	assert_string_equal(c.value[WH_LISTEN], ":8080");
+	assert_string_equal(c.defaults.vault_address, "https://v:8200");
+	assert_string_equal(c.defaults.auth_path, "auth/kubernetes");
+	assert_string_equal(c.defaults.cpu_request, "250m");
+	assert_string_equal(c.defaults.mem_limit, "128Mi");
+	assert_string_equal(c.defaults.run_as_user, "100");
+	assert_true(c.defaults.set_security_context);
+	assert_true(c.defaults.exit_on_retry_failure);
+	assert_false(c.defaults.revoke_on_shutdown);
+	assert_int_equal(c.connection_timeout_s, 120);
+	assert_int_equal(c.max_body, 4194304);
+	assert_false(c.tls13_only);
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
+static void test_whconfig_flag_forms(void **state)
+{
+	static const char *argv[] = { "--vault-address=https://a",
+				      "-revoke-on-shutdown",
+				      "-set-security-context=false",
+				      "--cpu-limit",
+				      "",
+				      "-listen",
+				      "127.0.0.1:0",
+				      "--",
+				      "-notaflag" };
+	struct whconfig c;
+	struct buf err;
+	int argi = -1;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, NULL, 9, argv, &err, &argi), 0);
+	assert_int_equal(argi, 8);
+	assert_string_equal(c.defaults.vault_address, "https://a");
+	assert_true(c.defaults.revoke_on_shutdown);
+	assert_false(c.defaults.set_security_context);
+	assert_string_equal(c.defaults.cpu_limit, "");
+	assert_string_equal(c.value[WH_LISTEN], "127.0.0.1:0");
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
+static void test_whconfig_env_wins(void **state)
+{
+	static const char *argv[] = { "-vault-address", "https://flag",	 "-vault-image",
+				      "flag",		"-memory-limit", "1Gi" };
+	static const char *const env[] = { "AGENT_INJECT_VAULT_ADDR",
+					   "https://env",
+					   "AGENT_INJECT_VAULT_IMAGE",
+					   "",
+					   "AGENT_INJECT_REVOKE_ON_SHUTDOWN",
+					   "T",
+					   "AGENT_INJECT_MEM_LIMIT",
+					   "256Mi",
+					   "VAULTLET_WEBHOOK_THREADS",
+					   "3",
+					   "AGENT_INJECT_TLS_MIN_VERSION",
+					   "tls13",
+					   NULL };
+	struct whconfig c;
+	struct buf err;
+	int argi;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, env, 6, argv, &err, &argi), 0);
+	/* set and non-empty: the environment wins over the flag (stock parseEnvs) */
+	assert_string_equal(c.defaults.vault_address, "https://env");
+	/* set but empty: the flag stays */
+	assert_string_equal(c.defaults.vault_image, "flag");
+	assert_true(c.defaults.revoke_on_shutdown);
+	assert_string_equal(c.defaults.mem_limit, "256Mi");
+	assert_int_equal(c.threads, 3);
+	assert_true(c.tls13_only);
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
+static void expect_error(const char *const *env, int argc, const char **argv, const char *needle)
+{
+	struct whconfig c;
+	struct buf err;
+	int argi;
+
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, env, argc, argv, &err, &argi), -EINVAL);
+	if (!strstr(buf_str(&err), needle))
+		fail_msg("error \"%s\" lacks \"%s\"", buf_str(&err), needle);
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
+static void test_whconfig_errors(void **state)
+{
+	static const char *none[] = { "-listen", ":1" };
+	static const char *unknown[] = { "-vault-address", "x", "-nope" };
+	static const char *missing_arg[] = { "-vault-address" };
+	static const char *bad_bool[] = { "-vault-address", "x", "-revoke-on-shutdown=yes" };
+	static const char *bad_q[] = { "-vault-address", "x", "-memory-limit", "128mb" };
+	static const char *bad_tmpl[] = { "-vault-address", "x", "-default-template", "MAP" };
+	static const char *bad_tls[] = { "-vault-address", "x", "-tls-min-version", "tls11" };
+	static const char *bad_level[] = { "-vault-address", "x", "-log-level", "loud" };
+	static const char *bad_backoff[] = { "-vault-address", "x", "-auth-min-backoff", "1" };
+	static const char *aws[] = { "-vault-address", "x", "-vault-auth-type", "aws" };
+	static const char *ok[] = { "-vault-address", "x" };
+	static const char *const bad_env_bool[] = { "AGENT_INJECT_SET_SECURITY_CONTEXT", "tRuE",
+						    NULL };
+	static const char *const bad_env_lease[] = {
+		"AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD", "one-third", NULL
+	};
+
+	(void)state;
+	expect_error(NULL, 2, none, "No Vault service configured");
+	expect_error(NULL, 3, unknown, "flag provided but not defined: -nope");
+	expect_error(NULL, 1, missing_arg, "flag needs an argument");
+	expect_error(NULL, 3, bad_bool, "invalid boolean");
+	expect_error(NULL, 4, bad_q, "not a Kubernetes quantity");
+	expect_error(NULL, 4, bad_tmpl, "Invalid default flag type");
+	expect_error(NULL, 4, bad_tls, "unsupported TLS version");
+	expect_error(NULL, 4, bad_level, "unknown log level");
+	expect_error(NULL, 4, bad_backoff, "invalid duration");
+	expect_error(NULL, 4, aws, "only kubernetes");
+	expect_error(bad_env_bool, 2, ok, "AGENT_INJECT_SET_SECURITY_CONTEXT");
+	expect_error(bad_env_lease, 2, ok, "between 0 and 1");
+}
+
+static void test_whconfig_help_and_cacert(void **state)
+{
+	static const char *help[] = { "-h" };
+	static const char *pem64[] = {
+		"-vault-address", "x", "-vault-cacert-bytes",
+		"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkFCQwotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
+	};
+	static const char *pem[] = { "-vault-address", "x", "-vault-cacert-bytes",
+				     "-----BEGIN CERTIFICATE-----\nABC\n" };
+	struct whconfig c;
+	struct buf err;
+	int argi;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, NULL, 1, help, &err, &argi), 1);
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, NULL, 4, pem64, &err, &argi), 0);
+	assert_string_equal(c.defaults.vault_cacert_bytes,
+			    "-----BEGIN CERTIFICATE-----\nABC\n-----END CERTIFICATE-----\n");
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, NULL, 4, pem, &err, &argi), 0);
+	assert_string_equal(c.defaults.vault_cacert_bytes, "-----BEGIN CERTIFICATE-----\nABC\n");
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
+/* ---- metrics ---- */
+
+static void test_metrics(void **state)
+{
+	struct metrics m;
+	struct buf out;
+	char name[32];
+
+	(void)state;
+	assert_int_equal(metrics_init(&m), 0);
+	metrics_request_start(&m);
+	metrics_request_end(&m, 3);
+	metrics_request_start(&m);
+	metrics_request_end(&m, 30);
+	metrics_request_start(&m);
+	metrics_review(&m, REVIEW_INJECTED, "both", true, true);
+	metrics_review(&m, REVIEW_INJECTED, "init", true, false);
+	metrics_review(&m, REVIEW_INJECTED, "side", false, true);
+	metrics_review(&m, REVIEW_SKIPPED, "both", false, false);
+	metrics_review(&m, REVIEW_DENIED, "we\"ird\\ns", false, false);
+	metrics_http(&m, 200);
+	metrics_http(&m, 418);
+	metrics_tls_reload(&m, true, 1900000000);
+	metrics_tls_reload(&m, false, 0);
+	/* 4 namespaces so far: 996 more fit, the last 9 are counted as _other */
+	for (int i = 0; i < METRICS_MAX_NAMESPACES + 5; i++) {
+		snprintf(name, sizeof(name), "ns%d", i);
+		metrics_review(&m, REVIEW_DENIED, name, false, false);
+	}
+	buf_init(&out, 1024 * 1024);
+	assert_int_equal(metrics_render(&m, &out), 0);
+#define HAS(s)                                                                                     \
+	do {                                                                                       \
+		if (!strstr(buf_str(&out), s))                                                     \
+			fail_msg("metrics lack: %s", s);                                           \
+	} while (0)
+	HAS("vault_agent_injector_request_queue_length 1\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_bucket{le=\"5\"} 1\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_bucket{le=\"25\"} 1\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_bucket{le=\"50\"} 2\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_bucket{le=\"+Inf\"} 2\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_sum 33\n");
+	HAS("vault_agent_injector_request_processing_duration_ms_count 2\n");
+	HAS("vault_agent_injector_injections_by_namespace_total{namespace=\"both\","
+	    "injection_type=\"init_and_sidecar\"} 1\n");
+	HAS("{namespace=\"init\",injection_type=\"init_only\"} 1\n");
+	HAS("{namespace=\"side\",injection_type=\"sidecar_only\"} 1\n");
+	HAS("vault_agent_injector_failed_injections_by_namespace_total{namespace="
+	    "\"we\\\"ird\\\\ns\"} "
+	    "1\n");
+	HAS("vault_agent_injector_failed_injections_by_namespace_total{namespace=\"_other\"} 9\n");
+	HAS("vaultlet_webhook_reviews_total{decision=\"injected\"} 3\n");
+	HAS("vaultlet_webhook_http_responses_total{code=\"200\"} 1\n");
+	HAS("vaultlet_webhook_http_responses_total{code=\"other\"} 1\n");
+	HAS("vaultlet_webhook_tls_reloads_total{result=\"success\"} 1\n");
+	HAS("vaultlet_webhook_tls_reloads_total{result=\"failure\"} 1\n");
+	HAS("vaultlet_webhook_tls_certificate_not_after_seconds 1900000000\n");
+	HAS("vaultlet_webhook_ready 1\n");
+	assert_null(strstr(buf_str(&out), "namespace=\"both\",injection_type=\"init_only\""));
+#undef HAS
+	buf_done(&out);
+	metrics_done(&m);
+}
+
+/* ---- arena ---- */
+
+static void test_arena(void **state)
+{
+	struct arena a;
+	char *big, *s;
+
+	(void)state;
+	arena_init(&a);
+	s = arena_printf(&a, "%s-%d", "x", 42);
+	assert_string_equal(s, "x-42");
+	big = arena_alloc(&a, ARENA_CHUNK * 3);
+	assert_non_null(big);
+	memset(big, 'b', ARENA_CHUNK * 3);
+	/* the small chunk keeps serving after a big private one */
+	s = arena_strdup(&a, "after");
+	assert_string_equal(s, "after");
+	assert_null(arena_alloc(&a, ARENA_MAX + 1));
+	arena_done(&a);
+}
+
+/* ---- the review core, HTTP level ---- */
+
+static const struct inject_defaults defaults = {
+	.vault_address = "https://vault:8200",
+	.vault_image = "vault",
+	.vault_cacert_bytes = "",
+	.proxy_address = "",
+	.auth_type = "kubernetes",
+	.auth_path = "auth/kubernetes",
+	.vault_namespace = "",
+	.run_as_user = "100",
+	.run_as_group = "1000",
+	.set_security_context = true,
+	.default_template = "map",
+	.cpu_request = "250m",
+	.mem_request = "64Mi",
+	.ephemeral_request = "",
+	.cpu_limit = "500m",
+	.mem_limit = "128Mi",
+	.ephemeral_limit = "",
+	.exit_on_retry_failure = true,
+	.static_secret_render_interval = "",
+	.lease_renewal_threshold = "",
+	.auth_min_backoff = "",
+	.auth_max_backoff = "",
+	.agent_command = "/usr/local/bin/vaultlet-agent",
+};
+
+static void expect_review(const char *body, int status, enum review_decision d, const char *in)
+{
+	struct review_result res;
+	struct arena a;
+
+	arena_init(&a);
+	assert_int_equal(review_handle(&defaults, body, strlen(body), &a, &res), 0);
+	assert_int_equal(res.http_status, status);
+	assert_int_equal(res.decision, d);
+	assert_non_null(res.body);
+	if (!strstr(res.body, in))
+		fail_msg("body \"%s\" lacks \"%s\"", res.body, in);
+	if (status == 400) {
+		/* one line, ending in a newline */
+		assert_int_equal(strchr(res.body, '\n') - res.body, (long)res.body_len - 1);
+	}
+	free(res.body);
+	arena_done(&a);
+}
+
+static void test_review_http(void **state)
+{
+	(void)state;
+	expect_review("", 400, REVIEW_BAD_REQUEST, "empty request body");
+	expect_review("[1]", 400, REVIEW_BAD_REQUEST, "not a JSON object");
+	expect_review("{\"kind\":\"AdmissionReview\"}", 400, REVIEW_BAD_REQUEST,
+		      "no request object");
+	expect_review("{\"request\":{\"uid\":7}}", 400, REVIEW_BAD_REQUEST, "uid");
+	expect_review("{\"request\":{}}\n\"x", 400, REVIEW_BAD_REQUEST, "malformed JSON");
+	expect_review("{\"request\":{\"uid\":\"u1\",\"object\":{}}}", 200, REVIEW_SKIPPED,
+		      "\"uid\":\"u1\",\"allowed\":true}");
+	expect_review("{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"request\":{\"uid\":\"u2\"}}",
+		      200, REVIEW_SKIPPED, "\"apiVersion\":\"admission.k8s.io/v1beta1\"");
+	expect_review(
+	    "{\"request\":{\"uid\":\"u3\",\"namespace\":\"kube-system\",\"object\":{"
+	    "\"metadata\":{\"annotations\":{\"vault.hashicorp.com/agent-inject\":\"1\"}}}}}",
+	    200, REVIEW_DENIED, "cannot inject into system namespaces: kube-system");
+}
+
+int main(void)
+{
+	struct tlist l = { 0 };
+	struct tdata rows;
+	int failed;
+
+	tdata_load("webhook/gojson.txt", &rows);
+	tlist_add_rows(&l, &rows, test_gojson_row);
+	tlist_add(&l, "gopath_has_dotdot", test_dotdot, NULL);
+	tlist_add(&l, "jw document", test_jw_document, NULL);
+	tlist_add(&l, "jw misuse and caps", test_jw_misuse, NULL);
+	tlist_add(&l, "whconfig defaults", test_whconfig_defaults, NULL);
+	tlist_add(&l, "whconfig flag forms", test_whconfig_flag_forms, NULL);
+	tlist_add(&l, "whconfig env wins when non-empty", test_whconfig_env_wins, NULL);
+	tlist_add(&l, "whconfig errors", test_whconfig_errors, NULL);
+	tlist_add(&l, "whconfig help and cacert", test_whconfig_help_and_cacert, NULL);
+	tlist_add(&l, "metrics text", test_metrics, NULL);
+	tlist_add(&l, "arena", test_arena, NULL);
+	tlist_add(&l, "review HTTP-level answers", test_review_http, NULL);
+	failed = tlist_run(&l, "webhook-core");
+	tdata_free(&rows);
+	return failed ? 1 : 0;
+}
