@@ -354,6 +354,27 @@ static void set_err(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Whether Vault still accepts our token, for a 403 whose text does not say
+ * "invalid token": older Vault (< 1.16) answers a revoked or expired token
+ * with a bare "permission denied", the same words as a policy denial. The
+ * default policy lets every token look itself up, so a 403 on lookup-self
+ * means the token is gone. Returns true when the token is invalid.
+ */
+static bool token_rejected(struct agent *a)
+{
+	struct vault_resp resp;
+	bool bad;
+	int r;
+
+	vault_resp_init(&resp);
+	r = vault_request(a->v, "GET", "auth/token/lookup-self", buf_str(&a->tok.value), NULL, 0,
+			  &resp);
+	bad = r == 0 && resp.status == 403;
+	vault_resp_done(&resp);
+	return bad;
+}
+
 /* Works out the request path (mounts discovery for v1-style paths). */
 static enum fetch_outcome discover(struct agent *a, struct secret *s)
 {
@@ -386,7 +407,8 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 		set_err(s->last_err, sizeof(s->last_err), "mounts lookup: %s", resp.err);
 		goto done;
 	}
-	if (vresp_invalid_token(resp.status, resp.err)) {
+	if (vresp_invalid_token(resp.status, resp.err) ||
+	    (resp.status == 403 && token_rejected(a))) {
 		s->last_status = resp.status;
 		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
 		out = FETCH_INVALID_TOKEN;
@@ -491,7 +513,8 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s, bool *changed
 		goto done;
 	}
 	s->last_status = resp.status;
-	if (vresp_invalid_token(resp.status, resp.err)) {
+	if (vresp_invalid_token(resp.status, resp.err) ||
+	    (resp.status == 403 && token_rejected(a))) {
 		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
 		out = FETCH_INVALID_TOKEN;
 		goto done;
@@ -696,7 +719,8 @@ static int do_renew(struct agent *a, int64_t now)
 		schedule_renewal(a, now, a->tok.lease_ns);
 		goto out;
 	}
-	if (vresp_invalid_token(resp.status, resp.err)) {
+	if (vresp_invalid_token(resp.status, resp.err) ||
+	    (resp.status == 403 && token_rejected(a))) {
 		drop_token(a, now, "invalid token on renewal");
 		r = 0;
 		goto out;

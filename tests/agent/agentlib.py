@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 SRC = os.environ.get('VAULTLET_SOURCE_ROOT',
                      os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 BUILD = os.environ.get('VAULTLET_BUILD_ROOT', os.path.join(SRC, 'build'))
-AGENT = os.path.join(BUILD, 'agent', 'vaultlet-agent')
+AGENT = os.environ.get('VAULTLET_AGENT_BIN') or os.path.join(BUILD, 'agent', 'vaultlet-agent')
 VAULTSIM = os.path.join(SRC, 'tests', 'vaultsim', 'vaultsim.py')
 PY = '/usr/bin/python3'
 ROOT_TOKEN = 'root'
@@ -197,14 +197,20 @@ class JWTSigner:
 class Sim:
     """The Vault simulator as a subprocess, talked to over real TLS."""
 
-    def __init__(self, workdir, pki, extra_args=(), port=0):
+    def __init__(self, workdir, pki, signer, extra_args=(), port=0):
         self.dir = workdir
         self.pki = pki
         self.ready = os.path.join(workdir, 'sim.ready.%d' % time.monotonic_ns())
         self.log = open(os.path.join(workdir, 'sim.log'), 'ab')
+        keyfile = os.path.join(workdir, 'sa-signing-%d.pub' % id(signer))
+        with open(keyfile, 'w') as f:
+            f.write(signer.public_pem())
+        # The TokenReview oracle trusts the same key the kubernetes auth
+        # method gets as pem_keys: a JWT is accepted only if both agree.
         self.args = [PY, VAULTSIM, '--dev-root-token-id', ROOT_TOKEN,
                      '--listen', '127.0.0.1:%d' % port, '--ready-file', self.ready,
-                     '--tls-cert', pki['cert'], '--tls-key', pki['key']] + list(extra_args)
+                     '--tls-cert', pki['cert'], '--tls-key', pki['key'],
+                     '--k8s-sa-public-key', keyfile] + list(extra_args)
         self.proc = None
         self.addr = None
         self.ctx = ssl.create_default_context(cafile=pki['ca'])
@@ -256,6 +262,12 @@ class Sim:
             raise RuntimeError('%s %s: %d %s' % (method, path, status, text[:300]))
         return status, doc
 
+    def requests(self):
+        return self.control('requests', method='GET')['requests']
+
+    def clear_requests(self):
+        self.control('requests', method='DELETE')
+
     def control(self, path, body=None, method='POST'):
         """The simulator's private /_sim/ endpoints (fault injection, request log)."""
         data = json.dumps(body).encode() if body is not None else None
@@ -274,7 +286,7 @@ class Sim:
         self.api('POST', 'sys/auth/kubernetes', {'type': 'kubernetes'}, ok=(200, 204, 400))
         self.api('POST', 'auth/kubernetes/config', {
             'kubernetes_host': 'https://kubernetes.default.svc',
-            'pem_keys': [signer.public_pem()]})
+            'pem_keys': [signer.public_pem()], 'disable_local_ca_jwt': True})
         role = {'bound_service_account_names': ['litellm'],
                 'bound_service_account_namespaces': ['litellm'],
                 'token_policies': ['litellm-policy'], 'token_ttl': '24h'}

@@ -30,6 +30,7 @@ import agentlib as al  # noqa: E402
 T = al.TAP()
 SEEN_TOKENS = set()
 SEEN_JWTS = set()
+SECRET_EXTRA = set()
 AGENT_LOGS = []
 
 
@@ -319,16 +320,25 @@ def t_cycles(env, v, n):
             a.signal(signal.SIGHUP)
             return al.wait_for(lambda: a.text().count('unchanged') > before, 10, 0.002)
 
+        def nfds():
+            # the minimum over a few samples: a status-file write in flight
+            # briefly holds a temporary file and its directory open
+            n = []
+            for _ in range(5):
+                time.sleep(0.05)
+                n.append(len(os.listdir('/proc/%d/fd' % pid)))
+            return min(n)
+
         for k in range(20):
             cycle(k)
-        fds0 = len(os.listdir('/proc/%d/fd' % pid))
+        fds0 = nfds()
         st0 = proc_status(pid)
         done = 0
         for k in range(n):
             if not cycle(k):
                 break
             done += 1
-        fds1 = len(os.listdir('/proc/%d/fd' % pid))
+        fds1 = nfds()
         st1 = proc_status(pid)
         rss0 = int(st0['VmRSS'].split()[0])
         rss1 = int(st1['VmRSS'].split()[0])
@@ -365,14 +375,141 @@ def t_revoke_on_shutdown(env, v):
 
 # ---------------------------------------------------------------- fault injection
 
-def faults(env, v):
-    """Faults that need the simulator's /_sim/ control endpoints."""
+def fast(env, init=True, **kw):
+    """A config with short backoffs, so retries take milliseconds, not minutes."""
+    return env.config(init=init, method_extra={'min_backoff': '100ms', 'max_backoff': '400ms'},
+                      **kw)
+
+
+def secret_gets(reqs):
+    return [r for r in reqs if r['method'] == 'GET' and
+            r['path'].startswith('/v1/secret/data/litellm/secrets')]
+
+
+def t_wire(env, v):
+    """What the agent puts on the wire in init mode."""
+    env.sim.clear_requests()
+    a = env.agent(env.config(init=True))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    reqs = env.sim.requests()
+    paths = [(r['method'], r['path'].split('?')[0]) for r in reqs]
+    T.ok(rc == 0 and paths == [('POST', '/v1/auth/kubernetes/login'),
+                               ('GET', '/v1/secret/data/litellm/secrets')],
+         '[%s] wire: init mode = one login and one read (the path is used twice)' % v,
+         repr(paths))
+    T.ok(reqs and all(r['x_vault_request'] == 'true' for r in reqs) and
+         all(r['tls'] for r in reqs) and all(not r['namespace'] for r in reqs),
+         '[%s] wire: X-Vault-Request on every request, TLS, no namespace header' % v)
+    T.ok(len({r['conn'] for r in reqs}) == 1,
+         '[%s] wire: one kept-alive connection for the whole run' % v, repr(reqs)[:500])
+
+
+def t_v1_style_path(env, v):
+    """secret "secret/litellm/secrets" on a KV v2 mount: mounts discovery + data/ shim."""
+    tpl = [{'destination': os.path.join(env.secrets, 'v1style'),
+            'contents': '{{ with secret "secret/litellm/secrets?version=1" }}'
+                        '{{ .Data.data.db_password }} v{{ .Data.metadata.version }}{{ end }}'}]
+    env.sim.clear_requests()
+    a = env.agent(env.config(init=True, templates=tpl))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    paths = [r['path'] for r in env.sim.requests() if r['method'] == 'GET']
+    T.ok(rc == 0 and al.read(os.path.join(env.secrets, 'v1style')) ==
+         al.LITELLM_SECRET['db_password'] + ' v1',
+         '[%s] kv shim: v1-style path with ?version= renders from KV v2' % v, a.text())
+    T.ok(paths == ['/v1/sys/internal/ui/mounts/secret/litellm/secrets',
+                   '/v1/secret/data/litellm/secrets?version=1'],
+         '[%s] kv shim: mounts lookup, then data/ inserted, query kept' % v, repr(paths))
+
+
+def t_sealed(env, v):
+    env.sim.control('seal')
     try:
-        env.sim.control('requests', method='GET')
-    except Exception as e:  # noqa: BLE001
-        for name in ('sealed', '429 with Retry-After', '500s'):
-            T.skip('[%s] %s' % (v, name), 'simulator has no /_sim/ control API yet (%s)' % e)
-        return
+        a = env.agent(fast(env))
+        time.sleep(2.0)
+        waiting = a.proc.poll() is None
+    finally:
+        env.sim.control('unseal')
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(waiting and rc == 0 and 'sealed' in log and
+         al.read(os.path.join(env.secrets, 'config.yaml')) ==
+         al.expected_config_yaml(al.LITELLM_SECRET),
+         '[%s] sealed: init waits while Vault is sealed, renders after unseal' % v, log)
+
+
+def t_sealed_sidecar(env, v):
+    app = os.path.join(env.secrets, 'app-credentials.sh')
+    a = env.agent(fast(env, init=False, template_config={'static_secret_render_interval': '1s'}))
+    try:
+        T.ok(al.wait_for(lambda: al.read(app) is not None, 20), '[%s] sealed: sidecar rendered' % v)
+        good = al.read(app)
+        env.sim.control('seal')
+        time.sleep(3.0)
+        kept = al.read(app) == good and a.proc.poll() is None
+        env.sim.control('unseal')
+        s3 = dict(al.LITELLM_SECRET, db_password='pw-after-unseal-77c1d2e3f4a5b6c7')
+        env.sim.api('POST', 'secret/data/litellm/secrets', {'data': s3})
+        SECRET_EXTRA.add(s3['db_password'])
+        ok = al.wait_for(lambda: al.read(app) == al.expected_app_credentials(s3), 15)
+        env.sim.api('POST', 'secret/data/litellm/secrets', {'data': al.LITELLM_SECRET})
+        T.ok(kept and ok and 'sealed' in a.text(),
+             '[%s] sealed: sidecar keeps the last good file, catches up after unseal' % v,
+             a.text()[-3000:])
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+        env.remember_token()
+
+
+def t_429(env, v):
+    env.sim.clear_requests()
+    env.sim.control('faults', {'path_prefix': '/v1/secret/data/litellm/secrets',
+                               'count': 1, 'status': 429, 'retry_after': 2})
+    a = env.agent(env.config(init=True))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    gets = secret_gets(env.sim.requests())
+    gap = gets[1]['time'] - gets[0]['time'] if len(gets) >= 2 else -1
+    T.ok(rc == 0 and len(gets) == 2 and gets[0]['status'] == 429 and gets[1]['status'] == 200 and
+         2.0 <= gap < 3.5,
+         '[%s] 429: Retry-After: 2 honoured (retried after %.2fs)' % (v, gap),
+         repr([(g['status'], g['time']) for g in gets]))
+
+
+def t_500(env, v):
+    env.sim.clear_requests()
+    env.sim.control('faults', {'path_prefix': '/v1/secret/data/litellm/secrets',
+                               'count': 2, 'status': 500})
+    a = env.agent(env.config(init=True))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    gets = secret_gets(env.sim.requests())
+    st = [g['status'] for g in gets]
+    gaps = [gets[i + 1]['time'] - gets[i]['time'] for i in range(len(gets) - 1)]
+    T.ok(rc == 0 and st == [500, 500, 200] and 1.0 <= gaps[0] < 2.0 and 2.0 <= gaps[1] < 3.5,
+         '[%s] 500s: retried with linear jittered waits (%s)' % (
+             v, ', '.join('%.2fs' % g for g in gaps)), repr(st))
+    # More 500s than the HTTP client retries: the fetch-level schedule takes over.
+    env.sim.clear_requests()
+    env.sim.control('faults', {'path_prefix': '/v1/secret/data/litellm/secrets',
+                               'count': 4, 'status': 502})
+    a = env.agent(fast(env))
+    rc = a.wait(40)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    st = [g['status'] for g in secret_gets(env.sim.requests())]
+    T.ok(rc == 0 and st == [502, 502, 502, 502, 200] and 'will retry' in log,
+         '[%s] 5xx: fetch retried after the client retries, then renders' % v, repr(st))
 
 
 # ---------------------------------------------------------------- main
@@ -380,6 +517,7 @@ def faults(env, v):
 def log_grep():
     needles = set(al.LITELLM_SECRET.values())
     needles.add('sk-master-rotated-0f1e2d3c4b5a69788796a5b4')
+    needles |= SECRET_EXTRA
     needles |= SEEN_TOKENS | SEEN_JWTS
     hits = []
     lines = 0
@@ -404,29 +542,39 @@ def main():
         return 0
     root = al.workdir()
     pki = al.make_pki(root)
+    # The spec's [UNSURE] points as simulator options: error bodies of Vault
+    # >= 1.16 / 1.12-1.15 / older, old login status codes, mount_type.
     variants = json.loads(os.environ.get('VAULTLET_SIM_VARIANTS', 'null') or 'null') or {
-        'modern': [], 'legacy': ['--legacy-errors']}
+        'multierror': ['--token-error-style', 'multierror'],
+        'mixed': ['--token-error-style', 'mixed', '--legacy-login-status', 'claims',
+                  '--mount-type-field', 'absent'],
+        'plain': ['--token-error-style', 'plain', '--legacy-login-status', 'all',
+                  '--token-format', 'legacy'],
+    }
     cycles = int(os.environ.get('VAULTLET_AGENT_CYCLES', '1000'))
     try:
-        for v, args in variants.items():
+        for i, (v, args) in enumerate(variants.items()):
             signer = al.JWTSigner()
-            sim = al.Sim(root, pki, args).start()
+            sim = al.Sim(root, pki, signer, args).start()
             try:
                 sim.seed_litellm(signer)
-                for name, fn in (('seed', t_seed), ('rotation', t_rotation),
-                                 ('revoked', t_revoked), ('wrong-role', t_wrong_role),
-                                 ('missing-key', t_missing_key),
+                for name, fn in (('seed', t_seed), ('wire', t_wire), ('shim', t_v1_style_path),
+                                 ('rotation', t_rotation), ('revoked', t_revoked),
+                                 ('wrong-role', t_wrong_role), ('missing-key', t_missing_key),
                                  ('revoke-on-shutdown', t_revoke_on_shutdown),
-                                 ('faults', faults)):
+                                 ('sealed', t_sealed), ('sealed-sidecar', t_sealed_sidecar),
+                                 ('429', t_429), ('500', t_500)):
                     fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
-                t_cycles(Env(root, '%s-cycles' % v, sim, signer), v, cycles)
+                if i == 0:
+                    t_cycles(Env(root, '%s-cycles' % v, sim, signer), v, cycles)
                 t_missing_policy(Env(root, '%s-policy' % v, sim, signer), v)
                 sim.seed_litellm(signer)
                 t_max_ttl(Env(root, '%s-maxttl' % v, sim, signer), v)
             finally:
                 sim.stop()
             t_down_at_start(Env(root, '%s-down' % v, sim, signer), v,
-                            lambda port, a=args: al.Sim(root, pki, a, port=port).start())
+                            lambda port, a=args, s=signer: al.Sim(root, pki, s, a,
+                                                                  port=port).start())
         log_grep()
     finally:
         if T.failed == 0:
