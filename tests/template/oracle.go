@@ -36,39 +36,12 @@ import (
 	"strings"
 	"text/template"
 
+	"dependency"
+
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 	yaml "gopkg.in/yaml.v2"
 )
-
-// Secret mirrors consul-template's dependency.Secret.
-type Secret struct {
-	RequestID     string
-	LeaseID       string
-	LeaseDuration int
-	Renewable     bool
-	Data          map[string]interface{}
-	Warnings      []string
-	Auth          *SecretAuth
-	WrapInfo      *SecretWrapInfo
-}
-
-// SecretAuth mirrors dependency.SecretAuth.
-type SecretAuth struct {
-	ClientToken   string
-	Accessor      string
-	Policies      []string
-	Metadata      map[string]string
-	LeaseDuration int
-	Renewable     bool
-}
-
-// SecretWrapInfo mirrors dependency.SecretWrapInfo (time fields omitted: never set).
-type SecretWrapInfo struct {
-	Token           string
-	TTL             int
-	WrappedAccessor string
-}
 
 // apiSecret mirrors the fields of the Vault API client's Secret we need.
 type apiSecret struct {
@@ -80,14 +53,14 @@ type apiSecret struct {
 	Warnings      []string               `json:"warnings"`
 }
 
-func toSecret(raw string) (*Secret, error) {
+func toSecret(raw string) (*dependency.Secret, error) {
 	var s apiSecret
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&s); err != nil {
 		return nil, err
 	}
-	var ours Secret
+	var ours dependency.Secret
 	if s.RequestID != "" {
 		ours.RequestID = s.RequestID
 	}

@@ -9,9 +9,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VAULTLET_BUILD_ROOT:-/tmp}/go-cache
 mkdir -p "$cache"
-export GOCACHE="$cache" GOPATH="/usr/share/gocode" GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
+# consul-template's types live in package "dependency": give the oracle one
+# under that name so Go prints *dependency.Secret as Vault Agent does.
+gopath=$cache/oracle-gopath
+mkdir -p "$gopath/src/dependency"
+cp "$here/oracle-dependency/dependency.go" "$gopath/src/dependency/dependency.go"
+export GOCACHE="$cache" GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
 bin=$cache/vaultlet-template-oracle
-if [ ! -x "$bin" ] || [ "$here/oracle.go" -nt "$bin" ]; then
+if [ ! -x "$bin" ] || [ "$here/oracle.go" -nt "$bin" ] ||
+   [ "$here/oracle-dependency/dependency.go" -nt "$bin" ]; then
   go build -o "$bin.tmp.$$" "$here/oracle.go"
   mv "$bin.tmp.$$" "$bin"
 fi

@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Differential test: renders generated templates with Go's text/template
+# (tests/template/oracle.go) and with vaultlet (diffdrv), compares the
+# bytes. TAP on stdout.
+#
+# usage: differential.sh DIFFDRV [SEED] [COUNT]
+#   defaults: seed 20261127, 5000 cases; VAULTLET_TEST_LONG=1: 50000 cases.
+#   Reproduce one case: run with VAULTLET_DIFF_KEEP=DIR and read the
+#   reproducer printed for the first differing case.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+drv=$1
+seed=${2:-20261127}
+count=${3:-5000}
+if [ "${VAULTLET_TEST_LONG:-0}" = 1 ] && [ -z "${3:-}" ]; then
+  count=50000
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "1..0 # SKIP go is not installed"
+  exit 0
+fi
+for d in /usr/share/gocode/src/gopkg.in/yaml.v2 /usr/share/gocode/src/golang.org/x/text/cases; do
+  if [ ! -d "$d" ]; then
+    echo "1..0 # SKIP $d missing (golang-gopkg-yaml.v2-dev, golang-golang-x-text-dev)"
+    exit 0
+  fi
+done
+dir=${VAULTLET_DIFF_KEEP:-$(mktemp -d)}
+mkdir -p "$dir"
+trap '[ -n "${VAULTLET_DIFF_KEEP:-}" ] || rm -rf "$dir"' EXIT
+/usr/bin/python3 "$here/gen-cases.py" "$seed" "$count" > "$dir/cases.jsonl"
+"$here/run-oracle.sh" < "$dir/cases.jsonl" > "$dir/results.jsonl"
+echo "# seed $seed, $count cases (cases and Go results in $dir)"
+exec "$drv" "$dir/cases.jsonl" "$dir/results.jsonl" 250

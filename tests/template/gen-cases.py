@@ -1,0 +1,517 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Random template cases for differential testing against Go.
+
+usage: gen-cases.py SEED COUNT > cases.jsonl
+
+Each line is one case for tests/template/oracle.go (Go's text/template with
+consul-template's helpers) and tests/template/diffdrv.c (vaultlet): a
+template drawn from the grammar vaultlet supports (text with awkward bytes,
+trim markers, comments, if/else if/with/range with $k,$v, break/continue,
+variables, pipelines, parenthesised commands, field chains, index/slice,
+every literal form, the builtins and consul-template functions, printf
+formats with flags/width/precision/argument indexes), secrets whose data
+holds awkward keys, every JSON number form, unicode and nesting, both
+missingkey modes, sometimes custom delimiters, sometimes a deliberate
+syntax error. Deterministic for a given seed.
+"""
+import json
+import random
+import sys
+
+NUMBERS = ["0", "-0", "1", "42", "-7", "1.5", "1.50", "-0.25", "1e-7", "1E+21", "1e+21",
+           "12345678901234567000", "18446744073709551616", "0.0", "-0.0", "100000",
+           "1234567", "3.0e2", "2.5E-3", "9007199254740993", "0.1", "123456789012"]
+STRINGS = ["", "x", "alice", "s3cr3t", "pa$$word", "a\"b $(id) `uname` $HOME\nexport X=1 #'q",
+           "line1\nline2", "  padded\t", "caf\u00e9", "\u00e9t\u00e9", "\u2028sep\u2029",
+           "<b>&amp;</b>", "tab\there", "cr\r\n", "\u0001ctl\u001f", "null", "true", "0",
+           "1.5", "y", "no", "~", "- item", "key: value", "#comment", "@at", "'single'",
+           "\u65e5\u672c\u8a9e", "emoji \U0001F600", "back\\slash", "%d %s %%", "{{ x }}",
+           "a,b,c", " a , b ", "A-b_c d", "mixed Case words", "\u00df\u0130\u0131",
+           "dGVzdA==", "not*base64", "aGVsbG8gd29ybGQ", "-_-_", "+/+/",
+           '{"k":"v","n":5,"a":[1,2.5,"x",null,true]}', "[1,2,3]", "{}", "x" * 40]
+KEYS = ["user", "pass", "a", "B", "_x", "10", "a-b", "a.b", "a_b", "z", "\u00e9", "", "x y",
+        "Data", "data", "1x", "k", "n", "list", "empty", "nested", "nil", "t", "f", "UPPER"]
+IDENT_KEYS = ["user", "pass", "a", "B", "_x", "a_b", "z", "Data", "data", "k", "n", "list",
+              "empty", "nested", "t", "f", "UPPER", "nope", "missing"]
+FUNCS1_STR = ["trimSpace", "toLower", "toUpper", "base64Encode", "base64Decode",
+              "base64URLEncode", "base64URLDecode", "sha256Hex", "parseJSON", "html", "js",
+              "urlquery", "len", "not", "toJSON", "toJSONPretty", "toUnescapedJSON",
+              "toUnescapedJSONPretty", "print", "println", "shellQuote", "toYAML", "toTitle"]
+FMT_VERBS = "vsdqxXtcUfeEgGboO%TpwZ"
+
+
+class Gen:
+    def __init__(self, rnd):
+        self.r = rnd
+        self.vars = []  # names in scope
+        self.depth = 0
+        self.in_range = 0
+        self.shellquote = False
+        self.left, self.right = "{{", "}}"
+        self.safe = False  # safe mode: mostly well-typed expressions
+
+    def pick(self, seq):
+        return self.r.choice(seq)
+
+    def chance(self, p):
+        return self.r.random() < p
+
+    # ---- data ----
+    def json_value(self, depth=0):
+        k = self.r.randrange(10 if depth < 3 else 6)
+        if k <= 1:
+            return ("num", self.pick(NUMBERS))
+        if k <= 3:
+            return ("str", self.pick(STRINGS))
+        if k == 4:
+            return ("bool", self.chance(0.5))
+        if k == 5:
+            return ("null", None)
+        if k <= 7:
+            n = self.r.randrange(5)
+            return ("obj", [(self.pick(KEYS), self.json_value(depth + 1)) for _ in range(n)])
+        n = self.r.randrange(5)
+        return ("arr", [self.json_value(depth + 1) for _ in range(n)])
+
+    def render_json(self, v):
+        t, x = v
+        if t == "num":
+            return x
+        if t == "str":
+            return json.dumps(x)
+        if t == "bool":
+            return "true" if x else "false"
+        if t == "null":
+            return "null"
+        if t == "obj":
+            return "{" + ",".join(json.dumps(k) + ":" + self.render_json(e) for k, e in x) + "}"
+        return "[" + ",".join(self.render_json(e) for e in x) + "]"
+
+    def secret_data(self):
+        members = []
+        for k in self.r.sample(KEYS, self.r.randrange(3, 12)):
+            members.append((k, self.json_value(1)))
+        # members with known types, so most generated expressions are well typed
+        members.append(("user", ("str", self.pick(STRINGS))))
+        members.append(("pass", ("str", self.pick(STRINGS))))
+        members.append(("list", ("arr", [("str", s) for s in self.r.sample(STRINGS, 3)])))
+        members.append(("n", ("num", self.pick(NUMBERS))))
+        members.append(("nested", ("obj", [(k, self.json_value(2)) for k in
+                                           self.r.sample(KEYS, self.r.randrange(0, 6))])))
+        return ("obj", members)
+
+    # ---- template pieces ----
+    def text(self):
+        pool = ["\n", " ", "\t", "\r\n", "x", "export A=\"", "\"", "'", "caf\u00e9 ", "\n",
+                "\u00a0", "-", "=", "a b", "\n\n  ", "#", "$", "`", "\\", " ", "x: ", "\n  - "]
+        if self.chance(0.05):
+            pool = ["{", "}", "}{", "{ {", "<>&", "%", "[", "]"]
+        return "".join(self.pick(pool) for _ in range(self.r.randrange(0, 5)))
+
+    def str_lit(self):
+        k = self.r.randrange(8)
+        if k == 0:
+            return "`" + self.pick(["raw", "a\"b", "x\\ny", "", "r\rq", "multi\nline"]) + "`"
+        if k == 1:
+            return self.pick(['"\\n"', '"\\t\\x41\\u00e9"', '"\\U0001F600"', '"\\101"',
+                              '"a\\"b"', '"\\\\"', '"\\a\\b\\f\\v"', '"\\xff"'])
+        s = self.pick(["", "a", "x", "%d", "%s", "'", "'\\''", "-", ",", " ", "user", "a-b",
+                       "\u00e9", "key", "secret/data/a", "k=v", "data", "n", "list", "B",
+                       "{\"a\":1}", "[1,2]", "ab", "A", "10", "nope"])
+        return json.dumps(s, ensure_ascii=self.chance(0.5))
+
+    def num_lit(self):
+        if self.safe:
+            return self.pick(["0", "1", "2", "-1", "-3", "42", "0x1F", "0o17", "0b101", "017",
+                              "1_000", "1.5", "1e3", "1e6", "1.0", "-0", ".5", "0x1p4", "1e-7",
+                              "'a'", "'\\n'", "'\u00e9'", "100000", "1234567", "0.0001",
+                              "0.00001", "-1.5e-10", "3", "2.50", "1e21", "1e20", "123456.789"])
+        return self.pick(["0", "1", "2", "-1", "-3", "42", "0x1F", "0X1f", "0o17", "0b101",
+                          "017", "1_000", "1.5", "1e3", "1e6", "1.0", "-0", ".5", "5.", "0x1p4",
+                          "1e-7", "'a'", "'\\n'", "'\\''", "'\u00e9'", "9223372036854775807",
+                          "9223372036854775808", "18446744073709551615", "1e400", "08", "09.5",
+                          "0x", "1__0", "_1", "1_", "0x_1", "1i", "'ab'", "''", "100000",
+                          "1234567", "0.0001", "0.00001", "-1.5e-10", "3", "2", "5"])
+
+    def str_operand(self, depth=0):
+        """An expression that is usually a Go string (for string parameters)."""
+        k = self.r.randrange(10)
+        if k <= 2:
+            return self.str_lit()
+        if k <= 4:
+            return self.pick([".Data.data.user", ".Data.data.pass", "(index .Data.data \"user\")",
+                              "(secret \"secret/data/b\").Data.data.pass", "$s.Data.data.user"
+                              if "$s" in self.vars else ".Data.data.user", ".RequestID"])
+        if k == 5 and depth < 2:
+            return "(printf %s %s)" % (json.dumps(self.printf_format()), self.operand(depth + 1))
+        if k == 6 and depth < 2:
+            return "(%s %s)" % (self.pick(["toJSON", "print", "toUpper", "trimSpace",
+                                           "base64Encode", "html", "toLower", "js"]),
+                                self.str_operand(depth + 1))
+        if k == 7:
+            return "(env %s)" % self.pick(['"VLT_TEST_A"', '"VLT_TEST_EMPTY"', '"VLT_TEST_NOPE"'])
+        if k == 8 and self.vars:
+            return self.pick(self.vars)
+        return self.operand(depth + 1)
+
+    def var(self):
+        return self.pick(self.vars) if self.vars else "$"
+
+    def field_chain(self):
+        n = self.r.randrange(1, 4)
+        parts = []
+        for i in range(n):
+            if i == 0 and self.chance(0.7):
+                parts.append("Data")
+            elif i == 1 and self.chance(0.6):
+                parts.append("data")
+            else:
+                parts.append(self.pick(IDENT_KEYS + ["RequestID", "LeaseDuration", "Renewable",
+                                                     "Warnings", "Auth", "LeaseID", "String"]))
+        return "." + ".".join(parts)
+
+    def secret_call(self):
+        path = self.pick(["secret/data/a", "secret/data/b", "kv/c"])
+        return "(secret \"%s\")" % path
+
+    def operand(self, depth=0):
+        k = self.r.randrange(14)
+        if k == 0:
+            return self.str_lit()
+        if k == 1:
+            return self.num_lit()
+        if k == 2:
+            return self.pick(["true", "false", "nil", "."])
+        if k == 3:
+            return self.field_chain()
+        if k == 4:
+            return self.var() + (self.field_chain() if self.chance(0.5) else "")
+        if k == 5:
+            return self.secret_call() + (self.field_chain() if self.chance(0.8) else "")
+        if k <= 8 and depth < 2:
+            return "(" + self.pipeline(depth + 1) + ")" + (self.field_chain() if self.chance(0.2) else "")
+        if k == 9:
+            return "$s" if "$s" in self.vars else "$"
+        return self.pick([".Data.data.user", ".Data.data.n", ".Data.data.list", ".Data.data",
+                          ".Data.data.nested", ".Data.metadata.version", ".", "$.x",
+                          "(index .Data.data \"a-b\")", "(index .Data.data.list 1)",
+                          self.var()])
+
+    def safe_command(self, depth=0):
+        k = self.r.randrange(16)
+        S = lambda: self.str_operand(depth + 1)
+        if k == 0:
+            return S()
+        if k == 1:
+            fmt = self.printf_format()
+            return "printf %s %s" % (json.dumps(fmt), " ".join(
+                self.pick([S(), self.num_lit(), ".Data.data.n", ".Data.data.list", "true",
+                           ".Data.data.nested", "nil", ".LeaseDuration", ".Renewable"])
+                for _ in range(self.r.randrange(0, 4))))
+        if k == 2:
+            return self.pick(["print", "println"]) + " " + " ".join(
+                self.pick([S(), self.num_lit(), ".Data.data.n", ".Data.data", "true", "nil",
+                           ".Data.data.list", ".Warnings", "."])
+                for _ in range(self.r.randrange(0, 4)))
+        if k == 3:
+            return self.pick(["index .Data.data %s" % json.dumps(self.pick(KEYS + ["nope"])),
+                              "index .Data.data.list %d" % self.r.randrange(0, 3),
+                              "index .Data.data.nested %s" % json.dumps(self.pick(KEYS)),
+                              "index .Data \"data\" \"user\"",
+                              "index .Data.data.user %d" % self.r.randrange(0, 2)])
+        if k == 4:
+            return self.pick(["slice .Data.data.user %d" % self.r.randrange(0, 2),
+                              "slice .Data.data.list %d %d" % (self.r.randrange(0, 2), self.r.randrange(2, 4)),
+                              "slice .Data.data.pass 0 %d" % self.r.randrange(0, 2),
+                              "slice .Data.data.n 0 1"])
+        if k == 5:
+            a = self.pick([S(), ".Data.data.n", self.num_lit(), "true", "nil", ".LeaseDuration"])
+            b = self.pick([S(), ".Data.data.n", self.num_lit(), "false", "nil", "\"3\""])
+            return self.pick(["eq", "ne", "lt", "le", "gt", "ge"]) + " " + a + " " + b
+        if k == 6:
+            return self.pick(["and", "or"]) + " " + " ".join(
+                self.pick([S(), ".Data.data.n", "0", "1", "true", "false", "nil", ".Data.data.empty",
+                           ".Data.data.nope"]) for _ in range(self.r.randrange(1, 4)))
+        if k in (7, 8):
+            f = self.pick(FUNCS1_STR)
+            if f == "shellQuote":
+                self.shellquote = True
+            arg = S()
+            if f in ("toJSON", "toJSONPretty", "toUnescapedJSON", "toUnescapedJSONPretty",
+                     "toYAML", "len", "print") and self.chance(0.6):
+                arg = self.pick([".Data.data", ".Data", ".Data.data.list", ".Data.data.nested",
+                                 ".Data.data.n", ".", ".Warnings", "(split \",\" .Data.data.user)",
+                                 "(parseJSON .Data.data.user)", ".Data.metadata",
+                                 "(parseJSON `{\"b\":[1,2.5e3,true,null,{}],\"a\":\"<x>\"}`)"])
+            return "%s %s" % (f, arg)
+        if k == 9:
+            f = self.pick(["trim", "trimPrefix", "trimSuffix", "split", "join", "contains",
+                           "envOrDefault", "replaceAll"])
+            if f == "join":
+                return "join %s (split %s %s)" % (S(), self.str_lit(), S())
+            if f == "replaceAll":
+                return "replaceAll %s %s %s" % (S(), S(), S())
+            return "%s %s %s" % (f, S(), S())
+        if k == 10:
+            return "indent %d %s" % (self.r.randrange(0, 5), S())
+        if k == 11:
+            return self.field_chain()
+        if k == 12:
+            return "len " + self.pick([".Data.data", ".Data.data.list", S(), ".Warnings"])
+        if k == 13 and self.vars:
+            return self.pick(self.vars) + self.pick(["", ".Data", ".Data.data.user"])
+        if k == 14:
+            return "not " + self.pick([S(), ".Data.data.nope", "0", ".Data.data.t"])
+        return self.pick([".Data.data.user", ".Data.data.n", ".Data.data.list", ".Data.data",
+                          ".Data.data.nested", ".RequestID", ".LeaseID", ".Warnings", "."])
+
+    def command(self, depth=0):
+        if self.safe:
+            return self.safe_command(depth)
+        k = self.r.randrange(22)
+        args = lambda n: " ".join(self.operand(depth) for _ in range(n))
+        if k == 0:
+            return self.operand(depth)
+        if k == 1:
+            fmt = self.printf_format()
+            return "printf %s %s" % (json.dumps(fmt), args(self.r.randrange(0, 4)))
+        if k == 2:
+            return self.pick(["print", "println"]) + " " + args(self.r.randrange(0, 4))
+        if k == 3:
+            return "index %s %s" % (self.operand(depth), args(self.r.randrange(0, 3)))
+        if k == 4:
+            return "slice %s %s" % (self.operand(depth), args(self.r.randrange(0, 4)))
+        if k == 5:
+            return self.pick(["eq", "ne", "lt", "le", "gt", "ge"]) + " " + args(self.r.randrange(1, 4))
+        if k == 6:
+            return self.pick(["and", "or"]) + " " + args(self.r.randrange(1, 4))
+        if k in (7, 8, 9):
+            f = self.pick(FUNCS1_STR)
+            if f == "shellQuote":
+                self.shellquote = True
+            arg = self.str_operand(depth) if self.chance(0.8) else self.operand(depth)
+            if f in ("toJSON", "toJSONPretty", "toUnescapedJSON", "toUnescapedJSONPretty",
+                     "toYAML", "len", "print") and self.chance(0.5):
+                arg = self.pick([".Data.data", ".Data", ".Data.data.list", ".Data.data.nested",
+                                 ".Data.data.n", ".", ".Warnings", "(split \",\" .Data.data.user)",
+                                 "(parseJSON .Data.data.user)", ".Data.metadata"])
+            return "%s %s" % (f, arg)
+        if k == 10:
+            f = self.pick(["trim", "trimPrefix", "trimSuffix", "split", "join", "contains",
+                           "envOrDefault"])
+            if f == "join":
+                return "join %s (split %s %s)" % (self.str_operand(depth), self.str_lit(),
+                                                  self.str_operand(depth))
+            if f == "contains":
+                return "contains %s %s" % (self.str_operand(depth), self.pick(
+                    [".Data.data.list", ".Data.data.user", "(split \",\" .Data.data.pass)",
+                     self.str_operand(depth)]))
+            return "%s %s %s" % (f, self.str_operand(depth), self.str_operand(depth))
+        if k == 11:
+            return "replaceAll %s %s %s" % (self.str_operand(depth), self.str_operand(depth),
+                                            self.str_operand(depth))
+        if k == 12:
+            return "indent %s %s" % (self.pick(["0", "2", "4", "-1", "1.0", '"2"']),
+                                     self.str_operand(depth))
+        if k == 13:
+            return "env %s" % self.pick(['"VLT_TEST_A"', '"VLT_TEST_EMPTY"', '"VLT_TEST_NOPE"'])
+        if k == 14:
+            return "len %s" % self.operand(depth)
+        if k == 15:
+            return "secret %s" % self.pick(['"secret/data/a"', '"kv/c"', '"secret/data/b"'])
+        if k == 16:
+            return "not %s" % self.operand(depth)
+        if k == 17:
+            return self.operand(depth) + " " + self.operand(depth)
+        if k == 18:
+            return "html %s" % args(self.r.randrange(1, 3))
+        return self.operand(depth)
+
+    def pipeline(self, depth=0):
+        cmds = [self.command(depth)]
+        if self.safe:
+            while self.chance(0.25):
+                f = self.pick(["print", "printf \"%q\"", "printf \"%v|%d\" 5", "toJSON", "len",
+                               "urlquery", "js", "html", "not", "and 1", "or 0",
+                               "toUnescapedJSON", "printf \"[%6.2f]\" 1.5", "println"])
+                cmds.append(f)
+            return " | ".join(cmds)
+        while self.chance(0.3):
+            f = self.pick(["trimSpace", "toUpper", "toLower", "toJSON", "len", "print",
+                           "printf \"%q\"", "index . 0", "urlquery", "js", "html", "base64Encode",
+                           "split \",\"", "join \",\"", "indent 2", "replaceAll \"a\" \"b\"",
+                           "not", "and 1", "or 0", "eq \"x\"", "toUnescapedJSON", "slice . 1",
+                           "printf \"%v|%d\" 5", "trimPrefix \"a\"", "contains \"a\"",
+                           "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$"])
+            if f == "shellQuote":
+                self.shellquote = True
+            cmds.append(f)
+        return " | ".join(cmds)
+
+    def printf_format(self):
+        out = []
+        for _ in range(self.r.randrange(1, 4)):
+            if self.chance(0.3):
+                out.append(self.pick(["x=", " ", "\u00e9", "[", "]"]))
+            s = "%"
+            s += "".join(self.r.sample("+-# 0", self.r.randrange(0, 3)))
+            if self.chance(0.2):
+                s += "[%d]" % self.r.randrange(0, 4)
+            if self.chance(0.4):
+                s += self.pick(["5", "10", "*", "0", "2"])
+            if self.chance(0.3):
+                s += "." + self.pick(["0", "2", "3", "*", ""])
+            if self.chance(0.1):
+                s += "[%d]" % self.r.randrange(0, 4)
+            if self.chance(0.97):
+                s += self.pick(FMT_VERBS)
+            out.append(s)
+        return "".join(out)
+
+    def trim_open(self):
+        return self.left + ("- " if self.chance(0.3) else " ")
+
+    def trim_close(self):
+        return (" -" if self.chance(0.3) else " ") + self.right
+
+    def action(self):
+        if self.chance(0.15) and self.vars is not None:
+            name = "$" + self.pick(["v", "s", "x", "k"])
+            if self.chance(0.3) and name in self.vars:
+                return self.trim_open() + "%s = %s" % (name, self.pipeline()) + self.trim_close()
+            self.vars.append(name)
+            return self.trim_open() + "%s := %s" % (name, self.pipeline()) + self.trim_close()
+        return self.trim_open() + self.pipeline() + self.trim_close()
+
+    def block(self):
+        kind = self.pick(["if", "with", "range", "range", "with"])
+        saved = list(self.vars)
+        head = self.pipeline()
+        decl = ""
+        if kind == "range":
+            k = self.r.randrange(3)
+            if k == 1:
+                decl = "$v := "
+                self.vars.append("$v")
+            elif k == 2:
+                decl = "$k, $v := "
+                self.vars += ["$k", "$v"]
+            self.in_range += 1
+        elif self.chance(0.1):
+            decl = "$w := "
+            self.vars.append("$w")
+        self.depth += 1
+        body = self.items(self.r.randrange(0, 4))
+        if kind == "range":
+            self.in_range -= 1
+        s = self.trim_open() + kind + " " + decl + head + self.trim_close() + body
+        if kind == "if" and self.chance(0.3):
+            s += self.trim_open() + "else if " + self.pipeline() + self.trim_close() + self.items(2)
+        if self.chance(0.4):
+            s += self.trim_open() + "else" + self.trim_close() + self.items(self.r.randrange(0, 3))
+        s += self.trim_open() + "end" + self.trim_close()
+        self.depth -= 1
+        self.vars = saved
+        return s
+
+    def item(self):
+        k = self.r.randrange(12)
+        if k <= 2:
+            return self.text()
+        if k <= 6:
+            return self.action()
+        if k == 7 and self.depth < 4:
+            return self.block()
+        if k == 8:
+            return self.left + ("- " if self.chance(0.5) else "") + "/* c */" + \
+                (" -" if self.chance(0.5) else "") + self.right
+        if k == 9 and self.in_range:
+            return self.trim_open() + self.pick(["break", "continue"]) + self.trim_close()
+        if k == 10 and self.depth < 4:
+            return self.trim_open() + "with $s := secret \"secret/data/a\"" + self.trim_close() + \
+                self.items(2) + self.trim_open() + "end" + self.trim_close()
+        return self.text()
+
+    def items(self, n):
+        return "".join(self.item() for _ in range(n))
+
+    def breakage(self, t):
+        """Occasionally damage the template to exercise parse errors."""
+        k = self.r.randrange(12)
+        if k == 0:
+            return t + self.left
+        if k == 1:
+            return t + self.left + " end " + self.right
+        if k == 2:
+            return t.replace(self.right, self.right[:-1], 1)
+        if k == 3:
+            return t + self.left + " .a-b " + self.right
+        if k == 4:
+            return t + self.left + " \"unterminated " + self.right
+        if k == 5:
+            return t + self.left + " (1 " + self.right
+        if k == 6:
+            return t + self.left + " nosuchfunc " + self.right
+        if k == 7:
+            return t + self.left + "-3" + self.right
+        if k == 8:
+            return t + self.left + " $undefined " + self.right
+        if k == 9:
+            return t + self.left + " 1 | 2 " + self.right
+        if k == 10:
+            return t + self.left + " else " + self.right
+        return t + self.left + " /* x */ " + self.right
+
+
+def make_case(i, seed):
+    r = random.Random("%s-%d" % (seed, i))
+    g = Gen(r)
+    if r.random() < 0.08:
+        g.left, g.right = r.choice([("<<", ">>"), ("[[", "]]"), ("{%", "%}"), ("{{{", "}}}")])
+    g.safe = r.random() < 0.75
+    g.vars = ["$s"] if r.random() < 0.3 else []
+    prefix = ""
+    if g.vars:
+        prefix = g.left + "- $s := secret \"secret/data/a\" -" + g.right
+    body = prefix + g.left + " with secret \"secret/data/a\" " + g.right + g.items(r.randrange(1, 6)) + \
+        g.left + " end " + g.right + g.items(r.randrange(0, 4))
+    if r.random() < (0.03 if g.safe else 0.2):
+        body = g.breakage(body)
+    secrets = {}
+    for path in ["secret/data/a", "secret/data/b"]:
+        data = ("obj", [("data", g.secret_data()),
+                        ("metadata", ("obj", [("version", ("num", "3")),
+                                              ("custom_metadata", ("null", None)),
+                                              ("deletion_time", ("str", ""))]))])
+        secrets[path] = json.dumps({"request_id": "req-" + path[-1], "lease_id": "",
+                                    "lease_duration": r.choice([0, 2764800]),
+                                    "renewable": r.random() < 0.5,
+                                    "data": None, "warnings": None}).replace(
+                                        '"data": null', '"data": ' + g.render_json(data))
+    secrets["kv/c"] = json.dumps({"request_id": "req-c", "lease_id": "lease/c",
+                                  "lease_duration": 60, "renewable": True,
+                                  "data": None, "warnings": ["w1", "w2"]}).replace(
+                                      '"data": null', '"data": ' + g.render_json(g.secret_data()))
+    return {
+        "id": "%s-%d" % (seed, i),
+        "template": body,
+        "secrets": secrets,
+        "env": {"VLT_TEST_A": "value-a", "VLT_TEST_EMPTY": ""},
+        "error_on_missing_key": r.random() < 0.3,
+        "left": g.left if g.left != "{{" else "",
+        "right": g.right if g.right != "}}" else "",
+        "shellquote": g.shellquote or r.random() < 0.1,
+    }
+
+
+def main():
+    seed = sys.argv[1] if len(sys.argv) > 1 else "1"
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    out = sys.stdout
+    for i in range(count):
+        out.write(json.dumps(make_case(i, seed)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
