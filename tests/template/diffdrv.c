@@ -69,7 +69,7 @@ static void print_escaped(const char *label, const char *s, size_t n)
 }
 
 struct stats {
-	size_t same_output, both_error, refused;
+	size_t same_output, both_error, refused, same_line;
 };
 
 /* Returns 1 when the case agrees with Go, 0 otherwise (reproducer printed). */
@@ -157,8 +157,18 @@ static int run_case(const cJSON *c, const cJSON *want, struct stats *st, bool ve
 		if (verbose)
 			printf("# refused: %s\n", msg);
 	} else if (!go_ok && strcmp(phase, go_phase) == 0 && out.len == 0) {
+		const char *gl = go_err + (strncmp(go_err, "template: :", 11) == 0 ? 11 : 0);
+		int line = strcmp(phase, "parse") == 0 ? perr.line : res.err.line;
+
 		st->both_error++;
+		if (strtol(gl, NULL, 10) == line)
+			st->same_line++;
 		pass = 1;
+		if (verbose)
+			printf("# both-error line vaultlet=%d go=%s | %s | %s\n",
+			       strcmp(phase, "parse") == 0 ? perr.line : res.err.line,
+			       go_err + (strncmp(go_err, "template: :", 11) == 0 ? 11 : 0), msg,
+			       go_err);
 	}
 	if (!pass) {
 		size_t k = 0;
@@ -252,10 +262,10 @@ int main(int argc, char **argv)
 		}
 	}
 	point++;
-	printf("%s %zu - %zu cases: %zu identical output, %zu both errors, %zu refused by "
-	       "vaultlet, %zu differ\n",
+	printf("%s %zu - %zu cases: %zu identical output, %zu both errors (%zu on the same line), "
+	       "%zu refused by vaultlet, %zu differ\n",
 	       n == expected && n > 0 ? "ok" : "not ok", point, n, st.same_output, st.both_error,
-	       st.refused, total_failed);
+	       st.same_line, st.refused, total_failed);
 	fclose(cf);
 	fclose(rf);
 	return failed_points ? 1 : 0;
