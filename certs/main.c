@@ -105,6 +105,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->print_bundle = true;
 			continue;
 		}
+		if (strcmp(flag, "service") != 0 && strcmp(flag, "namespace") != 0 &&
+		    strcmp(flag, "out-dir") != 0 && strcmp(flag, "ca-cert") != 0 &&
+		    strcmp(flag, "ca-key") != 0 && strcmp(flag, "dns") != 0 &&
+		    strcmp(flag, "ip") != 0 && strcmp(flag, "days") != 0 &&
+		    strcmp(flag, "ca-days") != 0) {
+			fprintf(stderr, "vaultlet-certgen: unknown flag -%s (see -help)\n", flag);
+			return -EINVAL;
+		}
 		if (eq) {
 			val = eq + 1;
 		} else if (i + 1 < argc) {
@@ -142,9 +150,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 					flag, val);
 				return -EINVAL;
 			}
-		} else {
-			fprintf(stderr, "vaultlet-certgen: unknown flag -%s (see -help)\n", flag);
-			return -EINVAL;
 		}
 	}
 	if (!a->ca_cert_file != !a->ca_key_file) {

@@ -457,6 +457,13 @@ void server_quiesce(struct server *s)
 	if (fd != MHD_INVALID_SOCKET) {
 		s->listen_fd = fd;
 		s->owns_fd = true;
+		/*
+		 * A quiesced socket still listens: the kernel would keep queuing
+		 * connections nobody accepts. Shutting it down makes new connections
+		 * fail at once (the fd itself is closed after MHD_stop_daemon).
+		 */
+		if (shutdown(fd, SHUT_RDWR) < 0)
+			log_warn("shutdown(listening socket): %s", strerror(errno));
 	}
 }
 
