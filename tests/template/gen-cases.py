@@ -29,6 +29,17 @@ STRINGS = ["", "x", "alice", "s3cr3t", "pa$$word", "a\"b $(id) `uname` $HOME\nex
            "\u65e5\u672c\u8a9e", "emoji \U0001F600", "back\\slash", "%d %s %%", "{{ x }}",
            "a,b,c", " a , b ", "A-b_c d", "mixed Case words", "\u00df\u0130\u0131",
            "dGVzdA==", "not*base64", "aGVsbG8gd29ybGQ", "-_-_", "+/+/",
+           "2024-05-01T10:00:00.123456789Z", "2024-1-2", "2024-02-30", "2024-1-2 3:4:5.5",
+           "2024-05-01t10:00:00+02:00", "1:20", "190:20:30.15", "0x1F", "+.5", ".5", "1_000",
+           "0b101", "-0b11", "- x", "? q", "a: b", "a #b", "trailing ", " leading",
+           "multi\nline\n", "\n", "\n\n", "x\n\n", " \nx", "x \ny", "\u0085nel",
+           "\ufeffbom", "\u00a0nbsp", "---", "...", "yes", "off", "On", "NULL", ".inf", "-.Inf",
+           "<<", "=", "[x]", "{a}", "!tag", "&anchor", "*alias", "|pipe", ">fold", "%pct",
+           "a,b", "k:v", "ends:", "#", "-", ":", "?", "0.", "1e5", "1E5", "+1", "-1.5e-3",
+           "0o17", "017", "09", "1__2", "_1", "1.2.3", "12:30", "\t", "é\u2028x",
+           "The quick brown fox jumps over the lazy dog. " * 3,
+           "averyveryverylongwordwithoutanyspacesatallthatgoesonandonandonforeverandeverandever x",
+           "x" * 85 + " y z", "word " * 30, " two  spaces  " * 8,
            '{"k":"v","n":5,"a":[1,2.5,"x",null,true]}', "[1,2,3]", "{}", "x" * 40]
 KEYS = ["user", "pass", "a", "B", "_x", "10", "a-b", "a.b", "a_b", "z", "\u00e9", "", "x y",
         "Data", "data", "1x", "k", "n", "list", "empty", "nested", "nil", "t", "f", "UPPER"]
@@ -476,6 +487,14 @@ def make_case(i, seed):
         prefix = g.left + "- $s := secret \"secret/data/a\" -" + g.right
     body = prefix + g.left + " with secret \"secret/data/a\" " + g.right + g.items(r.randrange(1, 6)) + \
         g.left + " end " + g.right + g.items(r.randrange(0, 4))
+    if r.random() < 0.12:
+        # yaml.v2 focus: toYAML of whole structures
+        what = r.choice([".Data.data", ".Data.data.nested", ".Data.data.list", ".", ".Data",
+                         ".Data.data.user", ".Data.data.n", "(parseJSON .Data.data.user)",
+                         ".Warnings", ".Data.metadata"])
+        body = g.left + " with secret \"%s\" " % r.choice(["secret/data/a", "kv/c"]) + \
+            g.right + g.left + " " + what + " | toYAML " + g.right + g.left + " end " + g.right
+        g.shellquote = False
     if r.random() < (0.03 if g.safe else 0.2):
         body = g.breakage(body)
     secrets = {}
