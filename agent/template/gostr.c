@@ -310,9 +310,30 @@ int gostr_shell_quote(struct buf *o, const char *s, size_t n)
 	return r;
 }
 
+/*
+ * golang.org/x/text/cases Title(language.Und, NoLower) restricted to ASCII:
+ * the first cased letter after a word break is upper-cased, the rest is
+ * copied. In x/text's tables the ASCII letters are "cased", ' . : are
+ * "mid-word" (two in a row end the word), and every other character except
+ * digits and '_' is a word break (verified against x/text by the
+ * differential tests).
+ */
+static bool title_break(unsigned char c)
+{
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		 c == '_' || c == '\'' || c == '.' || c == ':');
+}
+
+static bool title_mid(unsigned char c)
+{
+	return c == '\'' || c == '.' || c == ':';
+}
+
 int gostr_to_title(struct buf *o, const char *s, size_t n, const char **ret_msg)
 {
+	bool mid_word = false;
 	size_t i;
+	int r = 0;
 
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)s[i] >= 0x80) {
@@ -320,6 +341,23 @@ int gostr_to_title(struct buf *o, const char *s, size_t n, const char **ret_msg)
 			return -ENOTSUP;
 		}
 	}
-	*ret_msg = "toTitle is not supported by vaultlet yet";
-	return -ENOTSUP;
+	for (i = 0; !r && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool was_mid = title_mid(c);
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			if (!mid_word) {
+				c = (unsigned char)(c >= 'a' ? c - 32 : c);
+				mid_word = true;
+			}
+			r = buf_putc(o, (char)c);
+		} else {
+			r = buf_putc(o, (char)c);
+			if (title_break(c))
+				mid_word = false;
+		}
+		if (i + 1 < n && was_mid && title_mid((unsigned char)s[i + 1]))
+			mid_word = false;
+	}
+	return r;
 }
