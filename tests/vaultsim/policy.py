@@ -27,6 +27,9 @@ OLD_POLICY = {
     'write': ('create', 'read', 'update', 'delete', 'list'),
     'sudo': ('create', 'read', 'update', 'delete', 'list', 'sudo'),
 }
+UNSUPPORTED_PATH_KEYS = ('allowed_parameters', 'denied_parameters', 'required_parameters',
+                         'min_wrapping_ttl', 'max_wrapping_ttl', 'mfa_methods', 'control_group',
+                         'subscribe_event_types')
 PATH_KEYS = ('comment', 'policy', 'capabilities', 'allowed_parameters',
              'denied_parameters', 'required_parameters', 'min_wrapping_ttl',
              'max_wrapping_ttl', 'mfa_methods', 'control_group',
@@ -315,6 +318,11 @@ def parse(name, text):
         old = None
         for sub in body:
             sk = sub.keys[0]
+            if sk in UNSUPPORTED_PATH_KEYS:
+                # Vault would enforce these; accepting them silently would make
+                # the simulator more permissive than Vault.
+                raise PolicyError('failed to parse paths: path %s: vaultsim does not support %s'
+                                  % (_goq(key), _goq(sk)))
             if sk not in PATH_KEYS:
                 raise PolicyError('failed to parse paths: 1 error occurred:\n\t* path %s: invalid key %s on line %d\n\n'
                                   % (_goq(key), _goq(sk), sub.line))

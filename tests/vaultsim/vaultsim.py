@@ -79,7 +79,7 @@ def _seconds(s):
 
 def build_parser():
     p = argparse.ArgumentParser(
-        prog='vaultsim.py', description=__doc__.split('\n\n')[0] + '.',
+        prog='vaultsim.py', description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     p.add_argument('--dev-root-token-id', default='root', metavar='TOKEN',
                    help='root token id (default "root", like vault -dev-root-token-id)')
