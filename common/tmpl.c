@@ -927,6 +927,7 @@ struct parser {
 	size_t nlines;
 	int r; /* 0 or the error */
 	struct tmpl_error *err;
+	uint32_t action_start; /* offset of the current action's left delimiter */
 	/* last pseudo node from text_or_action */
 	int last_kind;
 	uint32_t last_pos;
@@ -2172,14 +2173,17 @@ static struct tmpl_node *p_action(struct parser *p)
 		struct tok *first = p_peek(p);
 		struct tmpl_node *pipe;
 
-		n = p_node(p, TMPL_NODE_ACTION, first->pos);
+		uint32_t start = p->action_start;
+
+		(void)first;
+		n = p_node(p, TMPL_NODE_ACTION, start);
 		if (!n)
 			return NULL;
 		pipe = p_pipeline(p, "command", T_RDELIM);
 		if (!pipe)
 			return NULL;
 		n->action.pipe = pipe;
-		n->src_len = pipe->src_len;
+		n->src_len = pipe->pos.offset + pipe->src_len - start;
 		return n;
 	}
 }
@@ -2200,6 +2204,7 @@ static struct tmpl_node *p_text_or_action(struct parser *p)
 		n->src_len = t->len;
 		return n;
 	case T_LDELIM:
+		p->action_start = t->pos;
 		return p_action(p);
 	default:
 		p_unexpected(p, t, "input");
