@@ -21,8 +21,8 @@ import time
 
 import framework as fw
 import policy as pol
-from framework import ErrResp, PlainErr, LResp, Path, GENERIC_NAME, multierror
-from gojson import (Struct, go_quote, human_duration, rfc3339nano,
+from framework import ErrResp, PlainErr, LResp, Path, multierror
+from gojson import (Struct, go_quote, human_duration,
                     ns_to_rfc3339, RawTime)
 
 SEC = 1_000_000_000

@@ -29,7 +29,6 @@ import ssl
 import threading
 import urllib.parse
 
-import framework as fw
 import jwtcheck
 from core import BackendBase, SEC
 from framework import ErrResp, PlainErr, LResp, Path, GENERIC_NAME

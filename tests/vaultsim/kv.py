@@ -22,7 +22,7 @@ import math
 import framework as fw
 from core import BackendBase, SEC
 from framework import ErrResp, PlainErr, LResp, Path, respond_with_status
-from gojson import Number, go_quote, human_duration, ns_to_rfc3339
+from gojson import Number, human_duration, ns_to_rfc3339
 
 RUNNING_VERSION = 'v0.25.0+builtin'
 DEFAULT_MAX_VERSIONS = 10

@@ -10,6 +10,7 @@ status, timings, whether a token was presented and a stable hash of it
 import email.utils
 import http.server
 import json
+import os
 import socket
 import socketserver
 import ssl
@@ -121,6 +122,7 @@ def _http_date(ts=None):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+    timeout = 300          # idle keep-alive connections close after 5 min (Vault's IdleTimeout)
     server_version = ''
     sys_version = ''
 
@@ -279,9 +281,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 r = vaulthttp.handle(core, method, target, headers, body, client_ip,
                                      isinstance(self.connection, ssl.SSLSocket))
             except Exception as e:  # noqa: BLE001 - a simulator bug must not kill the connection
-                # Report the failure (type and message only: no request data).
-                sys.stderr.write('vaultsim: internal error on %s %s: %s: %s\n'
-                                 % (method, target.split('?', 1)[0], type(e).__name__, e))
+                # Report where it failed, not the message: an exception text
+                # could quote request data (a token, a secret).
+                tb = e.__traceback__
+                while tb.tb_next is not None:
+                    tb = tb.tb_next
+                sys.stderr.write('vaultsim: internal error on %s %s: %s at %s:%d\n'
+                                 % (method, target.split('?', 1)[0], type(e).__name__,
+                                    os.path.basename(tb.tb_frame.f_code.co_filename), tb.tb_lineno))
                 r = vaulthttp._error(500, ['internal error'])
             entry['status'] = r.status
             commit()

@@ -23,7 +23,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True   # keep the source tree clean
 
 import simlib  # noqa: E402
-from tap import Tap, tpl  # noqa: E402
+from tap import Tap  # noqa: E402
 
 T = Tap()
 RS = simlib.JwtMinter('RS256')
@@ -155,6 +155,11 @@ def transport(sim):
     r = c.request('GET', '/v1/secret/data/t/two', headers={'X-Vault-Namespace': 'team-a/'})
     T.eq((r.status, r.headers.get('x-vault-namespace')), (200, 'team-a/'),
          'CE: X-Vault-Namespace is echoed and otherwise ignored')
+    r = c.request('GET', '/v1/secret/data/nothing', headers={'X-Vault-Namespace': 'x'})
+    T.eq((r.status, r.headers.get('x-vault-namespace'), r.headers.get('cache-control')), (404, 'x', 'no-store'),
+         'namespace echo and Cache-Control on errors too')
+    r = c.request('HEAD', '/v1/secret/data/t/two')
+    T.eq((r.status, r.body), (405, b''), 'HEAD on a KV path: 405 unsupported operation, no body')
     r = c.request('GET', '/v1/secret/data/t/two', headers={'X-Vault-Wrap-TTL': '60s'})
     T.body(r, 400, '{"errors":["response wrapping is not supported by vaultsim"]}\n',
            'X-Vault-Wrap-TTL is refused explicitly (no silent unwrapped answer)')
@@ -863,6 +868,22 @@ def login_checks(sim):
     b1 = login(c, 'litellm-role', RS.mint('litellm', 'litellm')).json()['auth']['entity_id']
     b2 = login(c, 'litellm-role', RS.mint('litellm', 'litellm', sa_uid=other_uid)).json()['auth']['entity_id']
     T.ok(b1 != b2, 'default alias (SA UID): a new UID is a new entity')
+    # configuration problems
+    c.post('/v1/sys/auth/k8s-noconf', {'type': 'kubernetes'})
+    c.put('/v1/auth/k8s-noconf/role/r', {'bound_service_account_names': '*', 'bound_service_account_namespaces': '*'})
+    T.body(login(c, 'r', good, mount='k8s-noconf'), 500, '{"errors":["could not load backend configuration"]}\n',
+           'auth method not configured: 500 could not load backend configuration')
+    T.body(login(c, 'nope', good, mount='k8s-noconf'), 400, '{"errors":["invalid role name \\"nope\\""]}\n',
+           'role is checked before the configuration')
+    c.put('/v1/auth/kubernetes/config', {'kubernetes_host': 'https://10.96.0.1:443', 'pem_keys': [RS.public_pem]})
+    ca_path = os.path.join(sim.tmpdir, 'pod-sa', 'ca.crt')
+    os.rename(ca_path, ca_path + '.away')
+    try:
+        T.body(login(c, 'litellm-role', good), 500,
+               '{"errors":["open /var/run/secrets/kubernetes.io/serviceaccount/ca.crt: no such file or directory"]}\n',
+               'pod CA gone at login time: 500 with the file error')
+    finally:
+        os.rename(ca_path + '.away', ca_path)
     # old plugin behaviour
     opts(sim, legacy_login_status='claims')
     T.body(login(c, 'litellm-role', RS.mint('litellm', 'litellm', ttl=-100)), 500,
@@ -1068,6 +1089,8 @@ def health(sim):
     T.body(nt.get('/v1/sys/health'), 501, HEALTH % ('false', 'true', 'true', 'unknown', 'unknown', ''),
            'uninitialised: 501')
     T.body(nt.get('/v1/sys/health?uninitcode=204'), 204, '', 'uninitcode=204 (no body for 204)')
+    T.body(sim.client().get('/v1/secret/data/litellm/secrets'), 503, '{"errors":["Vault is sealed"]}\n',
+           'uninitialised: logical requests 503 Vault is sealed (an uninitialised Vault is sealed)')
     control(sim, 'POST', '/_sim/init', {'initialized': True})
 
 
@@ -1148,6 +1171,12 @@ def faults(sim):
     T.body(sim.client(t4).get('/v1/secret/data/litellm/secrets'), 403, PD_MULTI,
            'policy removed through /_sim: plain permission denied (token still valid)')
     c.put('/v1/sys/policies/acl/litellm-policy', {'policy': 'path "secret/data/litellm/*" { capabilities = ["read"] }'})
+    r = simlib.Client(sim.url).post('/_sim/options', {'token_error_style': 'nonsense'})
+    T.ok(r.status == 400 and 'token_error_style must be one of' in r.text, '/_sim/options validates values', r.text)
+    r = simlib.Client(sim.url).post('/_sim/faults', {'action': 'explode'})
+    T.ok(r.status == 400, '/_sim/faults validates actions', r.text)
+    r = simlib.Client(sim.url).get('/_sim/nonsense')
+    T.eq(r.status, 404, 'unknown /_sim endpoint: 404')
     clk = control(sim, 'POST', '/_sim/clock', {'advance': 30})
     T.ok(29 <= clk['offset'] <= 31, 'clock shift', clk)
     control(sim, 'POST', '/_sim/clock', {'offset': 0})
