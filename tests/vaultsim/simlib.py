@@ -18,14 +18,16 @@ Small API, meant to be imported by other test folders:
         sim.requests()                               # the request log
 
 start_sim(*, tls=False, root_token='root', args=(), minter=None,
-          pod_sa=True, log_requests=False, timeout=10) -> Sim
+          pod_sa=True, log_requests=False, timeout=10, port=0) -> Sim
     Starts tests/vaultsim/vaultsim.py as a subprocess on 127.0.0.1:0, waits
     for its --ready-file. minter's public key is trusted by the TokenReview
     oracle. pod_sa=True simulates Vault running in a pod (a pod CA and a
     reviewer token for SA vault/litellm), as in the seed's Helm install.
     Sim: .url, .addr, .root_token, .ca_file (TLS), .tmpdir, .minter,
     .client(token=None) -> Client, .control(method, path, body=None) -> dict,
-    .requests() -> list, .clear_requests(), .stop(); context manager.
+    .requests() -> list, .clear_requests(), .kill() (Vault down: connection
+    refused), .restart() (fresh dev-mode state on the same address), .stop();
+    context manager.
 
 Client(base_url, token=None, cafile=None, namespace=None, headers=None)
     .request(method, path, body=None, headers=None, token=<default>,
@@ -344,7 +346,8 @@ def _stable_uid(namespace, sa):
 # ------------------------------------------------------------------ process
 
 class Sim:
-    def __init__(self, proc, addr, tls, root_token, tmpdir, ca_file, minter, stderr_path):
+    def __init__(self, proc, addr, tls, root_token, tmpdir, ca_file, minter, stderr_path, cmd=None,
+                 timeout=10):
         self.proc = proc
         self.addr = addr
         self.url = ('https://' if tls else 'http://') + addr
@@ -353,6 +356,25 @@ class Sim:
         self.ca_file = ca_file
         self.minter = minter
         self.stderr_path = stderr_path
+        self.cmd = cmd
+        self.timeout = timeout
+
+    def kill(self):
+        """Stop the process (SIGKILL) but keep its files: Vault is down,
+        connections are refused until restart()."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self):
+        """Start a fresh simulator on the same address (like restarting a
+        dev-mode Vault: all state is lost; configure it again)."""
+        self.kill()
+        cmd = list(self.cmd)
+        cmd[cmd.index('--listen') + 1] = self.addr
+        self.proc, addr = _spawn(cmd, self.tmpdir, self.stderr_path, self.timeout)
+        if addr != self.addr:
+            raise RuntimeError('restarted on %s, not %s' % (addr, self.addr))
 
     def client(self, token=_DEFAULT, namespace=None):
         return Client(self.url, self.root_token if token is _DEFAULT else token,
@@ -399,10 +421,10 @@ class Sim:
 
 
 def start_sim(*, tls=False, root_token='root', args=(), minter=None, pod_sa=True,
-              log_requests=False, timeout=10):
+              log_requests=False, timeout=10, port=0):
     tmpdir = tempfile.mkdtemp(prefix='vaultsim-')
     ready = os.path.join(tmpdir, 'ready')
-    cmd = [PYTHON, '-B', VAULTSIM, '--listen', '127.0.0.1:0', '--ready-file', ready,
+    cmd = [PYTHON, '-B', VAULTSIM, '--listen', '127.0.0.1:%d' % port, '--ready-file', ready,
            '--dev-root-token-id', root_token]
     ca_file = None
     tlsf = make_tls(os.path.join(tmpdir, 'tls'))
@@ -425,7 +447,19 @@ def start_sim(*, tls=False, root_token='root', args=(), minter=None, pod_sa=True
         cmd.append('--log-requests')
     cmd += list(args)
     err_path = os.path.join(tmpdir, 'stderr')
-    errf = open(err_path, 'wb')
+    try:
+        proc, addr = _spawn(cmd, tmpdir, err_path, timeout)
+    except RuntimeError:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return Sim(proc, addr, tls, root_token, tmpdir, ca_file, minter, err_path, cmd, timeout)
+
+
+def _spawn(cmd, tmpdir, err_path, timeout):
+    ready = cmd[cmd.index('--ready-file') + 1]
+    if os.path.exists(ready):
+        os.unlink(ready)
+    errf = open(err_path, 'ab')
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf,
                             close_fds=True)
     errf.close()
@@ -445,9 +479,8 @@ def start_sim(*, tls=False, root_token='root', args=(), minter=None, pod_sa=True
         proc.wait()
         with open(err_path, encoding='utf-8', errors='replace') as f:
             msg = f.read()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise RuntimeError('vaultsim did not start: %s' % msg.strip())
-    return Sim(proc, addr, tls, root_token, tmpdir, ca_file, minter, err_path)
+        raise RuntimeError('vaultsim did not start: %s' % msg.strip()[-2000:])
+    return proc, addr
 
 
 # ------------------------------------------------------------------ seed

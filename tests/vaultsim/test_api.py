@@ -1402,6 +1402,25 @@ def hygiene(sim):
     T.ok('/v1/secret/data/litellm/secrets 200' in err, 'stderr does log requests (so the check above means something)')
 
 
+def restart_suite():
+    with simlib.start_sim(minter=RS) as sim:
+        c = sim.client()
+        simlib.seed_litellm(c)
+        tok = token_of(login(c, 'litellm-role', RS.mint()))
+        sim.kill()
+        try:
+            c.get('/v1/sys/health')
+            T.ok(False, 'killed simulator: connection refused')
+        except (ConnectionError, OSError):
+            T.ok(True, 'killed simulator: connection refused')
+        sim.restart()
+        T.eq(c.get('/v1/sys/health').status, 200, 'restarted on the same address')
+        T.body(sim.client(tok).get('/v1/secret/data/litellm/secrets'), 403, INVALID_TOKEN,
+               'after a dev-mode restart old tokens are unknown')
+        T.body(c.put('/v1/auth/kubernetes/login', {'role': 'litellm-role', 'jwt': RS.mint()}, token=None), 400,
+               '{"errors":["missing client token"]}\n', 'after a restart the auth mount is gone until reconfigured')
+
+
 def main():
     with simlib.start_sim(minter=RS, log_requests=True, root_token='root-' + 'r' * 20) as sim:
         c = setup_litellm(sim)
@@ -1424,6 +1443,7 @@ def main():
         T.section('oversize', oversize, small)
     T.section('enterprise', namespaces_enterprise)
     T.section('tls', tls_suite)
+    T.section('restart', restart_suite)
     T.section('tokenreview http', tokenreview_http)
     return T.done()
 
