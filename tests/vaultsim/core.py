@@ -519,12 +519,27 @@ class Core:
             return full[len(t.ns) + 1:]
         return '\x00' + full    # outside the token's namespace: no rule matches
 
-    def _handle_request(self, req):
-        t = self._check_token(req)
+    def _use(self, t):
+        """TokenStore.UseToken: a limited-use token spends one use on every
+        request it authenticates, allowed or not; the last use revokes it
+        once the request is done."""
         if t.num_uses > 0:
             t.num_uses -= 1
             if t.num_uses == 0:
                 t.num_uses = -1   # revoked after this request
+
+    def _handle_request(self, req):
+        try:
+            t = self._check_token(req)
+        except Answer:
+            te = req.token_entry
+            if te is not None:
+                self._use(te)
+                if te.num_uses == -1:
+                    te.num_uses = 0
+                    self.revoke_token(te)
+            raise
+        self._use(t)
         try:
             if req.mount is None or req.mount.backend is None:
                 if req.mount is None:

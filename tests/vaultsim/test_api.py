@@ -1021,6 +1021,11 @@ def tokens(sim):
     T.eq(nu.get('/v1/secret/data/litellm/secrets').status, 200, 'num_uses=2: first use')
     T.eq(nu.get('/v1/secret/data/litellm/secrets').status, 200, 'num_uses=2: second use')
     T.body(nu.get('/v1/secret/data/litellm/secrets'), 403, INVALID_TOKEN, 'num_uses=2: third use refused')
+    nu = sim.client(token_of(login(c, 'uses', RS.mint('litellm', 'litellm', aud=['x']))))
+    T.body(nu.get('/v1/secret/data/elsewhere'), 403, PD_MULTI, 'num_uses=2: a denied request ...')
+    T.eq(nu.get('/v1/auth/token/lookup-self').json()['data']['num_uses'], -1,
+         '... still spends a use; on the last one lookup-self shows -1 (tokenRevocationPending)')
+    T.body(nu.get('/v1/auth/token/lookup-self'), 403, INVALID_TOKEN, '... and the token is gone after the last')
     # token create / accessor helpers
     r = c.put('/v1/auth/token/create', {'policies': 'litellm-policy', 'ttl': '10m'})
     T.body(r, 200, env(auth='{"client_token":"{TOKEN}","accessor":"{ACC}","policies":["default","litellm-policy"],'
