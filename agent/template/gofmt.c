@@ -1052,41 +1052,71 @@ static bool handle_methods(struct pp *p, uint32_t verb)
 	return false;
 }
 
-/* fmtPointer for the only pointers there are: *Secret and typed nils */
+/*
+ * fmtPointer. Maps, slices and pointers print their address for %p (and
+ * nested pointers for %v): a non-nil one would be a memory address that
+ * differs from run to run, so it is refused (-ENOTSUP) rather than faked.
+ */
 static void fmt_pointer(struct pp *p, const struct gval *v, uint32_t verb)
 {
-	/* a live *Secret has an address Go would print; we never have one to print */
-	uint64_t u = 0;
+	bool nil;
 
-	if (v->kind == GV_SECRET)
-		u = 0xc000010000; /* placeholder: only reachable with %p or nested pointers */
+	switch (v->kind) {
+	case GV_MAP:
+		nil = !v->map;
+		break;
+	case GV_SLICE:
+		nil = !v->slice.arr;
+		break;
+	case GV_STRSLICE:
+		nil = !v->strs.arr && !v->strs.items;
+		break;
+	case GV_SECRET:
+		nil = false;
+		break;
+	case GV_NILPTR:
+		nil = true;
+		break;
+	default:
+		bad_verb(p, verb);
+		return;
+	}
+	if (!nil) {
+		switch (verb) {
+		case 'v':
+		case 'p':
+		case 'b':
+		case 'o':
+		case 'd':
+		case 'x':
+		case 'X':
+			if (!p->r)
+				p->r = -ENOTSUP;
+			return;
+		default:
+			bad_verb(p, verb);
+			return;
+		}
+	}
 	switch (verb) {
 	case 'v':
 		if (p->sharp_v) {
 			wc(p, '(');
 			ws(p, gv_type_name(v));
-			ws(p, ")(");
-			if (u == 0)
-				ws(p, "nil");
-			else
-				fmt_0x64(p, u, true);
-			wc(p, ')');
+			ws(p, ")(nil)");
 		} else {
-			if (u == 0)
-				pad_str(p, "<nil>");
-			else
-				fmt_0x64(p, u, !p->sharp);
+			pad_str(p, "<nil>");
 		}
 		break;
 	case 'p':
-		fmt_0x64(p, u, !p->sharp);
+		fmt_0x64(p, 0, !p->sharp);
 		break;
 	case 'b':
 	case 'o':
 	case 'd':
 	case 'x':
 	case 'X':
-		fmt_int(p, u, false, verb);
+		fmt_int(p, 0, false, verb);
 		break;
 	default:
 		bad_verb(p, verb);

@@ -7,7 +7,8 @@
  * functions reuse: strconv.Quote, strconv.FormatFloat.
  *
  * Output is appended to a struct buf; functions return 0, -E2BIG (the
- * buffer's cap) or -ENOMEM. Pure; no state.
+ * buffer's cap), -ENOMEM, or -ENOTSUP when Go would print a memory address
+ * (%p of a map or list): that differs between runs and is refused. Pure.
  */
 #ifndef VAULTLET_GOFMT_H
 #define VAULTLET_GOFMT_H

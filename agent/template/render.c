@@ -1675,6 +1675,12 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 	if (!r && produced)
 		r = ex_str_from_buf(x, &o, ret);
 	buf_done(&o);
+	if (r == -ENOTSUP && !x->err_set)
+		r = ex_errorf(
+		    x, node,
+		    "error calling %s: printing a memory address (%%p) is not supported by "
+		    "vaultlet",
+		    tmpl_func_name(fn));
 	if (r == -E2BIG && !x->err_set)
 		r = ex_caperr(x, node, "%s: result larger than %d bytes", tmpl_func_name(fn),
 			      RENDER_MAX_VALUE);
