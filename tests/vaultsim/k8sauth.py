@@ -625,8 +625,7 @@ class K8sBackend(BackendBase):
         else:
             status, raw = http_get(config, '/api/v1/namespaces/' + urllib.parse.quote(ns), bearer)
             if status != 200:
-                raise ValueError('failed to get namespace (code %d status %s)'
-                                 % (status, raw[:200].decode('utf-8', 'replace')))
+                raise ValueError('failed to get namespace (code %d)' % status)
             try:
                 labels = (json.loads(raw).get('metadata') or {}).get('labels') or {}
             except ValueError as e:
@@ -645,7 +644,8 @@ def check_review(status, raw, want_aud):
         if status == 401:
             raise ReviewError('lookup failed: service account unauthorized; this could mean it has '
                               'been deleted or recreated with a new token')
-        raise ReviewError('the server responded with the status code %d (%s)' % (status, text.strip()[:200]))
+        # (the answer body is not quoted: it is logged, and could echo the token)
+        raise ReviewError('the server responded with the status code %d' % status)
     try:
         doc = json.loads(text)
     except ValueError as e:
