@@ -138,6 +138,7 @@ struct agent {
 	size_t ntpls;
 
 	char *status_path;
+	struct buf status_text; /* last written, to skip identical rewrites */
 	int64_t started_wall;
 	char last_error[ERRTEXT_MAX];
 	bool state_dirty;
@@ -972,9 +973,26 @@ static void write_status(struct agent *a)
 		.templates = ts,
 		.ntemplates = a->ntpls,
 	};
-	r = afile_mkparents(a->status_path, 0755);
-	if (r == 0)
-		r = astate_write(a->status_path, &st);
+	{
+		struct buf text;
+
+		buf_init(&text, ASTATE_MAX);
+		r = astate_format(&st, &text);
+		if (r == 0 && text.len == a->status_text.len &&
+		    memcmp(buf_str(&text), buf_str(&a->status_text), text.len) == 0) {
+			buf_done(&text);
+			free(ts);
+			return; /* nothing new: no rewrite, no fsync */
+		}
+		if (r == 0)
+			r = afile_mkparents(a->status_path, 0755);
+		if (r == 0)
+			r = afile_write(a->status_path, text.data, text.len, 0644);
+		buf_reset(&a->status_text);
+		if (r == 0 && buf_append(&a->status_text, text.data, text.len) < 0)
+			buf_reset(&a->status_text);
+		buf_done(&text);
+	}
 	if (r < 0)
 		log_emit(
 		    LOG_WARN,
@@ -1270,6 +1288,7 @@ int agent_run(const struct agent_opts *o)
 	int code = AGENT_EXIT_CONFIG, r;
 
 	auth_token_init(&a.tok);
+	buf_init(&a.status_text, ASTATE_MAX);
 	buf_init(&err, 1024);
 	buf_init(&sp, 4096);
 	a.init_mode = o->cfg->exit_after_auth;
@@ -1350,6 +1369,7 @@ out:
 	}
 	free(a.tpls);
 	free(a.status_path);
+	buf_done(&a.status_text);
 	buf_done(&err);
 	buf_done(&sp);
 	return code;

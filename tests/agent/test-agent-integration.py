@@ -32,6 +32,7 @@ SEEN_TOKENS = set()
 SEEN_JWTS = set()
 SECRET_EXTRA = set()
 AGENT_LOGS = []
+ASAN = False
 
 
 def free_port():
@@ -185,6 +186,7 @@ def t_rotation(env, v):
     T.ok(rc == 0 and took < 1.0, '[%s] signals: SIGTERM exits 0 within 1 s (%.3fs)' % (v, took))
     env.remember_token()
     a.kill()
+    env.sim.api('POST', 'secret/data/litellm/secrets', {'data': s1})
 
 
 def t_down_at_start(env, v, sim_factory):
@@ -242,8 +244,14 @@ def t_max_ttl(env, v):
         'token_policies': ['litellm-policy'], 'token_ttl': '6s', 'token_max_ttl': '9s'})
     a = env.agent(env.config(init=False))
     try:
-        ok = al.wait_for(lambda: a.text().count('authenticated') >= 2, 12)
+        ok = al.wait_for(lambda: a.text().count('authenticated') >= 2, 11)
         log = a.text()
+        times = []
+        for line in log.splitlines():
+            if '[INFO]  authenticated:' in line:
+                hms = line.split('T', 1)[1].split('Z', 1)[0].split(':')
+                times.append(int(hms[0]) * 3600 + int(hms[1]) * 60 + float(hms[2]))
+        ok = ok and len(times) >= 2 and 0 < times[1] - times[0] < 9.0
         T.ok(ok and 'invalid token' not in log and 'renewed token' in log,
              '[%s] max TTL: renewals, then a new login before the token expires' % v, log)
         env.remember_token()
@@ -315,10 +323,17 @@ def t_cycles(env, v, n):
         T.ok(al.wait_for(lambda: al.read(app) is not None, 20), '[%s] cycles: rendered' % v)
         pid = a.proc.pid
 
+        logf = open(a.logpath, 'rb')
+        seen = [0]
+
+        def more():
+            seen[0] += logf.read().count(b'unchanged')
+            return seen[0]
+
         def cycle(k):
-            before = a.text().count('unchanged')
+            before = more()
             a.signal(signal.SIGHUP)
-            return al.wait_for(lambda: a.text().count('unchanged') > before, 10, 0.002)
+            return al.wait_for(lambda: more() > before, 10, 0.001)
 
         def nfds():
             # the minimum over a few samples: a status-file write in flight
@@ -346,7 +361,11 @@ def t_cycles(env, v, n):
         T.ok(fds1 == fds0, '[%s] cycles: no fd growth (%d -> %d)' % (v, fds0, fds1))
         T.ok(st1['Threads'] == st0['Threads'] == '1',
              '[%s] cycles: one thread throughout (%s -> %s)' % (v, st0['Threads'], st1['Threads']))
-        T.ok(rss1 - rss0 < 1024, '[%s] cycles: RSS flat (%d -> %d KiB)' % (v, rss0, rss1))
+        if ASAN:
+            T.skip('[%s] cycles: RSS flat' % v, 'ASan keeps freed memory in quarantine; '
+                   'LeakSanitizer checks leaks at exit instead')
+        else:
+            T.ok(rss1 - rss0 < 1024, '[%s] cycles: RSS flat (%d -> %d KiB)' % (v, rss0, rss1))
     finally:
         a.signal(signal.SIGTERM)
         rc = a.wait(10)
@@ -540,6 +559,9 @@ def main():
     if not os.path.exists(al.VAULTSIM):
         print('1..0 # SKIP Vault simulator (tests/vaultsim/vaultsim.py) not there yet')
         return 0
+    global ASAN
+    with open(al.AGENT, 'rb') as f:
+        ASAN = b'__asan_init' in f.read()
     root = al.workdir()
     pki = al.make_pki(root)
     # The spec's [UNSURE] points as simulator options: error bodies of Vault
@@ -554,27 +576,41 @@ def main():
     cycles = int(os.environ.get('VAULTLET_AGENT_CYCLES', '1000'))
     try:
         for i, (v, args) in enumerate(variants.items()):
+            # Every scenario against the first variant; against the others,
+            # those whose outcome depends on the variant's error bodies and
+            # status codes (token errors, login failures, policy denials).
+            full = i == 0
             signer = al.JWTSigner()
             sim = al.Sim(root, pki, signer, args).start()
             try:
                 sim.seed_litellm(signer)
-                for name, fn in (('seed', t_seed), ('wire', t_wire), ('shim', t_v1_style_path),
-                                 ('rotation', t_rotation), ('revoked', t_revoked),
-                                 ('wrong-role', t_wrong_role), ('missing-key', t_missing_key),
-                                 ('revoke-on-shutdown', t_revoke_on_shutdown),
-                                 ('sealed', t_sealed), ('sealed-sidecar', t_sealed_sidecar),
-                                 ('429', t_429), ('500', t_500)):
-                    fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
-                if i == 0:
+                for name, fn, always in (
+                        ('seed', t_seed, True), ('wire', t_wire, False),
+                        ('shim', t_v1_style_path, False), ('rotation', t_rotation, False),
+                        ('revoked', t_revoked, True), ('wrong-role', t_wrong_role, True),
+                        ('missing-key', t_missing_key, False),
+                        ('revoke-on-shutdown', t_revoke_on_shutdown, True),
+                        ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
+                        ('429', t_429, False), ('500', t_500, False)):
+                    if full or always:
+                        t0 = time.monotonic()
+                        fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
+                        print('# %s/%s took %.1fs' % (v, name, time.monotonic() - t0))
+                t0 = time.monotonic()
+                if full:
                     t_cycles(Env(root, '%s-cycles' % v, sim, signer), v, cycles)
+                print('# %s/cycles took %.1fs' % (v, time.monotonic() - t0))
+                t0 = time.monotonic()
                 t_missing_policy(Env(root, '%s-policy' % v, sim, signer), v)
                 sim.seed_litellm(signer)
                 t_max_ttl(Env(root, '%s-maxttl' % v, sim, signer), v)
+                print('# %s/policy+maxttl took %.1fs' % (v, time.monotonic() - t0))
             finally:
                 sim.stop()
-            t_down_at_start(Env(root, '%s-down' % v, sim, signer), v,
-                            lambda port, a=args, s=signer: al.Sim(root, pki, s, a,
-                                                                  port=port).start())
+            if full:
+                t_down_at_start(Env(root, '%s-down' % v, sim, signer), v,
+                                lambda port, a=args, s=signer: al.Sim(root, pki, s, a,
+                                                                      port=port).start())
         log_grep()
     finally:
         if T.failed == 0:
