@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""End to end: the seed's LiteLLM deployment gets its secrets through
+vaultlet, as in a cluster (see flow.py). TAP output.
+
+The first pod uses examples/litellm-pod.yaml unchanged. A second pod adds
+template-static-secret-render-interval so rotation can be observed in
+seconds. Rendered files are compared with the outputs Go's text/template
+produced for the reference vectors TV01 and TV03 (same secret values).
+"""
+import hashlib
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import flow as flowmod  # noqa: E402
+from kubesim import apiserver, helm  # noqa: E402
+
+results = []
+
+
+def check(cond, name, detail=""):
+    results.append(bool(cond))
+    n = len(results)
+    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
+    if not cond and detail:
+        for line in str(detail).splitlines()[-40:]:
+            print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def sha(s):
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def wait_for(pred, timeout, step=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def main():
+    f = flowmod.Flow()
+    missing = f.requirements()
+    if missing:
+        print("1..0 # SKIP needs " + ", ".join(missing))
+        return 0
+    try:
+        f.start()
+    except helm.Unavailable as e:
+        print("1..0 # SKIP helm unavailable: %s" % e)
+        f.close()
+        return 0
+    try:
+        run_checks(f)
+    finally:
+        f.close()
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+def run_checks(f):
+    vec = flowmod.reference_vectors()
+    want_sh = vec["TV01"]["expected_output"].encode()
+    want_yaml = vec["TV03"]["expected_output"].encode()
+    secret_values = list(f.secrets.values())
+
+    # -- admission
+    plain = f.litellm_pod()
+    pod, warnings, calls = f.create("default", plain)
+    check(not calls and "initContainers" not in pod["spec"],
+          "a pod in a namespace without vaultlet-injection=enabled is not sent to the webhook")
+
+    try:
+        pod, warnings, calls = f.create("litellm", f.litellm_pod())
+        admitted = True
+    except apiserver.AdmissionError as e:
+        admitted = check(False, "the seed's LiteLLM pod is admitted", e)
+    if not admitted:
+        return
+    check(calls == [("inject.vaultlet.dev", "called")], "the API server called the webhook once",
+          calls)
+    spec = pod["spec"]
+    check([c["name"] for c in spec["initContainers"]] == ["vault-agent-init"] and
+          [c["name"] for c in spec["containers"]] == ["litellm", "vault-agent"],
+          "vault-agent-init and the vault-agent sidecar are injected",
+          [c["name"] for c in spec.get("initContainers", []) + spec["containers"]])
+    check(pod["metadata"]["annotations"].get("vault.hashicorp.com/agent-inject-status") ==
+          "injected", "the pod is marked agent-inject-status: injected")
+    app = spec["containers"][0]
+    check({"name": "vault-secrets", "mountPath": "/vault/secrets"} in app["volumeMounts"],
+          "the LiteLLM container mounts /vault/secrets")
+    injected = {"metadata": pod["metadata"], "spec": {
+        "containers": [c for c in spec["containers"] if c["name"].startswith("vault-")] +
+        spec["initContainers"]}}
+    v = apiserver.restricted_violations(injected)
+    check(not v, "the injected containers pass the Pod Security Standard 'restricted'", v)
+    check(all(c.get("command") == ["/usr/local/bin/vaultlet-agent"]
+              for c in injected["spec"]["containers"]),
+          "the agents run vaultlet-agent directly (no shell in the image)")
+    check(any("shellQuote" in w for w in warnings),
+          "the API server relays the webhook's warning about the double-quoted shell template",
+          warnings)
+
+    # -- the pod runs
+    t0 = time.time()
+    try:
+        run = f.run(pod)
+        ran = True
+    except Exception as e:  # PodFailed and friends: show the init logs
+        ran = check(False, "vault-agent-init exits 0", "%s\n%s" % (e, getattr(e, "args", "")))
+        for p in f.kubelet.pods:
+            for name, log in p.init_logs.items():
+                print("# --- %s ---" % name)
+                for line in log.splitlines()[-30:]:
+                    print("#   " + line)
+    if not ran:
+        return
+    check(True, "vault-agent-init rendered the files and exited 0 (%.2fs)" % (time.time() - t0))
+    got_sh = run.read_file("vault-secrets", "app-credentials.sh")
+    got_yaml = run.read_file("vault-secrets", "config.yaml")
+    check(got_sh == want_sh, "app-credentials.sh is byte-identical to Go's rendering (TV01)",
+          repr(got_sh))
+    check(got_yaml == want_yaml, "config.yaml is byte-identical to Go's rendering (TV03)",
+          repr(got_yaml))
+    st = os.stat(os.path.join(run.volumes["vault-secrets"], "app-credentials.sh"))
+    check((st.st_mode & 0o777, st.st_uid) == (0o644, 100),
+          "rendered files are 0644 and owned by the agent's uid 100",
+          (oct(st.st_mode), st.st_uid))
+    check(f.api.tokenreviews > 0, "Vault verified the pod's token with a TokenReview")
+
+    app_log = wait_for(lambda: "listening" in run.containers["litellm"].logs() and
+                       run.containers["litellm"].logs(), 15)
+    for var, value in (("PROXY_MASTER_KEY", f.secrets["master_key"]),
+                       ("OPENROUTER_API_KEY", f.secrets["openrouter_api_key"]),
+                       ("DATABASE_URL", "postgresql://llmproxy:%s@host.docker.internal:5432/litellm"
+                        % f.secrets["db_password"])):
+        check("%s sha256=%s" % (var, sha(value)) in (app_log or ""),
+              "LiteLLM's shell sourced app-credentials.sh: %s is set" % var, app_log)
+
+    # The sidecar has its own token and renders once at start: wait for it.
+    wait_for(lambda: os.path.exists(os.path.join(run.volumes["home-sidecar"],
+                                                 ".vaultlet-status.json")), 10)
+    st = run.exec("vault-agent", ["/usr/local/bin/vaultlet-agent", "status"])
+    out = st.stdout + st.stderr
+    check(st.returncode == 0 and "/vault/secrets/app-credentials.sh" in out and
+          "/vault/secrets/config.yaml" in out,
+          "`kubectl exec … vaultlet-agent status` in the sidecar lists both files", out)
+    check(not any(s in out for s in secret_values), "the status output holds no secret value")
+
+    # -- shutdown
+    stopped = run.stop(grace=10)
+    check(stopped["vault-agent"][0] == 0 and stopped["vault-agent"][1] < 2,
+          "on pod deletion the sidecar exits 0 within 1-2 s", stopped)
+    logs = "".join(run.init_logs.values()) + "".join(c.logs() for c in run.containers.values()
+                                                      if c.name == "vault-agent")
+    check(logs.strip() != "", "the agents logged what they did", logs)
+    leaked = [s for s in secret_values if s in logs]
+    check(not leaked, "no secret value appears in the agents' logs")
+    check("hvs." not in logs and "eyJ" not in logs, "no Vault token or JWT in the agents' logs")
+
+    # -- rotation, with a short render interval
+    pod2, _, _ = f.create("litellm", f.litellm_pod(
+        {"vault.hashicorp.com/template-static-secret-render-interval": "2s"}))
+    run2 = f.run(pod2)
+    before = run2.read_file("vault-secrets", "config.yaml")
+    new_key = "sk-master-rotated"
+    c = f.sim.client()
+    r = c.put("/v1/secret/data/litellm/secrets",
+              {"data": dict(f.secrets, master_key=new_key)})
+    check(r.status == 200, "the secret is rotated in Vault (version 2)", r.text)
+    after = wait_for(lambda: (lambda b: b if b != before else None)(
+        run2.read_file("vault-secrets", "config.yaml")), 15)
+    check(after is not None and b'"sk-master-rotated"' in after,
+          "the sidecar rewrote config.yaml with the rotated key within the interval")
+    run2.stop(grace=10)
+
+    # -- a template that does not parse is refused at admission
+    bad = f.litellm_pod({"vault.hashicorp.com/agent-inject-template-broken.txt":
+                         "{{ .Data.data.api-key }}"})
+    try:
+        f.create("litellm", bad)
+        check(False, "a pod with a broken template is denied at admission")
+    except apiserver.AdmissionError as e:
+        check("denied the request" in str(e) and "broken.txt" in str(e),
+              "a pod with a broken template is denied at admission, naming it", e)
+
+    # -- the webhook is down: failurePolicy Fail keeps the pod from starting without secrets
+    f.webhook_pod.stop(grace=5)
+    try:
+        f.create("litellm", f.litellm_pod())
+        check(False, "with the webhook down the pod is not created (failurePolicy: Fail)")
+    except apiserver.AdmissionError as e:
+        check("failed calling webhook" in str(e),
+              "with the webhook down the pod is not created (failurePolicy: Fail)", e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
