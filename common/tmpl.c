@@ -2061,7 +2061,8 @@ static struct tmpl_node *p_control(struct parser *p, enum tmpl_node_type type, u
 		p->range_depth--;
 	if (p->last_kind == P_ELSE) {
 		n->branch.has_else = true;
-		if (type == TMPL_NODE_IF && p_peek(p)->type == T_IF) {
+		if ((type == TMPL_NODE_IF && p_peek(p)->type == T_IF) ||
+		    (type == TMPL_NODE_WITH && p_peek(p)->type == T_WITH)) {
 			struct tok *ift = p_next(p);
 			struct tmpl_node *elif;
 
@@ -2071,7 +2072,9 @@ static struct tmpl_node *p_control(struct parser *p, enum tmpl_node_type type, u
 				p_nomem(p);
 				return NULL;
 			}
-			elif = p_if_control(p, ift->pos);
+			elif = type == TMPL_NODE_IF
+				   ? p_if_control(p, ift->pos)
+				   : p_control(p, TMPL_NODE_WITH, ift->pos, "with");
 			if (!elif)
 				return NULL;
 			n->branch.else_list.items[0] = elif;
@@ -2136,7 +2139,8 @@ static struct tmpl_node *p_action(struct parser *p)
 	case T_ELSE: {
 		struct tok *peek = p_peek_nonspace(p);
 
-		if (peek->type != T_IF) {
+		/* {{else if}} and (Go >= 1.23) {{else with}} leave the keyword pending */
+		if (peek->type != T_IF && peek->type != T_WITH) {
 			struct tok *r = p_next_nonspace(p);
 
 			if (r->type != T_RDELIM) {

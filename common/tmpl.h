@@ -9,8 +9,9 @@
  * Supported: text, comments (delimiter, slash-star ... star-slash,
  * delimiter), trim markers {{- -}}, custom delimiters, actions with
  * pipelines and variable declarations/assignments, if / else if / else,
- * with / else, range (with $v or $k, $v; else;
- * break/continue), parenthesised pipelines, field chains, variables, dot,
+ * with / else with (Go >= 1.23 syntax, which recent Vault Agent builds
+ * accept) / else, range (with $v or $k, $v; else; break/continue),
+ * parenthesised pipelines, field chains, variables, dot,
  * nil, true/false, numbers (ints, floats, hex/octal/binary, char constants),
  * interpreted and raw strings, and the functions listed in enum tmpl_func.
  * Refused with a parse error: define, template, block, complex (imaginary)
@@ -198,7 +199,8 @@ struct tmpl_node {
 		struct {
 			struct tmpl_node *pipe;
 			struct tmpl_list list;
-			struct tmpl_list else_list; /* `else if` is an IF alone in it */
+			struct tmpl_list
+			    else_list; /* `else if`/`else with`: an IF/WITH alone in it */
 			bool has_else;
 		} branch; /* IF, WITH, RANGE */
 		struct {

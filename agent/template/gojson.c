@@ -46,6 +46,14 @@ static int enc_string(struct enc *e, const char *s, size_t n)
 				i++;
 				continue;
 			}
+			if (c == '\b' || c == '\f') {
+				/* Go < 1.22 writes \u0008, Go >= 1.22 writes \b: depends on the agent */
+				*e->msg =
+				    "text containing U+0008 or U+000C is not supported by vaultlet "
+				    "(Vault Agent writes \\u0008 or \\b depending on its Go "
+				    "version)";
+				return -EINVAL;
+			}
 			r = buf_append(e->o, s + start, i - start);
 			if (r)
 				break;

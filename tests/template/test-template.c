@@ -406,6 +406,43 @@ static void test_redaction(void **state)
 	buf_done(&out);
 }
 
+/* ---- Go-version-dependent constructs -------------------------------- */
+
+static void test_go_versions(void **state)
+{
+	struct store s = { 0 };
+	struct render_result res;
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1 << 16);
+	store_add(&s, "p", "{\"x\":\"xv\",\"bf\":\"a\\bb\\fc\"}");
+	/* {{else with}} (Go >= 1.23): same as {{else}}{{with}}...{{end}} */
+	assert_int_equal(
+	    run("{{ with secret \"p\" }}{{ with .Data.nope }}A{{ else with .Data.x }}"
+		"B={{ . }}{{ else }}C{{ end }}|{{ with .Data.no }}A{{ else with .Data.no2 }}"
+		"B{{ else }}C{{ end }}|{{ with .Data.no }}{{ else with .Data.no2 }}B{{ end }}"
+		"{{ end }}",
+		0, &s, false, &out, &res),
+	    0);
+	assert_string_equal(buf_str(&out), "B=xv|C|");
+	render_result_done(&res);
+	/* ... but not after if or range, in any Go version */
+	assert_int_equal(run("{{ if 1 }}{{ else with 2 }}{{ end }}", 0, &s, false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "unexpected <with> in input"));
+	render_result_done(&res);
+	/* toJSON of \b or \f: Go 1.22 changed the escape; refused */
+	assert_int_equal(run("{{ with secret \"p\" }}{{ .Data.bf | toJSON }}{{ end }}", 0, &s,
+			     false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "not supported by vaultlet"));
+	assert_int_equal(out.len, 0);
+	render_result_done(&res);
+	store_done(&s);
+	buf_done(&out);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -419,6 +456,7 @@ int main(void)
 	tlist_add(&l, "multi-pass secret model", test_multipass, NULL);
 	tlist_add(&l, "caps", test_caps, NULL);
 	tlist_add(&l, "redaction and shellQuote", test_redaction, NULL);
+	tlist_add(&l, "else with; toJSON of \\b", test_go_versions, NULL);
 	failed = tlist_run(&l, "template");
 	tdata_free(&parse);
 	return failed ? 1 : 0;
