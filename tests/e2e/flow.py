@@ -231,6 +231,23 @@ class Flow:
         run.start_containers()
         return run
 
+    def wait_sidecar_checked(self, run, timeout=15):
+        """Until the sidecar has logged in and compared every file once (its
+        status file exists): what a readiness check on it would wait for."""
+        path = os.path.join(run.volumes["home-sidecar"], ".vaultlet-status.json")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with open(path) as fh:
+                    st = json.load(fh)
+                if st.get("templates") and all(t.get("checked_at") for t in st["templates"]):
+                    return st
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the vault-agent sidecar did not render within %ds:\n%s"
+                           % (timeout, run.containers["vault-agent"].logs()))
+
     def close(self):
         if self.kubelet:
             self.kubelet.close()

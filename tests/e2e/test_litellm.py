@@ -147,8 +147,7 @@ def run_checks(f):
               "LiteLLM's shell sourced app-credentials.sh: %s is set" % var, app_log)
 
     # The sidecar has its own token and renders once at start: wait for it.
-    wait_for(lambda: os.path.exists(os.path.join(run.volumes["home-sidecar"],
-                                                 ".vaultlet-status.json")), 10)
+    f.wait_sidecar_checked(run)
     st = run.exec("vault-agent", ["/usr/local/bin/vaultlet-agent", "status"])
     out = st.stdout + st.stderr
     check(st.returncode == 0 and "/vault/secrets/app-credentials.sh" in out and
@@ -171,6 +170,7 @@ def run_checks(f):
     pod2, _, _ = f.create("litellm", f.litellm_pod(
         {"vault.hashicorp.com/template-static-secret-render-interval": "2s"}))
     run2 = f.run(pod2)
+    f.wait_sidecar_checked(run2)
     before = run2.read_file("vault-secrets", "config.yaml")
     new_key = "sk-master-rotated"
     c = f.sim.client()
