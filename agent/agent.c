@@ -142,6 +142,7 @@ struct agent {
 	int64_t started_wall;
 	char last_error[ERRTEXT_MAX];
 	bool state_dirty;
+	bool final_status;
 	int exit_code;
 };
 
@@ -938,6 +939,12 @@ static void write_status(struct agent *a)
 
 	if (!a->state_dirty || !a->status_path)
 		return;
+	/*
+	 * The init container writes its status when it exits, or while it is
+	 * stuck on an error (so `kubectl exec … status` can say why).
+	 */
+	if (a->init_mode && !a->final_status && !a->last_error[0])
+		return;
 	a->state_dirty = false;
 	ts = calloc(a->ntpls ? a->ntpls : 1, sizeof(*ts));
 	if (!ts)
@@ -1154,6 +1161,10 @@ static int loop(struct agent *a)
 					break;
 				}
 				if (fo == FETCH_OK) {
+					if (s->retries > 0) {
+						a->last_error[0] = '\0';
+						a->state_dirty = true;
+					}
 					s->retries = 0;
 					s->next_fetch = now + refresh_delay(a, s->resp);
 					sched_backoff_reset(&a->runner_bo, sched_random());
@@ -1168,7 +1179,8 @@ static int loop(struct agent *a)
 					continue;
 				}
 				s->retries++;
-				a->state_dirty = true;
+				fail_state(a, "secret %s: status %d: %s (retrying)", s->written,
+					   s->last_status, s->last_err);
 				if (s->retries > a->fetch_attempts) {
 					if (give_up(a, s, now)) {
 						fatal = true;
@@ -1356,6 +1368,7 @@ int agent_run(const struct agent_opts *o)
 	if (a.stop)
 		log_info("stopped");
 	a.state_dirty = true;
+	a.final_status = true;
 	write_status(&a);
 out:
 	vault_free(a.v);

@@ -17,6 +17,7 @@
  *   VAULT_MAX_RETRIES     HTTP-client retries for reads (default 2)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -194,6 +195,24 @@ static void warn_unknown(const struct acfg *cfg)
 	buf_done(&keys);
 }
 
+static int write_pid(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	ssize_t w;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	w = write(fd, text, len);
+	if (w < 0)
+		r = -errno;
+	else if ((size_t)w != len)
+		r = -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 /* Parses args, env and config; 0, or an exit status + 1 (so 0 stays "go on"). */
 static int load(int argc, char **argv, struct acfg *cfg, struct agent_opts *o)
 {
@@ -277,7 +296,8 @@ int cmd_run(int argc, char **argv)
 		char pid[32];
 		int n = snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 
-		r = afile_write(cfg.pid_file, pid, (size_t)n, 0644);
+		/* A pid file needs no fsync: it means nothing after a reboot. */
+		r = write_pid(cfg.pid_file, pid, (size_t)n);
 		if (r < 0)
 			log_emit(LOG_WARN,
 				 LOG_FIELDS(LOG_STR("path", cfg.pid_file),

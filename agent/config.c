@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +34,12 @@ static void VL_PRINTF(2, 3) note(struct buf *b, const char *fmt, ...)
 	if (buf_vappendf(b, fmt, ap) < 0)
 		buf_reset(b);
 	va_end(ap);
+}
+
+/* A finite number with no fractional part, within +-2^62 (no libm needed). */
+static bool is_whole(double d)
+{
+	return d == d && d > -4.6e18 && d < 4.6e18 && (double)(int64_t)d == d;
 }
 
 struct pctx {
@@ -161,7 +166,7 @@ static int get_duration(struct pctx *p, const cJSON *obj, const char *key, const
 	if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 
-		if (!isfinite(d) || d < 0 || d > 9.2e9 || d != floor(d))
+		if (!is_whole(d) || d < 0 || d > 9.2e9)
 			return fail(p, -EINVAL, field,
 				    "expected a whole, non-negative number of seconds");
 		*ret_ns = (int64_t)d * GOPARSE_NS_PER_SEC;
@@ -199,7 +204,7 @@ static int get_perms(struct pctx *p, const cJSON *obj, const char *field, struct
 	if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 
-		if (!isfinite(d) || d < 0 || d > 7777 || d != floor(d))
+		if (!is_whole(d) || d < 0 || d > 7777)
 			return fail(p, -EINVAL, field,
 				    "expected octal permissions such as \"0640\"");
 		snprintf(digits, sizeof(digits), "%d", (int)d);
@@ -405,7 +410,7 @@ static int parse_vault(struct pctx *p, const cJSON *v)
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(retry, "num_retries");
 
 		if (n && !cJSON_IsNull(n)) {
-			if (!cJSON_IsNumber(n) || n->valuedouble != floor(n->valuedouble) ||
+			if (!cJSON_IsNumber(n) || !is_whole(n->valuedouble) ||
 			    n->valuedouble < -1 || n->valuedouble > 100)
 				return fail(p, -EINVAL, "vault.retry.num_retries",
 					    "expected a whole number from -1 to 100");

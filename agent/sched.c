@@ -4,7 +4,6 @@
  * they come from). Everything but sched_random() is pure arithmetic on
  * int64 nanoseconds; doubles appear only to apply a random factor.
  */
-#include <math.h>
 #include <stdint.h>
 #include <sys/random.h>
 #include <time.h>
@@ -27,7 +26,8 @@ static double clamp_u(double u)
 
 int64_t sched_jitter(int64_t t_ns, double u)
 {
-	return (int64_t)floor((double)t_ns * (1.0 - 0.25 * clamp_u(u)));
+	/* t >= 0, so truncation is floor */
+	return (int64_t)((double)t_ns * (1.0 - 0.25 * clamp_u(u)));
 }
 
 void sched_backoff_init(struct sched_backoff *b, int64_t min_ns, int64_t max_ns, double u)
@@ -66,8 +66,14 @@ int64_t sched_retry_sleep(unsigned retry, int64_t base_ns, int64_t max_ns)
 		return max_ns;
 	if (max_ns <= 0)
 		return retry >= 62 ? INT64_MAX : base_ns << retry;
-	/* int(math.Log2(max/base)), as consul-template computes it */
-	limit = (int)log2((double)max_ns / (double)base_ns);
+	if (max_ns < base_ns)
+		return max_ns; /* a cap below the base: the cap wins */
+	/* int(math.Log2(max/base)), as consul-template computes it: the largest
+	 * k with base·2^k <= max */
+	limit = 0;
+	while (limit < 61 && (base_ns << (limit + 1)) / 2 == (base_ns << limit) &&
+	       (base_ns << (limit + 1)) <= max_ns)
+		limit++;
 	if ((int)retry > limit || retry >= 62)
 		return max_ns;
 	return base_ns << retry;

@@ -12,6 +12,11 @@ two LiteLLM files, median of N runs (default 11), interleaved:
   sidecar idle   vaultlet-agent sidecar idle for IDLE seconds (default 60):
                  RSS at start and end, voluntary context switches (wake-ups)
 
+All files (outputs, token sink, status) go to tmpfs (/dev/shm), as in the
+pod, where /vault/secrets and /home/vault are emptyDir volumes of medium
+Memory: on a disk every fsync of the atomic writes would cost milliseconds
+that a pod does not pay.
+
 Peak RSS from GNU time (/usr/bin/time -v, "Maximum resident set size": the
 largest single process for the shell way). Usage:
   /usr/bin/python3 bench/agent/bench.py [--build DIR] [--runs N] [--idle S]
@@ -69,13 +74,16 @@ def main():
     os.environ['VAULTLET_BUILD_ROOT'] = args.build
     import agentlib as al
 
-    work = tempfile.mkdtemp(prefix='vaultlet-bench.')
+    # /vault/secrets and /home/vault are emptyDir volumes with medium Memory
+    # in the pod: tmpfs. Put every file of every contender on tmpfs too.
+    shm = '/dev/shm' if os.path.isdir('/dev/shm') else None
+    work = tempfile.mkdtemp(prefix='vaultlet-bench.', dir=shm)
     floor = os.path.join(work, 'floor')
     subprocess.run(['cc', '-O2', '-o', floor, os.path.join(HERE, 'floor.c'), '-lcurl'],
                    check=True)
     pki = al.make_pki(work)
     signer = al.JWTSigner()
-    sim = al.Sim(work, pki).start()
+    sim = al.Sim(work, pki, signer).start()
     results = {'floor': [], 'agent': [], 'shell': []}
     try:
         sim.seed_litellm(signer)
