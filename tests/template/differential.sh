@@ -6,8 +6,10 @@
 #
 # usage: differential.sh DIFFDRV [SEED] [COUNT]
 #   defaults: seed 20261127, 5000 cases; VAULTLET_TEST_LONG=1: 50000 cases.
-#   Reproduce one case: run with VAULTLET_DIFF_KEEP=DIR and read the
-#   reproducer printed for the first differing case.
+#   Every differing case is printed as a reproducer (template, options,
+#   secrets, both results, first differing byte). To get a minimal one:
+#   run with VAULTLET_DIFF_KEEP=DIR, then
+#   tests/template/shrink.py DIFFDRV DIR/cases.jsonl CASE_ID
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 drv=$1

@@ -111,6 +111,10 @@ func funcs(in *input) template.FuncMap {
 			if len(s) > 1 {
 				return nil, fmt.Errorf("write form not supported")
 			}
+			// dependency.NewVaultReadQuery refuses an empty path
+			if p := strings.Trim(strings.TrimSpace(s[0]), "/"); p == "" {
+				return nil, fmt.Errorf("vault.read: invalid format: %q", p)
+			}
 			raw, ok := in.Secrets[s[0]]
 			if !ok {
 				return nil, nil
