@@ -394,6 +394,93 @@ def t_revoke_on_shutdown(env, v):
 
 # ---------------------------------------------------------------- fault injection
 
+def t_options(env, v):
+    """perms, command (plain argv and sh -c), JSON logs, namespace header, status -json."""
+    d = env.secrets
+    tpl = [{'destination': os.path.join(d, 'ro.txt'), 'perms': '0400',
+            'contents': '{{ with secret "secret/data/litellm/secrets" }}'
+                        '{{ .Data.data.db_password }}{{ end }}',
+            'command': 'touch %s' % os.path.join(env.dir, 'plain-marker')},
+           {'destination': os.path.join(d, 'sub', 'dir', 'x.txt'),
+            'contents': 'static\n',
+            'command': 'echo "$((6 * 7))" > %s' % os.path.join(env.dir, 'shell-marker')}]
+    cfg = env.config(init=True, templates=tpl)
+    cfg['auto_auth']['method']['namespace'] = 'team-a'
+    env.sim.clear_requests()
+    a = env.agent(cfg, env_extra={'VAULT_LOG_FORMAT': 'json'})
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    ro = os.path.join(d, 'ro.txt')
+    T.ok(rc == 0 and os.path.exists(ro) and stat.S_IMODE(os.stat(ro).st_mode) == 0o400,
+         '[%s] options: perms "0400" applied' % v, log)
+    T.ok(al.read(os.path.join(d, 'sub', 'dir', 'x.txt')) == 'static\n',
+         '[%s] options: parent directories created' % v)
+    T.ok(os.path.exists(os.path.join(env.dir, 'plain-marker')) and
+         al.read(os.path.join(env.dir, 'shell-marker')) == '42\n' and
+         log.count('template command finished') == 2,
+         '[%s] options: commands run after the change (plain argv and sh -c)' % v, log)
+    lines = [ln for ln in log.splitlines() if ln.strip()]
+    try:
+        docs = [json.loads(ln) for ln in lines]
+        good = all(x.get('namespace') == 'litellm' and 'msg' in x and 'level' in x for x in docs)
+    except ValueError:
+        good = False
+    T.ok(lines and good, '[%s] options: VAULT_LOG_FORMAT=json gives one JSON object per line' % v,
+         log[:1000])
+    reqs = env.sim.requests()
+    T.ok(reqs and all(r['namespace'] == 'team-a' for r in reqs),
+         '[%s] options: X-Vault-Namespace sent on every request when configured' % v)
+    st = subprocess.run([al.AGENT, 'status', '-json', '-file',
+                         os.path.join(env.home, '.vaultlet-status.json')],
+                        capture_output=True, text=True, timeout=10)
+    try:
+        doc = json.loads(st.stdout)
+        good = doc['mode'] == 'init' and len(doc['templates']) == 2
+    except (ValueError, KeyError):
+        good = False
+    T.ok(st.returncode == 0 and good and al.LITELLM_SECRET['db_password'] not in st.stdout,
+         '[%s] options: status -json is the status file, without values' % v, st.stdout)
+
+
+def t_tls(env, v):
+    """tls_server_name, a wrong CA, tls_skip_verify, and a scheme-less address."""
+    port = env.sim.port()
+    cfg = env.config(addr='https://127.0.0.1:%d' % port, init=True)
+    cfg['vault']['tls_server_name'] = 'vault.test'
+    a = env.agent(cfg)
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 0, '[%s] tls: tls_server_name verifies the certificate as vault.test' % v, a.text())
+    other = al.make_pki(os.path.join(env.dir))
+    cfg = env.config(init=True, method_extra={'exit_on_err': True})
+    cfg['vault']['ca_cert'] = other['ca']
+    a = env.agent(cfg)
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    T.ok(rc == 1 and 'status=0' in log and 'ca-cert' in log,
+         '[%s] tls: a certificate from another CA is refused, with a TLS hint' % v, log)
+    cfg['vault']['tls_skip_verify'] = True
+    cfg['auto_auth']['method']['exit_on_err'] = False
+    a = env.agent(cfg)
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 0 and 'TLS VERIFICATION IS DISABLED' in log,
+         '[%s] tls: tls_skip_verify works and warns loudly' % v, log)
+    cfg = env.config(addr='127.0.0.1:%d' % port, init=True)
+    a = env.agent(cfg)
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    T.ok(rc == 2 and 'expected https://' in log,
+         '[%s] tls: an address without https:// (or http://) is a config error' % v, log)
+
+
 def fast(env, init=True, **kw):
     """A config with short backoffs, so retries take milliseconds, not minutes."""
     return env.config(init=init, method_extra={'min_backoff': '100ms', 'max_backoff': '400ms'},
@@ -591,7 +678,8 @@ def main():
                         ('missing-key', t_missing_key, False),
                         ('revoke-on-shutdown', t_revoke_on_shutdown, True),
                         ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
-                        ('429', t_429, False), ('500', t_500, False)):
+                        ('429', t_429, False), ('500', t_500, False),
+                        ('options', t_options, False), ('tls', t_tls, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
