@@ -43,6 +43,7 @@ struct ictx {
 	struct jw *w;
 	const char **msg;
 	bool copy_checked; /* the copy-volume-mounts source was looked up (warn once) */
+	const char *config_init, *config_sidecar; /* VAULT_CONFIG values (base64) */
 };
 
 static int deny(struct ictx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -279,14 +280,35 @@ static int agent_mounts(struct ictx *c, bool init, struct mount *list, size_t *n
 
 /* ---- the containers ---- */
 
-static int agent_config_b64(struct ictx *c, bool init, const char **ret)
+/* base64 of one config, in the arena */
+static int to_b64(struct ictx *c, const struct buf *json, const char **ret)
 {
-	struct buf json, b64;
+	struct buf b64;
 	int r;
 
-	buf_init(&json, VCONFIG_MAX);
 	buf_init(&b64, VCONFIG_MAX / 3 * 4 + 4);
-	r = vconfig_render(c->s, init, &json);
+	r = jw_reserve(&b64, b64_encoded_len(json->len));
+	if (r == 0)
+		r = b64_encode(json->data, json->len, B64_STD, &b64);
+	if (r == 0) {
+		*ret = arena_strndup(c->a, buf_str(&b64), b64.len);
+		r = *ret ? 0 : -ENOMEM;
+	}
+	buf_done(&b64);
+	return r;
+}
+
+/* Both agents' VAULT_CONFIG values. */
+static int agent_configs(struct ictx *c)
+{
+	struct buf init, sidecar;
+	int r;
+
+	buf_init(&init, VCONFIG_MAX);
+	buf_init(&sidecar, VCONFIG_MAX);
+	r = jw_reserve(&init, 4096);
+	if (r == 0)
+		r = vconfig_render_both(c->s, &init, &sidecar);
 	if (r == -E2BIG) {
 		r = deny(c,
 			 "the agent configuration is over %d bytes, too big for the VAULT_CONFIG "
@@ -295,16 +317,13 @@ static int agent_config_b64(struct ictx *c, bool init, const char **ret)
 			 VCONFIG_MAX);
 		goto out;
 	}
-	if (r < 0)
-		goto out;
-	r = b64_encode(json.data, json.len, B64_STD, &b64);
-	if (r < 0)
-		goto out;
-	*ret = arena_strndup(c->a, buf_str(&b64), b64.len);
-	r = *ret ? 0 : -ENOMEM;
+	if (r == 0)
+		r = to_b64(c, &init, &c->config_init);
+	if (r == 0)
+		r = to_b64(c, &sidecar, &c->config_sidecar);
 out:
-	buf_done(&json);
-	buf_done(&b64);
+	buf_done(&init);
+	buf_done(&sidecar);
 	return r;
 }
 
@@ -314,7 +333,7 @@ static int write_container(struct ictx *c, bool init)
 	struct jw *w = c->w;
 	struct mount *mounts;
 	size_t nmounts = 0, cap;
-	const char *config = NULL;
+	const char *config = init ? c->config_init : c->config_sidecar;
 	int r;
 
 	cap = 8 + s->ncustom;
@@ -326,8 +345,6 @@ static int write_container(struct ictx *c, bool init)
 	if (!mounts)
 		return -ENOMEM;
 	r = agent_mounts(c, init, mounts, &nmounts, cap);
-	if (r == 0)
-		r = agent_config_b64(c, init, &config);
 	if (r < 0)
 		return r;
 
@@ -346,7 +363,11 @@ static int write_container(struct ictx *c, bool init)
 	value_env(w, "VAULT_LOG_LEVEL", s->log_level);
 	value_env(w, "VAULT_LOG_FORMAT", s->log_format);
 	value_env(w, "HTTPS_PROXY", s->proxy_address);
-	value_env(w, "VAULT_CONFIG", config);
+	jw_object_open(w);
+	jw_kv_string(w, "name", "VAULT_CONFIG");
+	jw_key(w, "value");
+	jw_plain_string(w, config, strlen(config)); /* base64 */
+	jw_object_close(w);
 	value_env(w, "VAULT_CACERT_BYTES", s->cacert_bytes);
 	jw_array_close(w);
 	jw_key(w, "resources");
@@ -406,9 +427,15 @@ struct arr {
 
 static void op_begin(struct jw *w, const char *op, const char *path, const char *suffix)
 {
+	size_t pl = strlen(path), sl = strlen(suffix);
 	char full[96];
 
-	snprintf(full, sizeof(full), "%s%s", path, suffix);
+	if (pl + sl >= sizeof(full)) {
+		w->err = w->err ? w->err : -E2BIG;
+		return;
+	}
+	memcpy(full, path, pl);
+	memcpy(full + pl, suffix, sl + 1);
 	jw_object_open(w);
 	jw_kv_string(w, "op", op);
 	jw_kv_string(w, "path", full);
@@ -532,9 +559,14 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 		r = check_mount_paths(&c, &p->containers[s->targets[t]]);
 	for (size_t i = 0; i < p->ninit && r == 0 && s->pre_populate; i++)
 		r = check_mount_paths(&c, &p->init_containers[i]);
+	if (r == 0)
+		r = agent_configs(&c);
 	if (r < 0)
 		return r;
 
+	r = jw_reserve(out, 16 * 1024);
+	if (r < 0)
+		return r;
 	jw_init(&w, out);
 	jw_array_open(&w);
 

@@ -16,6 +16,22 @@
 
 #include "jw.h"
 
+/* Bytes copied as they are: printable ASCII except " \\ < > & */
+static const bool plain[256] = {
+	[' '] = 1, ['!'] = 1, ['#'] = 1,  ['$'] = 1, ['%'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1,
+	['*'] = 1, ['+'] = 1, [','] = 1,  ['-'] = 1, ['.'] = 1, ['/'] = 1,  ['0'] = 1, ['1'] = 1,
+	['2'] = 1, ['3'] = 1, ['4'] = 1,  ['5'] = 1, ['6'] = 1, ['7'] = 1,  ['8'] = 1, ['9'] = 1,
+	[':'] = 1, [';'] = 1, ['='] = 1,  ['?'] = 1, ['@'] = 1, ['A'] = 1,  ['B'] = 1, ['C'] = 1,
+	['D'] = 1, ['E'] = 1, ['F'] = 1,  ['G'] = 1, ['H'] = 1, ['I'] = 1,  ['J'] = 1, ['K'] = 1,
+	['L'] = 1, ['M'] = 1, ['N'] = 1,  ['O'] = 1, ['P'] = 1, ['Q'] = 1,  ['R'] = 1, ['S'] = 1,
+	['T'] = 1, ['U'] = 1, ['V'] = 1,  ['W'] = 1, ['X'] = 1, ['Y'] = 1,  ['Z'] = 1, ['['] = 1,
+	[']'] = 1, ['^'] = 1, ['_'] = 1,  ['`'] = 1, ['a'] = 1, ['b'] = 1,  ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1,  ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1,  ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1,  ['x'] = 1, ['y'] = 1, ['z'] = 1,  ['{'] = 1, ['|'] = 1,
+	['}'] = 1, ['~'] = 1, [0x7f] = 1,
+};
+
 void jw_init(struct jw *w, struct buf *out)
 {
 	*w = (struct jw){ .out = out };
@@ -150,6 +166,29 @@ void jw_stringn(struct jw *w, const char *s, size_t n)
 	putc_(w, '"');
 }
 
+void jw_plain_string(struct jw *w, const char *s, size_t n)
+{
+	before_value(w);
+	putc_(w, '"');
+	put(w, s, n);
+	putc_(w, '"');
+}
+
+int jw_reserve(struct buf *out, size_t n)
+{
+	static const char zeros[64 * 1024];
+	size_t len = out->len;
+	int r;
+
+	if (n > sizeof(zeros))
+		n = sizeof(zeros);
+	/* one append of n bytes grows the storage once; the bytes are then dropped */
+	r = buf_append(out, zeros, n);
+	if (r == 0)
+		buf_truncate(out, len);
+	return r;
+}
+
 void jw_string(struct jw *w, const char *s)
 {
 	jw_stringn(w, s, strlen(s));
@@ -268,8 +307,7 @@ int jw_escape(struct buf *out, const char *str, size_t n)
 		char esc[8];
 		size_t esclen = 0, skip = 1;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-		    c != '&') {
+		if (plain[c]) {
 			i++;
 			continue;
 		}

@@ -55,6 +55,11 @@ void jw_bool(struct jw *w, bool v);
 void jw_int(struct jw *w, int64_t v);
 void jw_float(struct jw *w, double v);
 void jw_null(struct jw *w);
+/*
+ * A string the caller knows needs no escaping (base64 output): written
+ * between quotes without the escaping pass. Not checked.
+ */
+void jw_plain_string(struct jw *w, const char *s, size_t n);
 /* A value that is already JSON text (e.g. a nested document); written as is. */
 void jw_raw(struct jw *w, const char *json, size_t n);
 
@@ -68,6 +73,13 @@ void jw_kv_int(struct jw *w, const char *key, int64_t v);
  * quotes). 0, -E2BIG, -ENOMEM.
  */
 int jw_escape(struct buf *out, const char *s, size_t n);
+
+/*
+ * Makes room for n more bytes in out at once (at most 64 KiB), so a
+ * document of about that size is written without repeated reallocation.
+ * 0, -E2BIG, -ENOMEM.
+ */
+int jw_reserve(struct buf *out, size_t n);
 
 /*
  * Writes the Go encoding/json form of a finite double (strconv 'f' or 'e'

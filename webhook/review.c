@@ -99,11 +99,15 @@ static int respond(struct rctx *c, bool allowed, const struct buf *patch, const 
 		jw_object_close(&w);
 	}
 	if (patch) {
-		r = b64_encode(patch->data, patch->len, B64_STD, &b64);
+		r = jw_reserve(&b64, b64_encoded_len(patch->len));
+		if (r == 0)
+			r = jw_reserve(&out, b64_encoded_len(patch->len) + 1024);
+		if (r == 0)
+			r = b64_encode(patch->data, patch->len, B64_STD, &b64);
 		if (r < 0)
 			goto out;
 		jw_key(&w, "patch");
-		jw_stringn(&w, buf_str(&b64), b64.len);
+		jw_plain_string(&w, buf_str(&b64), b64.len); /* base64 */
 		jw_kv_string(&w, "patchType", "JSONPatch");
 	}
 	if (spec && (spec->nwarnings || spec->warnings_dropped)) {

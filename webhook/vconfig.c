@@ -31,7 +31,12 @@ static void sink(struct jw *w, const char *path)
 	jw_object_close(w);
 }
 
-int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
+/*
+ * Renders the config; *ret_flag_at is where `"exit_after_auth":` starts and
+ * *ret_tail_end where the config's closing brace (after template_config) is.
+ */
+static int render(const struct agentspec *s, bool init, struct buf *out, size_t *ret_flag_at,
+		  size_t *ret_tail_end)
 {
 	struct jw w;
 	size_t start = out->len;
@@ -67,6 +72,7 @@ int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
 	jw_array_close(&w);
 	jw_object_close(&w);
 
+	*ret_flag_at = out->len + 1; /* after the comma jw_key writes */
 	jw_kv_bool(&w, "exit_after_auth", init);
 	jw_kv_string(&w, "pid_file", PID_FILE);
 
@@ -113,6 +119,7 @@ int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
 	}
 	jw_object_close(&w);
 
+	*ret_tail_end = out->len;
 	if (!init && s->revoke_on_shutdown) {
 		jw_key(&w, "vaultlet");
 		jw_object_open(&w);
@@ -125,5 +132,45 @@ int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
 		r = -E2BIG;
 	if (r < 0)
 		buf_truncate(out, start);
+	return r;
+}
+
+int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
+{
+	size_t flag_at, tail_end;
+
+	return render(s, init, out, &flag_at, &tail_end);
+}
+
+int vconfig_render_both(const struct agentspec *s, struct buf *init, struct buf *sidecar)
+{
+	static const char flag_true[] = "\"exit_after_auth\":true";
+	static const char flag_false[] = "\"exit_after_auth\":false";
+	static const char revoke[] = ",\"vaultlet\":{\"revoke_on_shutdown\":true}";
+	size_t start = init->len, flag_at, tail_end, after;
+	int r;
+
+	r = render(s, true, init, &flag_at, &tail_end);
+	if (r < 0)
+		return r;
+	/* the sidecar's config differs only in exit_after_auth and the vaultlet stanza */
+	after = flag_at + sizeof(flag_true) - 1;
+	r = jw_reserve(sidecar, init->len - start + sizeof(revoke));
+	if (r == 0)
+		r = buf_append(sidecar, init->data + start, flag_at - start);
+	if (r == 0)
+		r = buf_append(sidecar, flag_false, sizeof(flag_false) - 1);
+	if (r == 0)
+		r = buf_append(sidecar, init->data + after, tail_end - after);
+	if (r == 0 && s->revoke_on_shutdown)
+		r = buf_append(sidecar, revoke, sizeof(revoke) - 1);
+	if (r == 0)
+		r = buf_putc(sidecar, '}');
+	if (r == 0 && sidecar->len > VCONFIG_MAX)
+		r = -E2BIG;
+	if (r < 0) {
+		buf_truncate(init, start);
+		buf_reset(sidecar);
+	}
 	return r;
 }
