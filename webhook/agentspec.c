@@ -929,6 +929,13 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 	    (r = get_bool(&c, STAGE_NEW, A("agent-revoke-on-shutdown"), d->revoke_on_shutdown,
 			  &s->revoke_on_shutdown)) < 0)
 		return r;
+	if (!s->pre_populate && s->pre_populate_only) {
+		r = agentspec_warn(s, a,
+				   A("agent-pre-populate") " false with " A(
+				       "agent-pre-populate-only") " true injects no agent at all");
+		if (r < 0)
+			return r;
+	}
 	v = ann(&c, A("agent-revoke-grace"), "5");
 	if (!goparse_uint64(v, &s->revoke_grace))
 		return fail(&c, STAGE_NEW,

@@ -306,6 +306,12 @@ injected("tv15-tls-skip-verify-T", "TV-15: tls-skip-verify T -> vault.tls_skip_v
 injected("tv15-tls-skip-verify-empty", "TV-15: tls-skip-verify \"\" is false (omitted)",
          review(pod(ann(role="demo", tls_skip_verify=""))),
          config_absent={"sidecar": ["/vault/tls_skip_verify"]})
+injected("prepopulate-false-and-only",
+         "1.1: agent-pre-populate false + agent-pre-populate-only true: the stock result (no "
+         "agent container, only the secrets volume and mounts), with a warning saying so",
+         review(pod(ann(role="demo", agent_pre_populate="false", agent_pre_populate_only="true"))),
+         ops=[["add", "/spec/volumes"], ["add", "/spec/containers/0/volumeMounts/-"], STATUS_OP],
+         warnings_contain=["injects no agent at all"])
 injected("tv15-pre-populate-empty",
          "TV-15/1.1: agent-pre-populate \"\" is false: no init container",
          review(pod(ann(role="demo", agent_pre_populate=""))),
