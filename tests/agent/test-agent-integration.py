@@ -656,7 +656,7 @@ def main():
     variants = json.loads(os.environ.get('VAULTLET_SIM_VARIANTS', 'null') or 'null') or {
         'multierror': ['--token-error-style', 'multierror'],
         'mixed': ['--token-error-style', 'mixed', '--legacy-login-status', 'claims',
-                  '--mount-type-field', 'absent'],
+                  '--mount-type-field', 'absent', '--require-request-header'],
         'plain': ['--token-error-style', 'plain', '--legacy-login-status', 'all',
                   '--token-format', 'legacy'],
     }
