@@ -57,6 +57,8 @@
 /* Warnings kept per review; more are counted in one last warning. */
 #define AGENTSPEC_MAX_WARNINGS 16
 
+struct tmplcheck_cache;
+
 /* The injector-wide defaults: flags and AGENT_INJECT_* env. Strings are never NULL. */
 struct inject_defaults {
 	const char *vault_address;
@@ -79,6 +81,8 @@ struct inject_defaults {
 	const char *lease_renewal_threshold; /* "" = unset (the stock env bug, fixed) */
 	const char *auth_min_backoff, *auth_max_backoff;
 	const char *agent_command; /* the agent binary in the agent image */
+	/* optional memo of template checks shared by the workers (NULL: none) */
+	struct tmplcheck_cache *tmpl_cache;
 };
 
 struct agentspec_secret {

@@ -141,6 +141,7 @@ static int cmd_serve(int argc, char **argv)
 	struct metrics m;
 	struct tlsstore ts;
 	struct server srv = { .listen_fd = -1 };
+	struct tmplcheck_cache *tcache = NULL;
 	struct buf err;
 	sigset_t set;
 	int sfd = -1, argi = 0, status = 1, r, sig;
@@ -206,6 +207,12 @@ static int cmd_serve(int argc, char **argv)
 	metrics_tls_reload(&m, true, ts.not_after);
 	tlsstore_install(&ts);
 	json_object_seed(0);
+	tcache = tmplcheck_cache_new();
+	if (!tcache) {
+		log_error("out of memory");
+		goto out;
+	}
+	c.defaults.tmpl_cache = tcache;
 	if (!tmplcheck_available())
 		log_warn("built without the template parser: templates are not checked at "
 			 "admission");
@@ -276,6 +283,7 @@ static int cmd_serve(int argc, char **argv)
 	status = 0;
 out:
 	server_stop(&srv);
+	tmplcheck_cache_free(tcache);
 	if (store_ok)
 		tlsstore_done(&ts);
 	if (metrics_ok)

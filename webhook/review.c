@@ -235,7 +235,7 @@ static int decide(struct rctx *c, json_t *req)
 			       "large");
 	if (r < 0)
 		return r;
-	r = tmplcheck_secrets(&spec, c->a, &msg);
+	r = tmplcheck_secrets(&spec, c->a, c->d->tmpl_cache, &msg);
 	if (r == -EINVAL)
 		return deny(c, msg);
 	if (r < 0)

@@ -6,8 +6,22 @@
  * it), so the fix the warning suggests is itself accepted. The position in
  * the denial is the parser's (1-based line and byte column of the
  * offending construct inside the template text).
+ *
+ * DESIGN
+ * ------
+ * Every pod of a Deployment carries the same templates, so the outcome of
+ * a check (parse error, or the positions of double-quoted actions) is
+ * memoised: a small direct-mapped table keyed by the template text and its
+ * delimiters, compared in full on a hit. The outcome does not depend on
+ * anything else, so a cached answer is exactly the answer a fresh parse
+ * gives. The table is owned by whoever made it (the server), shared by the
+ * worker threads under a mutex held only to look up or store.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tmplcheck.h"
@@ -17,10 +31,54 @@
 
 /* Positions quoted in one warning. */
 #define TMPLCHECK_MAX_HITS 4
+/* Memo slots, and the longest template text memoised. */
+#define TMPLCHECK_CACHE_SLOTS 64
+#define TMPLCHECK_CACHE_TEXT  (16 * 1024)
+
+/* What checking one template found. */
+struct outcome {
+	int r; /* 0 or -EINVAL (a parse error) */
+	struct tmpl_error err;
+	size_t nhits; /* double-quoted actions, in total */
+	struct tmpl_pos hits[TMPLCHECK_MAX_HITS];
+};
+
+struct slot {
+	uint64_t hash;
+	char *key; /* left \0 right \0 text, malloc'ed; NULL when empty */
+	size_t keylen;
+	struct outcome out;
+};
+
+struct tmplcheck_cache {
+	pthread_mutex_t lock;
+	struct slot slots[TMPLCHECK_CACHE_SLOTS];
+};
 
 bool tmplcheck_available(void)
 {
 	return true;
+}
+
+struct tmplcheck_cache *tmplcheck_cache_new(void)
+{
+	struct tmplcheck_cache *c = calloc(1, sizeof(*c));
+
+	if (c && pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void tmplcheck_cache_free(struct tmplcheck_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < TMPLCHECK_CACHE_SLOTS; i++)
+		free(c->slots[i].key);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -30,42 +88,113 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int check_one(struct agentspec *s, struct arena *a, const struct agentspec_secret *sec,
-		     const char **ret_msg)
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* The memo key: left \0 right \0 text. */
+static char *make_key(const struct agentspec_secret *sec, size_t *ret_len, uint64_t *ret_hash)
+{
+	size_t ll = strlen(sec->left_delim) + 1, rl = strlen(sec->right_delim) + 1;
+	size_t tl = strlen(sec->contents), n = ll + rl + tl;
+	char *k = malloc(n);
+
+	if (!k)
+		return NULL;
+	memcpy(k, sec->left_delim, ll);
+	memcpy(k + ll, sec->right_delim, rl);
+	memcpy(k + ll + rl, sec->contents, tl);
+	*ret_len = n;
+	*ret_hash = fnv1a(UINT64_C(0xcbf29ce484222325), k, n);
+	return k;
+}
+
+static int parse(const struct agentspec_secret *sec, struct outcome *out)
 {
 	struct tmpl_parse_opts o = { .name = sec->raw_name,
 				     .left_delim = sec->left_delim,
 				     .right_delim = sec->right_delim,
 				     .flags = TMPL_PARSE_SHELLQUOTE };
 	struct tmpl *t = NULL;
-	struct tmpl_error e = { 0 };
-	struct tmpl_pos hits[TMPLCHECK_MAX_HITS];
-	size_t n, shown;
-	char where[96];
-	size_t off = 0;
 	int r;
 
-	r = tmpl_parse(sec->contents, strlen(sec->contents), &o, &t, &e);
+	*out = (struct outcome){ 0 };
+	r = tmpl_parse(sec->contents, strlen(sec->contents), &o, &t, &out->err);
 	if (r == -EINVAL || r == -E2BIG) {
-		*ret_msg =
-		    arena_printf(a, "template %s: %d:%d: %s", sec->raw_name, e.line, e.col, e.msg);
-		return *ret_msg ? -EINVAL : -ENOMEM;
+		out->r = -EINVAL;
+		return 0;
 	}
 	if (r < 0)
 		return r;
-	if (!ends_with(sec->destination, ".sh")) {
-		tmpl_free(t);
+	out->nhits = tmpl_find_dquoted_actions(t, out->hits, TMPLCHECK_MAX_HITS);
+	tmpl_free(t);
+	return 0;
+}
+
+/* The outcome for sec, from the memo when it is there. */
+static int lookup(struct tmplcheck_cache *c, const struct agentspec_secret *sec,
+		  struct outcome *out)
+{
+	struct slot *sl;
+	uint64_t hash;
+	size_t klen;
+	char *key;
+	int r;
+
+	if (!c || strlen(sec->contents) > TMPLCHECK_CACHE_TEXT)
+		return parse(sec, out);
+	key = make_key(sec, &klen, &hash);
+	if (!key)
+		return -ENOMEM;
+	sl = &c->slots[hash % TMPLCHECK_CACHE_SLOTS];
+	pthread_mutex_lock(&c->lock);
+	if (sl->key && sl->hash == hash && sl->keylen == klen && memcmp(sl->key, key, klen) == 0) {
+		*out = sl->out;
+		pthread_mutex_unlock(&c->lock);
+		free(key);
 		return 0;
 	}
-	n = tmpl_find_dquoted_actions(t, hits, TMPLCHECK_MAX_HITS);
-	tmpl_free(t);
-	if (n == 0)
+	pthread_mutex_unlock(&c->lock);
+	r = parse(sec, out);
+	if (r < 0) {
+		free(key);
+		return r;
+	}
+	pthread_mutex_lock(&c->lock);
+	free(sl->key);
+	*sl = (struct slot){ .hash = hash, .key = key, .keylen = klen, .out = *out };
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static int check_one(struct agentspec *s, struct arena *a, struct tmplcheck_cache *cache,
+		     const struct agentspec_secret *sec, const char **ret_msg)
+{
+	struct outcome o;
+	size_t shown, off = 0;
+	char where[96];
+	int r;
+
+	r = lookup(cache, sec, &o);
+	if (r < 0)
+		return r;
+	if (o.r == -EINVAL) {
+		*ret_msg = arena_printf(a, "template %s: %d:%d: %s", sec->raw_name, o.err.line,
+					o.err.col, o.err.msg);
+		return *ret_msg ? -EINVAL : -ENOMEM;
+	}
+	if (o.nhits == 0 || !ends_with(sec->destination, ".sh"))
 		return 0;
-	shown = n < TMPLCHECK_MAX_HITS ? n : TMPLCHECK_MAX_HITS;
+	shown = o.nhits < TMPLCHECK_MAX_HITS ? o.nhits : TMPLCHECK_MAX_HITS;
 	where[0] = '\0';
 	for (size_t i = 0; i < shown && off < sizeof(where); i++) {
 		int w = snprintf(where + off, sizeof(where) - off, "%s%d:%d", i ? ", " : "",
-				 hits[i].line, hits[i].col);
+				 o.hits[i].line, o.hits[i].col);
 
 		if (w < 0)
 			break;
@@ -75,10 +204,11 @@ static int check_one(struct agentspec *s, struct arena *a, const struct agentspe
 			      "template %s inserts a value inside double quotes at %s%s: a secret "
 			      "with \", $ or ` breaks the script; use {{ .Data.data.x | shellQuote "
 			      "}} without quotes, or single quotes",
-			      sec->raw_name, where, n > shown ? ", ..." : "");
+			      sec->raw_name, where, o.nhits > shown ? ", ..." : "");
 }
 
-int tmplcheck_secrets(struct agentspec *s, struct arena *a, const char **ret_msg)
+int tmplcheck_secrets(struct agentspec *s, struct arena *a, struct tmplcheck_cache *cache,
+		      const char **ret_msg)
 {
 	int r;
 
@@ -88,7 +218,7 @@ int tmplcheck_secrets(struct agentspec *s, struct arena *a, const char **ret_msg
 
 		if (!sec->contents[0])
 			continue;
-		r = check_one(s, a, sec, ret_msg);
+		r = check_one(s, a, cache, sec, ret_msg);
 		if (r < 0)
 			return r;
 	}
@@ -102,10 +232,23 @@ bool tmplcheck_available(void)
 	return false;
 }
 
-int tmplcheck_secrets(struct agentspec *s, struct arena *a, const char **ret_msg)
+struct tmplcheck_cache *tmplcheck_cache_new(void)
+{
+	/* a valid, empty handle: nothing is ever checked, so nothing is stored */
+	return calloc(1, 1);
+}
+
+void tmplcheck_cache_free(struct tmplcheck_cache *c)
+{
+	free(c);
+}
+
+int tmplcheck_secrets(struct agentspec *s, struct arena *a, struct tmplcheck_cache *cache,
+		      const char **ret_msg)
 {
 	(void)s;
 	(void)a;
+	(void)cache;
 	*ret_msg = NULL;
 	return 0;
 }

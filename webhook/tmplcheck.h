@@ -22,10 +22,23 @@
 #include "agentspec.h"
 #include "arena.h"
 
+struct tmplcheck_cache;
+
 /* Whether this binary was built with the template parser. */
 bool tmplcheck_available(void);
 
-/* 0; -EINVAL with *ret_msg (the denial) for a template that does not parse; -ENOMEM. */
-int tmplcheck_secrets(struct agentspec *s, struct arena *a, const char **ret_msg);
+/*
+ * A memo of check outcomes that worker threads share (a Deployment's pods
+ * all carry the same templates). NULL only on out-of-memory.
+ */
+struct tmplcheck_cache *tmplcheck_cache_new(void);
+void tmplcheck_cache_free(struct tmplcheck_cache *c);
+
+/*
+ * Checks the inline templates of s; cache may be NULL. 0; -EINVAL with
+ * *ret_msg (the denial) for a template that does not parse; -ENOMEM.
+ */
+int tmplcheck_secrets(struct agentspec *s, struct arena *a, struct tmplcheck_cache *cache,
+		      const char **ret_msg);
 
 #endif

@@ -20,10 +20,11 @@
 
 #include "b64.h"
 #include "review.h"
+#include "tmplcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct inject_defaults defaults = {
+static struct inject_defaults defaults = {
 	.vault_address = "https://vault.vault.svc:8200",
 	.vault_image = "vaultlet/vaultlet:0",
 	.vault_cacert_bytes = "",
@@ -159,6 +160,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	/* the memo of template checks is exercised too (it lives for the whole run) */
+	if (!defaults.tmpl_cache)
+		defaults.tmpl_cache = tmplcheck_cache_new();
 	if (data[0] & 1) {
 		body = annotated_review(data + 1, size - 1, &len);
 		if (!body)
