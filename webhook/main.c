@@ -297,6 +297,83 @@ out:
 
 /* ---- mutate ---- */
 
+/*
+ * A manifest lacks what the ServiceAccount admission plugin adds before any
+ * webhook runs: the projected kube-api-access volume, mounted in every
+ * container. Adds it (as the API server would, unless the pod opts out of
+ * the token) so a manifest previews the way the real pod will be injected.
+ */
+static int add_service_account_mount(json_t *pod)
+{
+	static const char *const lists[] = { "initContainers", "containers" };
+	json_t *spec = json_object_get(pod, "spec"), *vols, *vol, *mount, *arr, *c;
+	size_t i;
+
+	if (!json_is_object(spec) ||
+	    json_is_false(json_object_get(spec, "automountServiceAccountToken")))
+		return 0;
+	for (size_t l = 0; l < 2; l++) {
+		arr = json_object_get(spec, lists[l]);
+		json_array_foreach(arr, i, c)
+		{
+			json_t *mounts = json_object_get(c, "volumeMounts"), *mnt;
+			size_t j;
+
+			json_array_foreach(mounts, j, mnt)
+			{
+				const char *p =
+				    json_string_value(json_object_get(mnt, "mountPath"));
+
+				if (p && strstr(p, "serviceaccount"))
+					return 0; /* already there */
+			}
+		}
+	}
+	vol = json_pack("{s:s, s:{s:i, s:[{s:{s:i, s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, "
+			"{s:{s:[{s:s, s:{s:s, s:s}}]}}]}}",
+			"name", "kube-api-access-preview", "projected", "defaultMode", 420,
+			"sources", "serviceAccountToken", "expirationSeconds", 3607, "path",
+			"token", "configMap", "name", "kube-root-ca.crt", "items", "key", "ca.crt",
+			"path", "ca.crt", "downwardAPI", "items", "path", "namespace", "fieldRef",
+			"apiVersion", "v1", "fieldPath", "metadata.namespace");
+	if (!vol)
+		return -ENOMEM;
+	vols = json_object_get(spec, "volumes");
+	if (!json_is_array(vols)) {
+		vols = json_array();
+		if (!vols || json_object_set_new(spec, "volumes", vols) < 0) {
+			json_decref(vol);
+			return -ENOMEM;
+		}
+	}
+	if (json_array_append_new(vols, vol) < 0)
+		return -ENOMEM;
+	for (size_t l = 0; l < 2; l++) {
+		arr = json_object_get(spec, lists[l]);
+		json_array_foreach(arr, i, c)
+		{
+			json_t *mounts;
+
+			if (!json_is_object(c))
+				continue;
+			mounts = json_object_get(c, "volumeMounts");
+			if (!json_is_array(mounts)) {
+				mounts = json_array();
+				if (!mounts || json_object_set_new(c, "volumeMounts", mounts) < 0)
+					return -ENOMEM;
+			}
+			mount = json_pack("{s:s, s:b, s:s}", "name", "kube-api-access-preview",
+					  "readOnly", 1, "mountPath",
+					  "/var/run/secrets/kubernetes.io/serviceaccount");
+			if (!mount || json_array_append_new(mounts, mount) < 0)
+				return -ENOMEM;
+		}
+	}
+	fprintf(stderr, "vaultlet-webhook mutate: added the service-account token volume the API "
+			"server adds to a pod (kube-api-access-preview)\n");
+	return 0;
+}
+
 /* A bare Pod becomes the AdmissionReview the API server would send for its CREATE. */
 static int wrap_pod(char **text, size_t *len)
 {
@@ -311,6 +388,11 @@ static int wrap_pod(char **text, size_t *len)
 	    strcmp(json_string_value(json_object_get(root, "kind")), "Pod") != 0) {
 		json_decref(root);
 		return 0; /* not a bare pod: handled as a review (errors included) */
+	}
+	r = add_service_account_mount(root);
+	if (r < 0) {
+		json_decref(root);
+		return r;
 	}
 	meta = json_object_get(root, "metadata");
 	nsv = json_is_object(meta) ? json_object_get(meta, "namespace") : NULL;
