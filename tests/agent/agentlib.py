@@ -250,6 +250,7 @@ class Sim:
         """A Vault API call; returns (status, parsed JSON or None)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.addr + '/v1/' + path, data=data, method=method)
+        req.add_header('X-Vault-Request', 'true')  # as the Vault CLI always sends it
         if token:
             req.add_header('X-Vault-Token', token)
         try:
