@@ -629,15 +629,17 @@ static int do_login(struct agent *a, int64_t now)
 		int64_t wait;
 		const char *why = err.len ? buf_str(&err) : resp.err[0] ? resp.err : strerror(-r);
 
+		const char *hint = err.len ? "check auto_auth.method.config.token_path and the "
+					     "service-account token volume of the pod"
+					   : vresp_hint(VRESP_OP_LOGIN, resp.status, resp.err);
+
 		if (r == -EBADMSG)
 			why = "the login answer carried no token";
-		log_emit(
-		    LOG_ERROR,
-		    LOG_FIELDS(LOG_STR("mount_path", a->cfg->mount_path),
-			       LOG_STR("role", a->cfg->role), LOG_INT("status", resp.status),
-			       LOG_STR("error", why),
-			       LOG_STR("hint", vresp_hint(VRESP_OP_LOGIN, resp.status, resp.err))),
-		    "login failed");
+		log_emit(LOG_ERROR,
+			 LOG_FIELDS(LOG_STR("mount_path", a->cfg->mount_path),
+				    LOG_STR("role", a->cfg->role), LOG_INT("status", resp.status),
+				    LOG_STR("error", why), LOG_STR("hint", hint)),
+			 "login failed");
 		fail_state(a, "login failed (status %d): %s", resp.status, why);
 		if (a->cfg->exit_on_err) {
 			r = -EPERM;
