@@ -481,6 +481,40 @@ def t_tls(env, v):
          '[%s] tls: an address without https:// (or http://) is a config error' % v, log)
 
 
+def t_kv1(env, v):
+    """A KV v1 mount: mounts discovery says v1, the path is read as written, and
+    number literals come through as Vault sent them."""
+    env.sim.api('POST', 'sys/mounts/kv1', {'type': 'kv', 'options': {'version': '1'}},
+                ok=(200, 204, 400))
+    req_body = '{"pass":"pw-kv1-3f2e1d0c9b8a","n":1.50,"big":12345678901234567890}'
+    import urllib.request
+    r = urllib.request.Request(env.sim.addr + '/v1/kv1/app', data=req_body.encode(),
+                               method='POST')
+    r.add_header('X-Vault-Token', al.ROOT_TOKEN)
+    r.add_header('X-Vault-Request', 'true')
+    urllib.request.urlopen(r, context=env.sim.ctx, timeout=10).read()
+    SECRET_EXTRA.add('pw-kv1-3f2e1d0c9b8a')
+    env.sim.api('PUT', 'sys/policies/acl/litellm-policy', {
+        'policy': 'path "secret/data/litellm/*" {\n  capabilities = ["read"]\n}\n'
+                  'path "kv1/*" {\n  capabilities = ["read"]\n}\n'})
+    tpl = [{'destination': os.path.join(env.secrets, 'kv1.txt'),
+            'contents': '{{ with secret "kv1/app" }}{{ .Data.pass }} {{ .Data.n }} '
+                        '{{ .Data.big }}{{ end }}'}]
+    env.sim.clear_requests()
+    a = env.agent(env.config(init=True, templates=tpl))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    paths = [q['path'] for q in env.sim.requests() if q['method'] == 'GET']
+    env.sim.api('PUT', 'sys/policies/acl/litellm-policy', {
+        'policy': 'path "secret/data/litellm/*" {\n  capabilities = ["read"]\n}\n'})
+    T.ok(rc == 0 and al.read(os.path.join(env.secrets, 'kv1.txt')) ==
+         'pw-kv1-3f2e1d0c9b8a 1.50 12345678901234567890',
+         '[%s] kv v1: read as written, number literals kept' % v, a.text())
+    T.ok(paths == ['/v1/sys/internal/ui/mounts/kv1/app', '/v1/kv1/app'],
+         '[%s] kv v1: mounts lookup says v1, no data/ inserted' % v, repr(paths))
+
+
 def fast(env, init=True, **kw):
     """A config with short backoffs, so retries take milliseconds, not minutes."""
     return env.config(init=init, method_extra={'min_backoff': '100ms', 'max_backoff': '400ms'},
@@ -679,7 +713,8 @@ def main():
                         ('revoke-on-shutdown', t_revoke_on_shutdown, True),
                         ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
                         ('429', t_429, False), ('500', t_500, False),
-                        ('options', t_options, False), ('tls', t_tls, False)):
+                        ('options', t_options, False), ('tls', t_tls, False),
+                        ('kv1', t_kv1, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
