@@ -76,25 +76,32 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Waits for pid until deadline; 1 when reaped (*status), 0 on timeout, -errno. */
-static int wait_until(pid_t pid, int pidfd, int64_t deadline, int *status)
+/*
+ * Waits for pid until deadline; 1 when reaped (*status), 0 on timeout,
+ * 2 when the wake callback asked to stop, -errno.
+ */
+static int wait_until(pid_t pid, int pidfd, int64_t deadline, const struct acmd_wake *w,
+		      int *status)
 {
 	for (;;) {
 		int64_t left = deadline - now_ns();
-		pid_t w = waitpid(pid, status, WNOHANG);
+		pid_t p = waitpid(pid, status, WNOHANG);
 
-		if (w == pid)
+		if (p == pid)
 			return 1;
-		if (w < 0 && errno != EINTR)
+		if (p < 0 && errno != EINTR)
 			return -errno;
 		if (left <= 0)
 			return 0;
 		if (pidfd >= 0) {
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			struct pollfd pfd[2] = { { .fd = pidfd, .events = POLLIN },
+						 { .fd = w ? w->fd : -1, .events = POLLIN } };
 			int ms = left / 1000000 > 60000 ? 60000 : (int)(left / 1000000) + 1;
 
-			if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+			if (poll(pfd, w && w->fd >= 0 ? 2 : 1, ms) < 0 && errno != EINTR)
 				return -errno;
+			if (w && w->fd >= 0 && (pfd[1].revents & POLLIN) && w->wake(w->ctx))
+				return 2;
 		} else {
 			struct timespec ts = { 0, 50 * 1000000 };
 
@@ -103,7 +110,8 @@ static int wait_until(pid_t pid, int pidfd, int64_t deadline, int *status)
 	}
 }
 
-int acmd_run(const char *cmd, int64_t timeout_ns, struct acmd_result *ret)
+int acmd_run(const char *cmd, int64_t timeout_ns, const struct acmd_wake *w,
+	     struct acmd_result *ret)
 {
 	char *argv[ACMD_ARGS_MAX + 1];
 	char *copy = NULL;
@@ -151,12 +159,14 @@ int acmd_run(const char *cmd, int64_t timeout_ns, struct acmd_result *ret)
 		close(devnull);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	*ret = (struct acmd_result){ 0 };
-	r = wait_until(pid, pidfd, now_ns() + timeout_ns, &status);
-	if (r == 0) {
-		ret->timed_out = true;
+	r = wait_until(pid, pidfd, now_ns() + timeout_ns, w, &status);
+	if (r == 0 || r == 2) {
+		ret->timed_out = r == 0;
+		ret->interrupted = r == 2;
 		kill(-pid, SIGTERM);
 		kill(pid, SIGTERM);
-		r = wait_until(pid, pidfd, now_ns() + KILL_WAIT, &status);
+		r = wait_until(pid, pidfd, now_ns() + (r == 2 ? KILL_WAIT / 4 : KILL_WAIT), NULL,
+			       &status);
 		if (r == 0) {
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);

@@ -813,7 +813,8 @@ static int64_t tpl_version(struct agent *a, const struct tpl *t)
 static void run_command(struct agent *a, const struct acfg_template *c)
 {
 	struct acmd_result res;
-	int r = acmd_run(c->command, a->cfg->command_timeout_ns, &res);
+	struct acmd_wake w = { .fd = a->o->signal_fd, .wake = on_wake, .ctx = a };
+	int r = acmd_run(c->command, a->cfg->command_timeout_ns, &w, &res);
 
 	if (r < 0) {
 		log_emit(
@@ -826,7 +827,8 @@ static void run_command(struct agent *a, const struct acfg_template *c)
 		 LOG_FIELDS(LOG_STR("dest", c->destination),
 			    LOG_INT("exit_code", res.signaled ? -1 : res.code),
 			    LOG_INT("signal", res.signaled ? res.code : 0),
-			    LOG_STR("timed_out", res.timed_out ? "true" : "false")),
+			    LOG_STR("timed_out", res.timed_out ? "true" : "false"),
+			    LOG_STR("interrupted", res.interrupted ? "true" : "false")),
 		 "template command finished");
 }
 
@@ -1252,6 +1254,8 @@ static int loop(struct agent *a)
 				 "all templates rendered, exiting (exit_after_auth)");
 			return AGENT_EXIT_OK;
 		}
+		if (a->stop)
+			return AGENT_EXIT_OK;
 		/* sleep until the next timer */
 		if (a->need_login || !token_usable(a, now)) {
 			next = a->auth_next;

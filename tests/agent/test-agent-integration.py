@@ -515,6 +515,26 @@ def t_kv1(env, v):
          '[%s] kv v1: mounts lookup says v1, no data/ inserted' % v, repr(paths))
 
 
+def t_term_during_command(env, v):
+    """SIGTERM while a template command runs: the agent still exits within a second."""
+    tpl = [{'destination': os.path.join(env.secrets, 'c.txt'), 'contents': 'x\n',
+            'command': 'sleep 20'}]
+    a = env.agent(env.config(init=False, templates=tpl))
+    try:
+        ok = al.wait_for(lambda: 'rendered' in a.text(), 20)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        a.signal(signal.SIGTERM)
+        rc = a.wait(5)
+        took = time.monotonic() - t0
+        T.ok(ok and rc == 0 and took < 1.0 and 'interrupted=true' in a.text(),
+             '[%s] signals: SIGTERM during a template command exits within 1 s (%.3fs)'
+             % (v, took), a.text())
+    finally:
+        a.kill()
+        env.remember_token()
+
+
 def fast(env, init=True, **kw):
     """A config with short backoffs, so retries take milliseconds, not minutes."""
     return env.config(init=init, method_extra={'min_backoff': '100ms', 'max_backoff': '400ms'},
@@ -714,7 +734,7 @@ def main():
                         ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
                         ('429', t_429, False), ('500', t_500, False),
                         ('options', t_options, False), ('tls', t_tls, False),
-                        ('kv1', t_kv1, False)):
+                        ('kv1', t_kv1, False), ('term-command', t_term_during_command, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acmd.h"
 #include "astate.h"
@@ -316,19 +317,47 @@ static void test_acmd_run(void **state)
 	assert_string_equal(argv[1], "-HUP");
 	assert_string_equal(argv[2], "1");
 	assert_null(argv[3]);
-	assert_int_equal(acmd_run("true", SCHED_SEC * 5, &res), 0);
+	assert_int_equal(acmd_run("true", SCHED_SEC * 5, NULL, &res), 0);
 	assert_int_equal(res.code, 0);
 	assert_false(res.timed_out);
-	assert_int_equal(acmd_run("sh -c \"exit 7\"", SCHED_SEC * 5, &res), 0);
+	assert_int_equal(acmd_run("sh -c \"exit 7\"", SCHED_SEC * 5, NULL, &res), 0);
 	assert_int_equal(res.code, 7);
-	assert_int_equal(acmd_run("/nonexistent/binary", SCHED_SEC * 5, &res), 0);
+	assert_int_equal(acmd_run("/nonexistent/binary", SCHED_SEC * 5, NULL, &res), 0);
 	assert_int_equal(res.code, 127);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(acmd_run("sleep 30", 200 * SCHED_MS, &res), 0);
+	assert_int_equal(acmd_run("sleep 30", 200 * SCHED_MS, NULL, &res), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(res.timed_out);
 	assert_true(res.signaled);
 	assert_true(t1.tv_sec - t0.tv_sec < 5);
+}
+
+static bool wake_stop(void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+/* A shutdown request (the wake fd readable) ends a long command at once. */
+static void test_acmd_interrupt(void **state)
+{
+	struct acmd_result res;
+	struct timespec t0, t1;
+	int p[2];
+	struct acmd_wake w = { .wake = wake_stop };
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	w.fd = p[0];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(acmd_run("sleep 30", 30 * SCHED_SEC, &w, &res), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(res.interrupted);
+	assert_false(res.timed_out);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void test_auth_pure(void **state)
@@ -414,6 +443,7 @@ int main(void)
 	tlist_add_rows(&l, &vresp, test_vresp_row);
 	tlist_add_rows(&l, &acmd, test_acmd_row);
 	tlist_add(&l, "acmd: run, exit codes, timeout", test_acmd_run, NULL);
+	tlist_add(&l, "acmd: a shutdown request ends a running command", test_acmd_interrupt, NULL);
 	tlist_add(&l, "auth: login body and auth parsing", test_auth_pure, NULL);
 	tlist_add(&l, "astate: format and print", test_astate, NULL);
 	fails = tlist_run(&l, "agent-units");
