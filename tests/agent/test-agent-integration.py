@@ -16,6 +16,7 @@ e.g. legacy vs modern error bodies). Usage: test-agent-integration.py
 
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -403,7 +404,13 @@ def t_options(env, v):
             'command': 'touch %s' % os.path.join(env.dir, 'plain-marker')},
            {'destination': os.path.join(d, 'sub', 'dir', 'x.txt'),
             'contents': 'static\n',
-            'command': 'echo "$((6 * 7))" > %s' % os.path.join(env.dir, 'shell-marker')}]
+            'command': 'echo "$((6 * 7))" > %s' % os.path.join(env.dir, 'shell-marker')},
+           {'destination': os.path.join(d, 'from-source.txt'),
+            'source': os.path.join(env.dir, 'tpl.ctmpl'),
+            'left_delimiter': '[[', 'right_delimiter': ']]'}]
+    with open(os.path.join(env.dir, 'tpl.ctmpl'), 'w') as f:
+        f.write('{{ literal }} [[ with secret "secret/data/litellm/secrets" ]]'
+                '[[ .Data.metadata.version ]][[ end ]]\n')
     cfg = env.config(init=True, templates=tpl)
     cfg['auto_auth']['method']['namespace'] = 'team-a'
     env.sim.clear_requests()
@@ -417,6 +424,10 @@ def t_options(env, v):
          '[%s] options: perms "0400" applied' % v, log)
     T.ok(al.read(os.path.join(d, 'sub', 'dir', 'x.txt')) == 'static\n',
          '[%s] options: parent directories created' % v)
+    T.ok(re.fullmatch(r'\{\{ literal \}\} [0-9]+\n', al.read(os.path.join(d, 'from-source.txt'))
+                      or ''),
+         '[%s] options: template from a source file, custom delimiters' % v,
+         repr(al.read(os.path.join(d, 'from-source.txt'))))
     T.ok(os.path.exists(os.path.join(env.dir, 'plain-marker')) and
          al.read(os.path.join(env.dir, 'shell-marker')) == '42\n' and
          log.count('template command finished') == 2,
@@ -437,7 +448,7 @@ def t_options(env, v):
                         capture_output=True, text=True, timeout=10)
     try:
         doc = json.loads(st.stdout)
-        good = doc['mode'] == 'init' and len(doc['templates']) == 2
+        good = doc['mode'] == 'init' and len(doc['templates']) == 3
     except (ValueError, KeyError):
         good = False
     T.ok(st.returncode == 0 and good and al.LITELLM_SECRET['db_password'] not in st.stdout,
