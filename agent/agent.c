@@ -583,6 +583,11 @@ static void schedule_renewal(struct agent *a, int64_t now, int64_t lease)
 {
 	int64_t sleep;
 
+	if (a->token_expiry == NEVER) {
+		/* lease_duration 0: a token that does not expire needs no watcher */
+		a->renew_at = NEVER;
+		return;
+	}
 	if (lease > a->prior_lease)
 		a->grace = sched_grace(lease, sched_random());
 	sleep = sched_renew_sleep(lease, a->grace);
@@ -715,8 +720,9 @@ static int do_renew(struct agent *a, int64_t now)
 		goto out;
 	if (r == 0) {
 		a->renew_errors = 0;
-		a->token_expiry = now + a->tok.lease_ns;
-		a->token_expiry_wall = wall_s() + a->tok.lease_ns / SCHED_SEC;
+		a->token_expiry = a->tok.lease_ns > 0 ? now + a->tok.lease_ns : NEVER;
+		a->token_expiry_wall =
+		    a->tok.lease_ns > 0 ? wall_s() + a->tok.lease_ns / SCHED_SEC : 0;
 		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("ttl_s", a->tok.lease_ns / SCHED_SEC)),
 			 "renewed token");
 		a->state_dirty = true;

@@ -471,7 +471,8 @@ int vault_request(struct vault *v, const char *method, const char *path, const c
 
 	for (unsigned attempt = 0;; attempt++) {
 		r = perform_once(v, method, buf_str(&url), headers, body, resp);
-		if (r == -ECANCELED || r == -E2BIG || r == -ENOMEM)
+		/* a certificate that does not verify will not verify in a second either */
+		if (r == -ECANCELED || r == -E2BIG || r == -ENOMEM || r == -EPROTO)
 			break;
 		if (r == 0 && !vresp_http_retryable(resp->status))
 			break;
