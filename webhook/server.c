@@ -48,6 +48,8 @@ enum route { ROUTE_MUTATE };
 struct request {
 	struct buf body;
 	bool too_big;
+	bool busy;	/* the server-wide body budget was exhausted */
+	size_t counted; /* bytes of this body charged to the budget */
 	struct timespec start;
 };
 
@@ -206,6 +208,11 @@ static enum MHD_Result final_call(struct server *s, struct MHD_Connection *conn,
 		log_warn("request body over %zu bytes refused", s->o.max_body);
 		return respond_text(s, conn, 413, "request body too large\n", NULL);
 	}
+	if (rq->busy) {
+		log_warn("request refused: %d bodies' worth of bytes are already being received",
+			 SERVER_BODY_BUDGET);
+		return respond_text(s, conn, 503, "server busy\n", NULL);
+	}
 	arena_init(&a);
 	r = review_handle(s->o.defaults, buf_str(&rq->body), rq->body.len, &a, &res);
 	buf_done(&rq->body);
@@ -244,11 +251,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!rq)
 		return first_call(s, conn, url, method, con_cls);
 	if (*upload_data_size) {
-		if (!rq->too_big && buf_append(&rq->body, upload_data, *upload_data_size) < 0) {
-			rq->too_big = true;
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (rq->too_big || rq->busy)
+			return MHD_YES; /* swallowed; answered on the final call */
+		/* many slow, large bodies at once must not exhaust memory */
+		if (atomic_fetch_add(&s->buffered, n) + n > s->o.max_body * SERVER_BODY_BUDGET) {
+			atomic_fetch_sub(&s->buffered, n);
+			rq->busy = true;
+		} else {
+			rq->counted += n;
+			if (buf_append(&rq->body, upload_data, n) < 0)
+				rq->too_big = true;
+		}
+		if (rq->too_big || rq->busy) {
+			atomic_fetch_sub(&s->buffered, rq->counted);
+			rq->counted = 0;
 			buf_done(&rq->body);
 		}
-		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	return final_call(s, conn, rq);
@@ -266,6 +287,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_debug("request ended early (libmicrohttpd code %d)", (int)toe);
 	metrics_request_end(s->o.metrics, elapsed_us(&rq->start) / 1000);
+	atomic_fetch_sub(&s->buffered, rq->counted);
 	buf_done(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -408,6 +430,7 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	s->listen_fd = -1;
 	atomic_init(&s->draining, false);
 	atomic_init(&s->inflight, 0);
+	atomic_init(&s->buffered, 0);
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -8,7 +8,8 @@
  *                       one-line reason: 400 (malformed review), 405 (other
  *                       method), 413 (body over the cap), 415 (content type
  *                       not application/json; parameters such as
- *                       "; charset=utf-8" are fine)
+ *                       "; charset=utf-8" are fine), 503 when the bodies
+ *                       being received already hold SERVER_BODY_BUDGET x the cap
  *   GET  /health/ready  204 while serving, 503 once shutdown has begun
  *   GET  /healthz       200 "ok" while the process runs
  *   GET  /metrics       Prometheus text (also at -telemetry-path)
@@ -33,6 +34,12 @@
 #include "buf.h"
 #include "metrics.h"
 
+/*
+ * Bodies being received at once may hold at most this many times
+ * max_body bytes in total; a request that would go beyond gets 503.
+ */
+#define SERVER_BODY_BUDGET 16
+
 struct MHD_Daemon;
 
 struct server_opts {
@@ -54,7 +61,8 @@ struct server {
 	unsigned port;
 	struct server_opts o;
 	atomic_bool draining;
-	atomic_long inflight; /* /mutate requests between first call and completion */
+	atomic_long inflight;	/* /mutate requests between first call and completion */
+	atomic_size_t buffered; /* body bytes held by requests being received */
 };
 
 /* Binds, listens and starts the workers. 0, or -errno with a reason in err. */

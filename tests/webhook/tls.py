@@ -290,6 +290,29 @@ def main():
             return st == 413 or "status %d %r" % (st, body)
         run_check("a chunked body growing over the cap is 413 (on the final call)", too_big_chunked)
 
+        def body_budget():
+            # 16 bodies of ~62 KB held open fill the 16 x 64 KiB budget; one more is 503
+            pad = b" " * (62 * 1024)
+            held = []
+            try:
+                for _ in range(16):
+                    s = raw_tls(srv, ctx)
+                    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\n\r\n" % (len(pad) + 10) + pad)
+                    held.append(s)
+                time.sleep(0.3)
+                st, _, body = mutate(srv, ctx, b"{" + pad + b"}")
+                if st != 503:
+                    return "status %d %r with the budget full" % (st, body[:60])
+            finally:
+                for s in held:
+                    s.close()
+            time.sleep(0.3)
+            st = mutate(srv, ctx, review(INJECT))[0]
+            return st == 200 or "status %d after the held bodies went away" % st
+        run_check("bodies being received share a budget (16 x the cap): beyond it 503, then it "
+                  "frees up", body_budget)
+
         def bad_json():
             st, h, body = mutate(srv, ctx, b'{"request": [1,')
             if st != 400 or not body.startswith(b"malformed JSON") or body.count(b"\n") != 1:
