@@ -128,6 +128,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Like Go's net/http: no Nagle delay on small replies over kept-alive connections.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         self.conn_id = self.server.state.next_conn()
         self.n_on_conn = 0
 
@@ -212,9 +217,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Length', '0')
         if self.close_connection and 'connection' not in names:
             self.send_header('Connection', 'close')
-        self.end_headers()
+        # Headers and body leave in one write, as Go's server sends a small reply.
+        self._headers_buffer.append(b'\r\n')
         if body and not head and status not in (204, 304):
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def reset(self):
         try:
