@@ -1027,10 +1027,13 @@ static int load_templates(struct agent *a)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->cfg->ntemplates; i++) {
 		const struct acfg_template *c = &a->cfg->templates[i];
+		/* vaultlet's extensions (shellQuote) are opt-in by use: a template
+		 * that calls one would not parse on Vault Agent. */
 		struct tmpl_parse_opts po = {
 			.name = c->destination,
 			.left_delim = c->left_delim,
 			.right_delim = c->right_delim,
+			.flags = TMPL_PARSE_SHELLQUOTE,
 		};
 		struct tmpl_error te;
 		char *text = NULL;

@@ -3,8 +3,7 @@
  * cmd_render: `vaultlet-agent render`, offline template rendering.
  *
  *   vaultlet-agent render -secrets FILE [-error-on-missing-key]
- *                         [-left-delim S -right-delim S] [-extensions LIST]
- *                         TEMPLATE_FILE
+ *                         [-left-delim S -right-delim S] TEMPLATE_FILE
  *
  * FILE is a JSON object mapping each secret path, exactly as written in the
  * template (query included), to the `data` member of Vault's read response
@@ -12,7 +11,8 @@
  * sees consul-template's *Secret (.Data is that member). The rendering goes
  * to stdout, only when complete; an error goes to stderr with the
  * template's line:column and nothing is printed on stdout; exit 1. Usage
- * errors exit 2. Same parser and evaluator as the agent's run loop.
+ * errors exit 2. Same parser, evaluator and extensions (shellQuote) as the
+ * agent's run loop, so what it prints is what the agent would write.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -32,8 +32,7 @@
 
 static const char usage[] =
     "usage: vaultlet-agent render -secrets FILE [-error-on-missing-key]\n"
-    "                             [-left-delim S -right-delim S] [-extensions LIST]\n"
-    "                             TEMPLATE_FILE\n"
+    "                             [-left-delim S -right-delim S] TEMPLATE_FILE\n"
     "\n"
     "Renders a Vault Agent template offline, exactly as vaultlet-agent renders it\n"
     "(Go text/template semantics with consul-template's functions), and prints the\n"
@@ -45,8 +44,9 @@ static const char usage[] =
     "  -error-on-missing-key   a missing map key is an error (missingkey=error)\n"
     "  -left-delim S, -right-delim S\n"
     "                          action delimiters (default {{ and }})\n"
-    "  -extensions LIST        comma-separated vaultlet extensions to allow:\n"
-    "                          shellQuote (real Vault Agent rejects such templates)\n"
+    "\n"
+    "Like the agent, it accepts vaultlet's shellQuote function (POSIX single\n"
+    "quoting), which real Vault Agent rejects.\n"
     "\n"
     "On a template error the message (with line:column) goes to stderr, nothing is\n"
     "printed on stdout, and the exit status is 1. Usage errors exit with 2.\n";
@@ -98,25 +98,6 @@ static int build_envelopes(struct secrets *s)
 	return 0;
 }
 
-static bool parse_extensions(const char *list, unsigned *flags)
-{
-	const char *p = list;
-
-	while (*p) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-
-		if (n == 10 && memcmp(p, "shellQuote", 10) == 0)
-			*flags |= TMPL_PARSE_SHELLQUOTE;
-		else if (n != 0)
-			return false;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return true;
-}
-
 /* Go's flag package accepts -name, --name, -name=value and -name value. */
 static bool flag_match(const char *arg, const char *name, const char **ret_value)
 {
@@ -159,7 +140,8 @@ static bool write_all(int fd, const char *p, size_t n)
 int cmd_render(int argc, char **argv)
 {
 	const char *secrets_path = NULL, *tmpl_path = NULL, *ld = NULL, *rd = NULL, *v;
-	struct tmpl_parse_opts po = { 0 };
+	/* The agent accepts vaultlet's extensions; so does its preview. */
+	struct tmpl_parse_opts po = { .flags = TMPL_PARSE_SHELLQUOTE };
 	struct render_opts ro = { 0 };
 	struct secrets sec = { 0 };
 	struct render_result res = { 0 };
@@ -191,7 +173,7 @@ int cmd_render(int argc, char **argv)
 			continue;
 		}
 		if (flag_match(a, "secrets", &v) || flag_match(a, "left-delim", &v) ||
-		    flag_match(a, "right-delim", &v) || flag_match(a, "extensions", &v)) {
+		    flag_match(a, "right-delim", &v)) {
 			const char *name = a + (a[1] == '-' ? 2 : 1);
 
 			if (!v) {
@@ -209,17 +191,8 @@ int cmd_render(int argc, char **argv)
 				secrets_path = v;
 			else if (strncmp(name, "left-delim", 10) == 0)
 				ld = v;
-			else if (strncmp(name, "right-delim", 11) == 0)
+			else
 				rd = v;
-			else if (!parse_extensions(v, &po.flags)) {
-				fprintf(
-				    stderr,
-				    "vaultlet-agent render: unknown extension in \"%s\" (known: "
-				    "shellQuote)\n",
-				    v);
-				status = 2;
-				goto out;
-			}
 			continue;
 		}
 		if (a[0] == '-' && a[1] != 0) {

@@ -183,6 +183,26 @@ def run_checks(f):
           "the sidecar rewrote config.yaml with the rotated key within the interval")
     run2.stop(grace=10)
 
+    # -- shellQuote (vaultlet's opt-in extension) makes the shell file safe for any value
+    hostile = "it's a \"quoted\" $(echo pwned) `id` \\ $HOME value"
+    r = c.put("/v1/secret/data/litellm/secrets", {"data": dict(f.secrets, master_key=hostile)})
+    safe = ('#!/bin/sh\n{{- with secret "secret/data/litellm/secrets" }}\n'
+            'export PROXY_MASTER_KEY={{ .Data.data.master_key | shellQuote }}\n'
+            'export OPENROUTER_API_KEY={{ .Data.data.openrouter_api_key | shellQuote }}\n'
+            'export DATABASE_URL={{ printf "postgresql://llmproxy:%s@host.docker.internal:5432/'
+            'litellm" .Data.data.db_password | shellQuote }}\n{{- end }}\n')
+    pod3, warnings3, _ = f.create("litellm", f.litellm_pod(
+        {"vault.hashicorp.com/agent-inject-template-app-credentials.sh": safe}))
+    check(not any("shellQuote" in w for w in warnings3),
+          "a template using shellQuote gets no double-quote warning", warnings3)
+    run3 = f.run(pod3)
+    log3 = wait_for(lambda: "listening" in run3.containers["litellm"].logs() and
+                    run3.containers["litellm"].logs(), 15)
+    check("PROXY_MASTER_KEY sha256=%s" % sha(hostile) in (log3 or ""),
+          "with shellQuote a secret holding quotes, $(…), backquotes and \\ reaches LiteLLM "
+          "exactly", log3)
+    run3.stop(grace=10)
+
     # -- a template that does not parse is refused at admission
     bad = f.litellm_pod({"vault.hashicorp.com/agent-inject-template-broken.txt":
                          "{{ .Data.data.api-key }}"})
