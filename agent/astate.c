@@ -191,11 +191,19 @@ int astate_print(const char *json, size_t len, bool as_json, int64_t now, FILE *
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "writes");
 
 		fprintf(out, "%s\n", jstr(t, "destination") ? jstr(t, "destination") : "?");
-		fputs("  rendered:   ", out);
-		print_ago(out, jstr(t, "rendered_at"), now);
-		fprintf(out, "  (%lld write%s)\n",
-			cJSON_IsNumber(w) ? (long long)w->valuedouble : 0LL,
-			cJSON_IsNumber(w) && w->valuedouble == 1 ? "" : "s");
+		fputs("  written:    ", out);
+		if (jstr(t, "rendered_at")) {
+			long long n = cJSON_IsNumber(w) ? (long long)w->valuedouble : 0;
+
+			print_ago(out, jstr(t, "rendered_at"), now);
+			fprintf(out, ", %lld time%s by this agent\n", n, n == 1 ? "" : "s");
+		} else if (jstr(t, "checked_at")) {
+			/* The sidecar finds what vault-agent-init wrote and leaves it. */
+			fputs("not by this agent: the file already held the rendered content\n",
+			      out);
+		} else {
+			fputs("not yet\n", out);
+		}
 		fputs("  checked:    ", out);
 		print_ago(out, jstr(t, "checked_at"), now);
 		fputc('\n', out);

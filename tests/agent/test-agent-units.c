@@ -417,7 +417,7 @@ static void test_astate(void **state)
 	fclose(f);
 	assert_non_null(strstr(text, "/vault/secrets/config.yaml"));
 	assert_non_null(strstr(text, "secret/data/litellm/secrets (version 3)"));
-	assert_non_null(strstr(text, "(2 writes)"));
+	assert_non_null(strstr(text, "(2m ago), 2 times by this agent"));
 	assert_int_equal(astate_print("{", 1, false, 0, stdout), -EINVAL);
 	buf_done(&out);
 }
