@@ -140,7 +140,7 @@ static int cmd_serve(int argc, char **argv)
 	struct whconfig c;
 	struct metrics m;
 	struct tlsstore ts;
-	struct server srv = { .listen_fd = -1 };
+	struct server srv = { 0 };
 	struct tmplcheck_cache *tcache = NULL;
 	struct buf err;
 	sigset_t set;

@@ -375,6 +375,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 			continue;
 		}
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6 && !host[0])
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
@@ -395,6 +396,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			if (fd >= 0) {
 				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 				if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 				    listen(fd, 511) != 0) {
 					r = -errno;
@@ -420,6 +422,52 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 	return 0;
 }
 
+/* Another listening socket on the address first is bound to (SO_REUSEPORT group). */
+static int open_sibling(int first, int *ret_fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, one = 1, zero = 0, r;
+
+	if (getsockname(first, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 511) < 0)
+		goto fail;
+	*ret_fd = fd;
+	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+static struct MHD_Daemon *start_daemon(struct server *s, int fd, unsigned limit)
+{
+	const struct server_opts *o = &s->o;
+
+	return MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
+		MHD_USE_ITC,
+	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+	    o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_HTTPS_PRIORITIES, o->tls13_only ? PRIO_TLS13 : PRIO_TLS12,
+	    MHD_OPTION_HTTPS_CERT_CALLBACK2, tlsstore_retrieve, MHD_OPTION_END);
+}
+
 int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 {
 	unsigned threads = o->threads;
@@ -427,7 +475,6 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 
 	memset(s, 0, sizeof(*s));
 	s->o = *o;
-	s->listen_fd = -1;
 	atomic_init(&s->draining, false);
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->buffered, 0);
@@ -440,28 +487,45 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		errbuf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
 	}
-	r = open_listener(o->listen, &s->listen_fd, &s->port, err);
+	if (threads > SERVER_MAX_WORKERS)
+		threads = SERVER_MAX_WORKERS;
+	for (unsigned i = 0; i < SERVER_MAX_WORKERS; i++)
+		s->fds[i] = -1;
+	r = open_listener(o->listen, &s->fds[0], &s->port, err);
 	if (r < 0)
 		return r;
-	s->daemon = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-		MHD_USE_ITC,
-	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, s, MHD_OPTION_HTTPS_PRIORITIES, o->tls13_only ? PRIO_TLS13 : PRIO_TLS12,
-	    MHD_OPTION_HTTPS_CERT_CALLBACK2, tlsstore_retrieve, MHD_OPTION_END);
-	if (!s->daemon) {
-		close(s->listen_fd);
-		s->listen_fd = -1;
-		errbuf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
-				 "at -log-level debug)");
-		return -EIO;
+	s->nworkers = 1;
+	for (unsigned i = 1; i < threads; i++) {
+		r = open_sibling(s->fds[0], &s->fds[i]);
+		if (r < 0) {
+			errbuf_setf(err, "listening socket %u on %s: %s", i + 1, o->listen,
+				    strerror(-r));
+			goto fail;
+		}
+		s->nworkers++;
+	}
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		unsigned limit = (o->max_connections + s->nworkers - 1) / s->nworkers;
+
+		s->daemons[i] = start_daemon(s, s->fds[i], limit);
+		if (!s->daemons[i]) {
+			errbuf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
+					 "at -log-level debug)");
+			r = -EIO;
+			goto fail;
+		}
 	}
 	log_info("listening on %s (port %u, %u worker threads, at most %u connections)", o->listen,
-		 s->port, threads, o->max_connections);
+		 s->port, s->nworkers, o->max_connections);
 	return 0;
+fail:
+	server_stop(s);
+	for (unsigned i = 0; i < SERVER_MAX_WORKERS; i++) {
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+		s->fds[i] = -1;
+	}
+	return r;
 }
 
 void server_begin_drain(struct server *s)
@@ -472,14 +536,15 @@ void server_begin_drain(struct server *s)
 
 void server_quiesce(struct server *s)
 {
-	MHD_socket fd;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		MHD_socket fd;
 
-	if (!s->daemon)
-		return;
-	fd = MHD_quiesce_daemon(s->daemon);
-	if (fd != MHD_INVALID_SOCKET) {
-		s->listen_fd = fd;
-		s->owns_fd = true;
+		if (!s->daemons[i])
+			continue;
+		fd = MHD_quiesce_daemon(s->daemons[i]);
+		if (fd == MHD_INVALID_SOCKET)
+			continue;
+		s->owns_fd[i] = true;
 		/*
 		 * A quiesced socket still listens: the kernel would keep queuing
 		 * connections nobody accepts. Shutting it down makes new connections
@@ -497,12 +562,15 @@ long server_inflight(struct server *s)
 
 void server_stop(struct server *s)
 {
-	if (s->daemon) {
-		MHD_stop_daemon(s->daemon);
-		s->daemon = NULL;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		if (s->daemons[i]) {
+			MHD_stop_daemon(s->daemons[i]);
+			s->daemons[i] = NULL;
+			/* libmicrohttpd closed the socket unless it was handed back */
+			if (s->owns_fd[i])
+				close(s->fds[i]);
+			s->fds[i] = -1;
+			s->owns_fd[i] = false;
+		}
 	}
-	if (s->listen_fd >= 0 && s->owns_fd)
-		close(s->listen_fd);
-	s->listen_fd = -1;
-	s->owns_fd = false;
 }

@@ -15,7 +15,7 @@
  *   GET  /metrics       Prometheus text (also at -telemetry-path)
  *   anything else       404; other methods on the GET routes 405
  *
- * libmicrohttpd runs a pool of worker threads with epoll, keep-alive,
+ * libmicrohttpd runs worker threads with epoll, keep-alive,
  * an idle timeout, a connection limit and TLS 1.2+ through GnuTLS, with
  * the certificate from tlsstore at every handshake. The listening socket
  * is made here (so port 0 works and the bound port is known). Per-request
@@ -54,10 +54,21 @@ struct server_opts {
 	struct metrics *metrics;
 };
 
+/* Most worker threads (one libmicrohttpd daemon each). */
+#define SERVER_MAX_WORKERS 64
+
 struct server {
-	struct MHD_Daemon *daemon;
-	int listen_fd;
-	bool owns_fd; /* libmicrohttpd owns listen_fd until server_quiesce() hands it back */
+	/*
+	 * One daemon per worker thread, each with its own listening socket in
+	 * one SO_REUSEPORT group: the kernel spreads new connections over them.
+	 * (One daemon with a thread pool lets the first thread to wake accept a
+	 * burst of connections, so a few long-lived connections, such as the API
+	 * server's, could all land on one thread.)
+	 */
+	struct MHD_Daemon *daemons[SERVER_MAX_WORKERS];
+	int fds[SERVER_MAX_WORKERS];
+	bool owns_fd[SERVER_MAX_WORKERS]; /* handed back by MHD_quiesce_daemon */
+	unsigned nworkers;
 	unsigned port;
 	struct server_opts o;
 	atomic_bool draining;
