@@ -25,17 +25,6 @@
 #include "config.h"
 #include "goparse.h"
 
-/* Appends a message to an error buffer; a message that does not fit is dropped. */
-static void VL_PRINTF(2, 3) note(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (buf_vappendf(b, fmt, ap) < 0)
-		buf_reset(b);
-	va_end(ap);
-}
-
 /* A finite number with no fractional part, within +-2^62 (no libm needed). */
 static bool is_whole(double d)
 {
@@ -50,7 +39,7 @@ struct pctx {
 static int fail(struct pctx *p, int r, const char *field, const char *what)
 {
 	buf_reset(p->err);
-	note(p->err, "config: %s: %s", field, what);
+	buf_setf(p->err, "config: %s: %s", field, what);
 	return r;
 }
 
@@ -74,7 +63,7 @@ static const char *json_type_name(const cJSON *v)
 static int type_error(struct pctx *p, const char *field, const char *expected, const cJSON *v)
 {
 	buf_reset(p->err);
-	note(p->err, "config: %s: expected %s, got %s", field, expected, json_type_name(v));
+	buf_setf(p->err, "config: %s: expected %s, got %s", field, expected, json_type_name(v));
 	return -EINVAL;
 }
 

@@ -59,16 +59,6 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * SCHED_SEC + ts.tv_nsec;
 }
 
-static void VL_PRINTF(2, 3) note(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (buf_vappendf(b, fmt, ap) < 0)
-		buf_reset(b);
-	va_end(ap);
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
 	struct vault *v = ctx;
@@ -145,7 +135,7 @@ static bool split_address(const char *a, char *scheme, size_t sn, char *host, si
 	do {                                                                                       \
 		CURLcode c_ = curl_easy_setopt(v->easy, opt, val);                                 \
 		if (c_ != CURLE_OK) {                                                              \
-			note(err, "curl_easy_setopt(%s): %s", #opt, curl_easy_strerror(c_));       \
+			buf_setf(err, "curl_easy_setopt(%s): %s", #opt, curl_easy_strerror(c_));   \
 			r = -EINVAL;                                                               \
 			goto fail;                                                                 \
 		}                                                                                  \
@@ -161,23 +151,23 @@ int vault_new(const struct vault_opts *o, struct vault **ret, struct buf *err)
 
 	buf_init(&base, URL_MAX);
 	if (!o->address || !o->address[0]) {
-		note(err,
-		     "vault.address is not set (the vault.hashicorp.com/service annotation, or "
-		     "VAULT_ADDR)");
+		buf_setf(err,
+			 "vault.address is not set (the vault.hashicorp.com/service annotation, or "
+			 "VAULT_ADDR)");
 		return -EINVAL;
 	}
 	if (!split_address(o->address, scheme, sizeof(scheme), host, sizeof(host), port,
 			   sizeof(port)) ||
 	    (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
-		note(err,
-		     "vault.address \"%s\": expected https://host[:port] (or http:// to "
-		     "disable TLS)",
-		     o->address);
+		buf_setf(err,
+			 "vault.address \"%s\": expected https://host[:port] (or http:// to "
+			 "disable TLS)",
+			 o->address);
 		return -EINVAL;
 	}
 	proto = strcmp(scheme, "https") == 0 ? "https" : "http";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		note(err, "curl_global_init failed");
+		buf_setf(err, "curl_global_init failed");
 		return -ENOMEM;
 	}
 	v = calloc(1, sizeof(*v));
@@ -191,7 +181,7 @@ int vault_new(const struct vault_opts *o, struct vault **ret, struct buf *err)
 	v->multi = curl_multi_init();
 	v->easy = curl_easy_init();
 	if (!v->multi || !v->easy) {
-		note(err, "curl_easy_init/curl_multi_init failed");
+		buf_setf(err, "curl_easy_init/curl_multi_init failed");
 		goto fail;
 	}
 	if (o->namespace && o->namespace[0]) {

@@ -16,17 +16,6 @@
 
 #define QUERY_PAIRS_MAX 64
 
-/* Appends a message to an error buffer; a message that does not fit is dropped. */
-static void VL_PRINTF(2, 3) note(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (buf_vappendf(b, fmt, ap) < 0)
-		buf_reset(b);
-	va_end(ap);
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -133,7 +122,7 @@ static int parse_query(const char *q, size_t n, struct buf *out, struct buf *err
 			goto next;
 		if (memchr(seg, ';', len)) {
 			buf_reset(err);
-			note(err, "invalid semicolon separator in query");
+			buf_setf(err, "invalid semicolon separator in query");
 			r = -EINVAL;
 			goto out;
 		}
@@ -164,7 +153,7 @@ static int parse_query(const char *q, size_t n, struct buf *out, struct buf *err
 		if (r == -EINVAL) {
 			/* Go's ParseQuery skips a bad pair but reports the error. */
 			buf_reset(err);
-			note(err, "invalid URL escape in query");
+			buf_setf(err, "invalid URL escape in query");
 			goto out;
 		}
 		if (r < 0)
@@ -221,14 +210,14 @@ int vpath_parse(const char *as_written, struct vpath *ret, struct buf *err)
 	r = unescape(s, q ? (size_t)(q - s) : (size_t)(e - s), false, &path);
 	if (r == -EINVAL) {
 		buf_reset(err);
-		note(err, "invalid URL escape in path");
+		buf_setf(err, "invalid URL escape in path");
 		goto fail;
 	}
 	if (r < 0)
 		goto fail;
 	if (path.len == 0 || memchr(buf_str(&path), '\0', path.len)) {
 		buf_reset(err);
-		note(err, "empty secret path");
+		buf_setf(err, "empty secret path");
 		r = -EINVAL;
 		goto fail;
 	}

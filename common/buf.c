@@ -137,6 +137,19 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+void buf_setf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	buf_reset(b);
+	va_start(ap, fmt);
+	r = buf_vappendf(b, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		buf_reset(b);
+}
+
 void buf_truncate(struct buf *b, size_t n)
 {
 	if (!b->data || n >= b->len)

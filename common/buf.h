@@ -43,6 +43,12 @@ VL_NODISCARD int buf_append_str(struct buf *b, const char *s);
 VL_NODISCARD int buf_putc(struct buf *b, char c);
 VL_NODISCARD int buf_appendf(struct buf *b, const char *fmt, ...) VL_PRINTF(2, 3);
 VL_NODISCARD int buf_vappendf(struct buf *b, const char *fmt, va_list ap) VL_PRINTF(2, 0);
+/*
+ * Replaces the content with a formatted message, best effort: for error
+ * reports, where the caller's return code still says what failed when the
+ * message does not fit (b is then left empty rather than cut).
+ */
+void buf_setf(struct buf *b, const char *fmt, ...) VL_PRINTF(2, 3);
 /* Shortens the content to n bytes (n <= len). */
 void buf_truncate(struct buf *b, size_t n);
 

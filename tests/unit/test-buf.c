@@ -102,6 +102,20 @@ static void test_reset_keeps_storage(void **state)
 	buf_done(&b);
 }
 
+static void test_setf_replaces_or_empties(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_int_equal(buf_append_str(&b, "old"), 0);
+	buf_setf(&b, "e=%d", 7);
+	assert_string_equal(buf_str(&b), "e=7");
+	buf_setf(&b, "%s", "far too long for ten bytes");
+	assert_int_equal(b.len, 0); /* not cut: a half message would mislead */
+	buf_done(&b);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -112,5 +126,6 @@ int main(void)
 	tlist_add(&l, "overflowing_lengths", test_overflowing_lengths, NULL);
 	tlist_add(&l, "growth_and_take", test_growth_and_take, NULL);
 	tlist_add(&l, "reset_keeps_storage", test_reset_keeps_storage, NULL);
+	tlist_add(&l, "setf_replaces_or_empties", test_setf_replaces_or_empties, NULL);
 	return tlist_run(&l, "buf") ? 1 : 0;
 }
