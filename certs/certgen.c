@@ -127,9 +127,13 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, unsigned days, struct buf *
 		fail(err, -ENOMEM, "X509_new");
 		goto fail;
 	}
-	if (!BN_rand(bn, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
-	    !(serial = BN_to_ASN1_INTEGER(bn, NULL)) || !X509_set_serialNumber(x, serial) ||
-	    !X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -SKEW_SECONDS) ||
+	if (!BN_rand(bn, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY)) {
+		fail(err, -EIO, "BN_rand");
+		goto fail;
+	}
+	serial = BN_to_ASN1_INTEGER(bn, NULL);
+	if (!serial || !X509_set_serialNumber(x, serial) || !X509_set_version(x, 2) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -SKEW_SECONDS) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) ||
 	    !X509_set_pubkey(x, key)) {
 		fail(err, -EIO, "setting the certificate fields");
@@ -288,11 +292,13 @@ int certgen_make(const struct certgen_opts *o, struct certgen_out *out, struct b
 			r = fail(err, -EIO, "X509_set_issuer_name");
 			goto out;
 		}
-		if ((r = add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0",
-				 err)) < 0 ||
-		    (r = add_ext(ca, ca, NID_key_usage,
-				 "critical,keyCertSign,cRLSign,digitalSignature", err)) < 0 ||
-		    (r = add_ext(ca, ca, NID_subject_key_identifier, "hash", err)) < 0)
+		r = add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE,pathlen:0", err);
+		if (r == 0)
+			r = add_ext(ca, ca, NID_key_usage,
+				    "critical,keyCertSign,cRLSign,digitalSignature", err);
+		if (r == 0)
+			r = add_ext(ca, ca, NID_subject_key_identifier, "hash", err);
+		if (r < 0)
 			goto out;
 		if (!X509_sign(ca, ca_key, EVP_sha256())) {
 			r = fail(err, -EIO, "signing the CA");
@@ -323,12 +329,18 @@ int certgen_make(const struct certgen_opts *o, struct certgen_out *out, struct b
 		r = fail(err, -EIO, "X509_set_issuer_name");
 		goto out;
 	}
-	if ((r = add_ext(leaf, ca, NID_basic_constraints, "critical,CA:FALSE", err)) < 0 ||
-	    (r = add_ext(leaf, ca, NID_key_usage, "critical,digitalSignature", err)) < 0 ||
-	    (r = add_ext(leaf, ca, NID_ext_key_usage, "serverAuth", err)) < 0 ||
-	    (r = add_ext(leaf, ca, NID_subject_key_identifier, "hash", err)) < 0 ||
-	    (r = add_ext(leaf, ca, NID_authority_key_identifier, "keyid:always", err)) < 0 ||
-	    (r = add_ext(leaf, ca, NID_subject_alt_name, buf_str(&san), err)) < 0)
+	r = add_ext(leaf, ca, NID_basic_constraints, "critical,CA:FALSE", err);
+	if (r == 0)
+		r = add_ext(leaf, ca, NID_key_usage, "critical,digitalSignature", err);
+	if (r == 0)
+		r = add_ext(leaf, ca, NID_ext_key_usage, "serverAuth", err);
+	if (r == 0)
+		r = add_ext(leaf, ca, NID_subject_key_identifier, "hash", err);
+	if (r == 0)
+		r = add_ext(leaf, ca, NID_authority_key_identifier, "keyid:always", err);
+	if (r == 0)
+		r = add_ext(leaf, ca, NID_subject_alt_name, buf_str(&san), err);
+	if (r < 0)
 		goto out;
 	if (!X509_sign(leaf, ca_key, EVP_sha256())) {
 		r = fail(err, -EIO, "signing the serving certificate");

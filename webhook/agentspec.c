@@ -922,12 +922,16 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 	if (r < 0)
 		return r;
 
-	if ((r = get_bool(&c, STAGE_NEW, A("agent-init-first"), false, &s->init_first)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("agent-pre-populate"), true, &s->pre_populate)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("agent-pre-populate-only"), false,
-			  &s->pre_populate_only)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("agent-revoke-on-shutdown"), d->revoke_on_shutdown,
-			  &s->revoke_on_shutdown)) < 0)
+	r = get_bool(&c, STAGE_NEW, A("agent-init-first"), false, &s->init_first);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("agent-pre-populate"), true, &s->pre_populate);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("agent-pre-populate-only"), false,
+			     &s->pre_populate_only);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("agent-revoke-on-shutdown"), d->revoke_on_shutdown,
+			     &s->revoke_on_shutdown);
+	if (r < 0)
 		return r;
 	if (!s->pre_populate && s->pre_populate_only) {
 		r = agentspec_warn(s, a,
@@ -942,7 +946,8 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 			    A("agent-revoke-grace") ": \"%s\" is not a whole number of seconds", v);
 	if (s->revoke_grace > INT32_MAX)
 		return fail(&c, STAGE_NEW, A("agent-revoke-grace") ": %s seconds is too long", v);
-	if ((r = get_bool(&c, STAGE_NEW, A("tls-skip-verify"), false, &s->tls_skip_verify)) < 0)
+	r = get_bool(&c, STAGE_NEW, A("tls-skip-verify"), false, &s->tls_skip_verify);
+	if (r < 0)
 		return r;
 	r = parse_int_ann(&c, A("agent-run-as-user"), d->run_as_user, &s->run_as_user);
 	if (r == 0)
@@ -988,13 +993,17 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 	    (present(&c, A("agent-run-as-user")) || present(&c, A("agent-run-as-same-user")) ||
 	     present(&c, A("agent-run-as-group"))))
 		set_sc = true;
-	if ((r = get_bool(&c, STAGE_NEW, A("agent-set-security-context"), set_sc,
-			  &s->set_security_context)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("agent-inject-token"), false, &s->inject_token)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("template-config-exit-on-retry-failure"),
-			  d->exit_on_retry_failure, &s->exit_on_retry_failure)) < 0 ||
-	    (r = get_bool(&c, STAGE_NEW, A("agent-auto-auth-exit-on-err"), false,
-			  &s->auto_auth_exit_on_err)) < 0)
+	r = get_bool(&c, STAGE_NEW, A("agent-set-security-context"), set_sc,
+		     &s->set_security_context);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("agent-inject-token"), false, &s->inject_token);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("template-config-exit-on-retry-failure"),
+			     d->exit_on_retry_failure, &s->exit_on_retry_failure);
+	if (r == 0)
+		r = get_bool(&c, STAGE_NEW, A("agent-auto-auth-exit-on-err"), false,
+			     &s->auto_auth_exit_on_err);
+	if (r < 0)
 		return r;
 	s->token_sink = gopath_join(a, s->secret_volume_path, "token");
 	if (!s->token_sink)
@@ -1059,14 +1068,19 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 		return fail(&c, STAGE_VALIDATE, "no Vault address found");
 
 	/* Patch(): resources */
-	if ((r = quantity(&c, A("agent-limits-cpu"), d->cpu_limit, s->limits_cpu)) < 0 ||
-	    (r = quantity(&c, A("agent-limits-mem"), d->mem_limit, s->limits_mem)) < 0 ||
-	    (r = quantity(&c, A("agent-limits-ephemeral"), d->ephemeral_limit, s->limits_eph)) <
-		0 ||
-	    (r = quantity(&c, A("agent-requests-cpu"), d->cpu_request, s->requests_cpu)) < 0 ||
-	    (r = quantity(&c, A("agent-requests-mem"), d->mem_request, s->requests_mem)) < 0 ||
-	    (r = quantity(&c, A("agent-requests-ephemeral"), d->ephemeral_request,
-			  s->requests_eph)) < 0)
+	r = quantity(&c, A("agent-limits-cpu"), d->cpu_limit, s->limits_cpu);
+	if (r == 0)
+		r = quantity(&c, A("agent-limits-mem"), d->mem_limit, s->limits_mem);
+	if (r == 0)
+		r = quantity(&c, A("agent-limits-ephemeral"), d->ephemeral_limit, s->limits_eph);
+	if (r == 0)
+		r = quantity(&c, A("agent-requests-cpu"), d->cpu_request, s->requests_cpu);
+	if (r == 0)
+		r = quantity(&c, A("agent-requests-mem"), d->mem_request, s->requests_mem);
+	if (r == 0)
+		r = quantity(&c, A("agent-requests-ephemeral"), d->ephemeral_request,
+			     s->requests_eph);
+	if (r < 0)
 		return r;
 
 	return scan_annotations(&c);

@@ -387,15 +387,20 @@ static int validate(struct whconfig *c, struct buf *err)
 				    table[WH_LEASE_RENEWAL_THRESHOLD].env, v);
 	}
 
-	if ((r = get_bool(c, WH_REVOKE_ON_SHUTDOWN, &d->revoke_on_shutdown, err)) < 0 ||
-	    (r = get_bool(c, WH_RUN_AS_SAME_USER, &d->run_as_same_user, err)) < 0 ||
-	    (r = get_bool(c, WH_SET_SECURITY_CONTEXT, &d->set_security_context, err)) < 0 ||
-	    (r = get_bool(c, WH_EXIT_ON_RETRY_FAILURE, &d->exit_on_retry_failure, err)) < 0)
+	r = get_bool(c, WH_REVOKE_ON_SHUTDOWN, &d->revoke_on_shutdown, err);
+	if (r == 0)
+		r = get_bool(c, WH_RUN_AS_SAME_USER, &d->run_as_same_user, err);
+	if (r == 0)
+		r = get_bool(c, WH_SET_SECURITY_CONTEXT, &d->set_security_context, err);
+	if (r == 0)
+		r = get_bool(c, WH_EXIT_ON_RETRY_FAILURE, &d->exit_on_retry_failure, err);
+	if (r < 0)
 		return r;
 	{
 		bool b;
 
-		if ((r = get_bool(c, WH_USE_LEADER_ELECTOR, &b, err)) < 0)
+		r = get_bool(c, WH_USE_LEADER_ELECTOR, &b, err);
+		if (r < 0)
 			return r;
 		if (b)
 			note(c, "-use-leader-elector has no effect: vaultlet generates no "
@@ -422,27 +427,34 @@ static int validate(struct whconfig *c, struct buf *err)
 	if (c->value[WH_AGENT_COMMAND][0] != '/')
 		return errf(err, "-agent-command must be an absolute path");
 
-	if ((r = get_uint(c, WH_THREADS, 256, &u, err)) < 0)
+	r = get_uint(c, WH_THREADS, 256, &u, err);
+	if (r < 0)
 		return r;
 	c->threads = (unsigned)u;
-	if ((r = get_uint(c, WH_MAX_CONNECTIONS, 65536, &u, err)) < 0)
+	r = get_uint(c, WH_MAX_CONNECTIONS, 65536, &u, err);
+	if (r < 0)
 		return r;
 	if (u == 0)
 		return errf(err, "-max-connections must be at least 1");
 	c->max_connections = (unsigned)u;
-	if ((r = get_duration(c, WH_CONNECTION_TIMEOUT, &i64, err)) < 0)
+	r = get_duration(c, WH_CONNECTION_TIMEOUT, &i64, err);
+	if (r < 0)
 		return r;
 	if (i64 < GOPARSE_NS_PER_SEC)
 		return errf(err, "-connection-timeout must be at least 1s");
 	c->connection_timeout_s = (unsigned)VL_MIN(i64 / GOPARSE_NS_PER_SEC, 86400);
-	if ((r = get_uint(c, WH_MAX_BODY_BYTES, UINT64_C(1) << 30, &u, err)) < 0)
+	r = get_uint(c, WH_MAX_BODY_BYTES, UINT64_C(1) << 30, &u, err);
+	if (r < 0)
 		return r;
 	if (u < 1024)
 		return errf(err, "-max-body-bytes must be at least 1024");
 	c->max_body = (size_t)u;
-	if ((r = get_duration(c, WH_SHUTDOWN_DELAY, &c->shutdown_delay_ns, err)) < 0 ||
-	    (r = get_duration(c, WH_DRAIN_TIMEOUT, &c->drain_timeout_ns, err)) < 0 ||
-	    (r = get_duration(c, WH_TLS_RELOAD_INTERVAL, &c->tls_reload_interval_ns, err)) < 0)
+	r = get_duration(c, WH_SHUTDOWN_DELAY, &c->shutdown_delay_ns, err);
+	if (r == 0)
+		r = get_duration(c, WH_DRAIN_TIMEOUT, &c->drain_timeout_ns, err);
+	if (r == 0)
+		r = get_duration(c, WH_TLS_RELOAD_INTERVAL, &c->tls_reload_interval_ns, err);
+	if (r < 0)
 		return r;
 	if (c->tls_reload_interval_ns < GOPARSE_NS_PER_SEC / 100)
 		return errf(err, "-tls-reload-interval must be at least 10ms");
