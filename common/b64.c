@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "b64.h"
 #include "macros.h"
@@ -18,6 +19,35 @@ static const char alphabet_std[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char alphabet_url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/*
+ * Every 12-bit group as its two output characters, built at compile time:
+ * encoding then takes two table reads per three input bytes, about twice
+ * as fast as one read per character (base64 is on the webhook's hot path:
+ * each injected pod's patch and its two agent configurations).
+ */
+#define SYM(v, c62, c63)                                                                           \
+	((char)((v) < 26    ? 'A' + (v)                                                            \
+		: (v) < 52  ? 'a' + (v)-26                                                         \
+		: (v) < 62  ? '0' + (v)-52                                                         \
+		: (v) == 62 ? (c62)                                                                \
+			    : (c63)))
+#define PAIR(i, a, b)                                                                              \
+	{                                                                                          \
+		SYM((i) >> 6, a, b), SYM((i)&63, a, b)                                             \
+	}
+#define P4(i, a, b)    PAIR(i, a, b), PAIR(i + 1, a, b), PAIR(i + 2, a, b), PAIR(i + 3, a, b)
+#define P16(i, a, b)   P4(i, a, b), P4(i + 4, a, b), P4(i + 8, a, b), P4(i + 12, a, b)
+#define P64(i, a, b)   P16(i, a, b), P16(i + 16, a, b), P16(i + 32, a, b), P16(i + 48, a, b)
+#define P256(i, a, b)  P64(i, a, b), P64(i + 64, a, b), P64(i + 128, a, b), P64(i + 192, a, b)
+#define P1024(i, a, b) P256(i, a, b), P256(i + 256, a, b), P256(i + 512, a, b), P256(i + 768, a, b)
+#define PAIRS(a, b)                                                                                \
+	{                                                                                          \
+		P1024(0, a, b), P1024(1024, a, b), P1024(2048, a, b), P1024(3072, a, b)            \
+	}
+
+static const char pairs_std[4096][2] = PAIRS('+', '/');
+static const char pairs_url[4096][2] = PAIRS('-', '_');
 
 size_t b64_encoded_len(size_t n)
 {
@@ -28,32 +58,33 @@ int b64_encode(const void *p, size_t n, enum b64_alphabet alpha, struct buf *out
 {
 	const unsigned char *s = p;
 	const char *a = alpha == B64_URL ? alphabet_url : alphabet_std;
-	size_t start = out->len, i;
+	const char(*pairs)[2] = alpha == B64_URL ? pairs_url : pairs_std;
+	char *w;
+	size_t i;
 	int r;
 
 	if (n > SIZE_MAX / 2)
 		return -E2BIG;
+	/* The size is known: reserve once and write in place. */
+	r = buf_extend(out, b64_encoded_len(n), &w);
+	if (r < 0)
+		return r;
 	for (i = 0; i + 3 <= n; i += 3) {
 		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-		char q[4] = { a[v >> 18 & 63], a[v >> 12 & 63], a[v >> 6 & 63], a[v & 63] };
 
-		r = buf_append(out, q, 4);
-		if (r < 0)
-			goto fail;
+		memcpy(w, pairs[v >> 12], 2);
+		memcpy(w + 2, pairs[v & 4095], 2);
+		w += 4;
 	}
 	if (i < n) {
 		uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
-		char q[4] = { a[v >> 18 & 63], a[v >> 12 & 63], i + 1 < n ? a[v >> 6 & 63] : '=',
-			      '=' };
 
-		r = buf_append(out, q, 4);
-		if (r < 0)
-			goto fail;
+		*w++ = a[v >> 18 & 63];
+		*w++ = a[v >> 12 & 63];
+		*w++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+		*w++ = '=';
 	}
 	return 0;
-fail:
-	buf_truncate(out, start);
-	return r;
 }
 
 /* Symbol value, or -1 for a byte outside the alphabet. */

@@ -47,7 +47,7 @@ void buf_reset(struct buf *b)
 }
 
 /* Makes room for `extra` more bytes plus the NUL. */
-static int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -85,7 +85,7 @@ static int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+int buf_append_grow(struct buf *b, const void *p, size_t n)
 {
 	int r = buf_reserve(b, n);
 
@@ -98,14 +98,21 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int buf_extend(struct buf *b, size_t n, char **ret)
+{
+	int r = buf_reserve(b, n);
+
+	if (r < 0)
+		return r;
+	*ret = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int buf_append_str(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(struct buf *b, char c)
-{
-	return buf_append(b, &c, 1);
 }
 
 int buf_vappendf(struct buf *b, const char *fmt, va_list ap)

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "macros.h"
 
@@ -37,12 +38,45 @@ void buf_done(struct buf *b);
 /* Drops the content, keeps the storage (wiped if sensitive). */
 void buf_reset(struct buf *b);
 
-/* 0, -E2BIG when the result would exceed max, -ENOMEM. On error b is unchanged. */
-VL_NODISCARD int buf_append(struct buf *b, const void *p, size_t n);
+/* The growing path of buf_append; call buf_append. */
+VL_NODISCARD int buf_append_grow(struct buf *b, const void *p, size_t n);
+
+/*
+ * 0, -E2BIG when the result would exceed max, -ENOMEM. On error b is unchanged.
+ * Inline because JSON writers append a few bytes at a time on hot paths:
+ * when the bytes fit in the storage already there, it is a copy.
+ */
+VL_NODISCARD static inline int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->data && n < b->cap - b->len && b->len + n <= b->max) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_grow(b, p, n);
+}
+
+VL_NODISCARD static inline int buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
 VL_NODISCARD int buf_append_str(struct buf *b, const char *s);
-VL_NODISCARD int buf_putc(struct buf *b, char c);
 VL_NODISCARD int buf_appendf(struct buf *b, const char *fmt, ...) VL_PRINTF(2, 3);
 VL_NODISCARD int buf_vappendf(struct buf *b, const char *fmt, va_list ap) VL_PRINTF(2, 0);
+/*
+ * Makes room for `extra` more bytes so that appends up to that size do not
+ * reallocate. 0, -E2BIG (len + extra > max), -ENOMEM.
+ */
+VL_NODISCARD int buf_reserve(struct buf *b, size_t extra);
+/*
+ * Grows the content by n bytes and points *ret at them (uninitialised; the
+ * caller fills them in). For writers that know their output size, so they
+ * fill it in place instead of appending piecewise. 0, -E2BIG, -ENOMEM; on
+ * error b is unchanged.
+ */
+VL_NODISCARD int buf_extend(struct buf *b, size_t n, char **ret);
 /*
  * Replaces the content with a formatted message, best effort: for error
  * reports, where the caller's return code still says what failed when the

@@ -287,7 +287,7 @@ static int to_b64(struct ictx *c, const struct buf *json, const char **ret)
 	int r;
 
 	buf_init(&b64, VCONFIG_MAX / 3 * 4 + 4);
-	r = jw_reserve(&b64, b64_encoded_len(json->len));
+	r = buf_reserve(&b64, b64_encoded_len(json->len));
 	if (r == 0)
 		r = b64_encode(json->data, json->len, B64_STD, &b64);
 	if (r == 0) {
@@ -306,7 +306,7 @@ static int agent_configs(struct ictx *c)
 
 	buf_init(&init, VCONFIG_MAX);
 	buf_init(&sidecar, VCONFIG_MAX);
-	r = jw_reserve(&init, 4096);
+	r = buf_reserve(&init, 4096);
 	if (r == 0)
 		r = vconfig_render_both(c->s, &init, &sidecar);
 	if (r == -E2BIG) {
@@ -564,7 +564,7 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 	if (r < 0)
 		return r;
 
-	r = jw_reserve(out, 16 * 1024);
+	r = buf_reserve(out, 16 * 1024);
 	if (r < 0)
 		return r;
 	jw_init(&w, out);

@@ -174,21 +174,6 @@ void jw_plain_string(struct jw *w, const char *s, size_t n)
 	putc_(w, '"');
 }
 
-int jw_reserve(struct buf *out, size_t n)
-{
-	static const char zeros[64 * 1024];
-	size_t len = out->len;
-	int r;
-
-	if (n > sizeof(zeros))
-		n = sizeof(zeros);
-	/* one append of n bytes grows the storage once; the bytes are then dropped */
-	r = buf_append(out, zeros, n);
-	if (r == 0)
-		buf_truncate(out, len);
-	return r;
-}
-
 void jw_string(struct jw *w, const char *s)
 {
 	jw_stringn(w, s, strlen(s));

@@ -75,13 +75,6 @@ void jw_kv_int(struct jw *w, const char *key, int64_t v);
 int jw_escape(struct buf *out, const char *s, size_t n);
 
 /*
- * Makes room for n more bytes in out at once (at most 64 KiB), so a
- * document of about that size is written without repeated reallocation.
- * 0, -E2BIG, -ENOMEM.
- */
-int jw_reserve(struct buf *out, size_t n);
-
-/*
  * Writes the Go encoding/json form of a finite double (strconv 'f' or 'e'
  * with the shortest digits that round-trip). out must hold 32 bytes.
  * Returns false for NaN and infinities, which Go refuses to marshal.

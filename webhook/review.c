@@ -99,9 +99,9 @@ static int respond(struct rctx *c, bool allowed, const struct buf *patch, const 
 		jw_object_close(&w);
 	}
 	if (patch) {
-		r = jw_reserve(&b64, b64_encoded_len(patch->len));
+		r = buf_reserve(&b64, b64_encoded_len(patch->len));
 		if (r == 0)
-			r = jw_reserve(&out, b64_encoded_len(patch->len) + 1024);
+			r = buf_reserve(&out, b64_encoded_len(patch->len) + 1024);
 		if (r == 0)
 			r = b64_encode(patch->data, patch->len, B64_STD, &b64);
 		if (r < 0)

@@ -155,7 +155,7 @@ int vconfig_render_both(const struct agentspec *s, struct buf *init, struct buf 
 		return r;
 	/* the sidecar's config differs only in exit_after_auth and the vaultlet stanza */
 	after = flag_at + sizeof(flag_true) - 1;
-	r = jw_reserve(sidecar, init->len - start + sizeof(revoke));
+	r = buf_reserve(sidecar, init->len - start + sizeof(revoke));
 	if (r == 0)
 		r = buf_append(sidecar, init->data + start, flag_at - start);
 	if (r == 0)
