@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "errbuf.h"
 #include "log.h"
 #include "review.h"
 #include "server.h"
@@ -352,7 +351,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 	int fd = -1, r, one = 1, zero = 0, gr;
 
 	if (split_listen(addr, host, sizeof(host), port, sizeof(port)) < 0) {
-		errbuf_setf(err, "-listen \"%s\": expected host:port or :port", addr);
+		buf_setf(err, "-listen \"%s\": expected host:port or :port", addr);
 		return -EINVAL;
 	}
 	if (!host[0])
@@ -363,7 +362,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 		gr = getaddrinfo(NULL, port, &hints, &res);
 	}
 	if (gr != 0) {
-		errbuf_setf(err, "-listen \"%s\": %s", addr, gai_strerror(gr));
+		buf_setf(err, "-listen \"%s\": %s", addr, gai_strerror(gr));
 		return -EINVAL;
 	}
 	r = -EADDRNOTAVAIL;
@@ -407,13 +406,13 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 		}
 	}
 	if (fd < 0) {
-		errbuf_setf(err, "cannot listen on %s: %s", addr, strerror(-r));
+		buf_setf(err, "cannot listen on %s: %s", addr, strerror(-r));
 		return r;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		r = -errno;
 		close(fd);
-		errbuf_setf(err, "getsockname: %s", strerror(-r));
+		buf_setf(err, "getsockname: %s", strerror(-r));
 		return r;
 	}
 	*ret_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
@@ -484,7 +483,7 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		threads = n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
 	}
 	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
-		errbuf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
+		buf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
 	}
 	if (threads > SERVER_MAX_WORKERS)
@@ -498,8 +497,8 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	for (unsigned i = 1; i < threads; i++) {
 		r = open_sibling(s->fds[0], &s->fds[i]);
 		if (r < 0) {
-			errbuf_setf(err, "listening socket %u on %s: %s", i + 1, o->listen,
-				    strerror(-r));
+			buf_setf(err, "listening socket %u on %s: %s", i + 1, o->listen,
+				 strerror(-r));
 			goto fail;
 		}
 		s->nworkers++;
@@ -509,8 +508,8 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 
 		s->daemons[i] = start_daemon(s, s->fds[i], limit);
 		if (!s->daemons[i]) {
-			errbuf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
-					 "at -log-level debug)");
+			buf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
+				      "at -log-level debug)");
 			r = -EIO;
 			goto fail;
 		}

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "afile.h"
-#include "errbuf.h"
 #include "tlsstore.h"
 
 struct tlsstore_pair {
@@ -104,7 +103,7 @@ static bool same_sig(const struct tlsstore_sig *a, const struct tlsstore_sig *b)
 
 static int gerr(struct buf *err, const char *what, const char *path, int gr)
 {
-	errbuf_setf(err, "%s %s: %s", what, path, gnutls_strerror(gr));
+	buf_setf(err, "%s %s: %s", what, path, gnutls_strerror(gr));
 	return -EINVAL;
 }
 
@@ -162,12 +161,12 @@ static int load_pair(struct tlsstore *s, struct tlsstore_pair **ret, int64_t *re
 
 	r = afile_read(s->cert_path, TLSSTORE_FILE_MAX, false, &cert_pem, &cert_len);
 	if (r < 0) {
-		errbuf_setf(err, "cannot read %s: %s", s->cert_path, strerror(-r));
+		buf_setf(err, "cannot read %s: %s", s->cert_path, strerror(-r));
 		goto out;
 	}
 	r = afile_read(s->key_path, TLSSTORE_FILE_MAX, true, &key_pem, &key_len);
 	if (r < 0) {
-		errbuf_setf(err, "cannot read %s: %s", s->key_path, strerror(-r));
+		buf_setf(err, "cannot read %s: %s", s->key_path, strerror(-r));
 		goto out;
 	}
 	d = (gnutls_datum_t){ (unsigned char *)cert_pem, (unsigned)cert_len };
@@ -178,7 +177,7 @@ static int load_pair(struct tlsstore *s, struct tlsstore_pair **ret, int64_t *re
 		goto out;
 	}
 	if (ncrts > TLSSTORE_MAX_CHAIN) {
-		errbuf_setf(err, "%s: more than %d certificates", s->cert_path, TLSSTORE_MAX_CHAIN);
+		buf_setf(err, "%s: more than %d certificates", s->cert_path, TLSSTORE_MAX_CHAIN);
 		r = -E2BIG;
 		goto out;
 	}
@@ -199,8 +198,8 @@ static int load_pair(struct tlsstore *s, struct tlsstore_pair **ret, int64_t *re
 		goto out;
 	}
 	if (id1_len != id2_len || memcmp(id1, id2, id1_len) != 0) {
-		errbuf_setf(err, "the key in %s does not belong to the certificate in %s",
-			    s->key_path, s->cert_path);
+		buf_setf(err, "the key in %s does not belong to the certificate in %s", s->key_path,
+			 s->cert_path);
 		r = -EINVAL;
 		goto out;
 	}
