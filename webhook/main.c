@@ -213,9 +213,6 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	c.defaults.tmpl_cache = tcache;
-	if (!tmplcheck_available())
-		log_warn("built without the template parser: templates are not checked at "
-			 "admission");
 
 	{
 		struct server_opts so = {
@@ -557,8 +554,7 @@ int main(int argc, char **argv)
 		return cmd_mutate(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 ||
 	    strcmp(cmd, "-version") == 0) {
-		printf("vaultlet-webhook %s (template checks: %s)\n", VAULTLET_VERSION,
-		       tmplcheck_available() ? "on" : "off");
+		printf("vaultlet-webhook %s\n", VAULTLET_VERSION);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-help") == 0 ||

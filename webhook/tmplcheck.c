@@ -24,10 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tmplcheck.h"
-
-#ifdef VAULTLET_HAVE_TMPL
 #include "tmpl.h"
+#include "tmplcheck.h"
 
 /* Positions quoted in one warning. */
 #define TMPLCHECK_MAX_HITS 4
@@ -54,11 +52,6 @@ struct tmplcheck_cache {
 	pthread_mutex_t lock;
 	struct slot slots[TMPLCHECK_CACHE_SLOTS];
 };
-
-bool tmplcheck_available(void)
-{
-	return true;
-}
 
 struct tmplcheck_cache *tmplcheck_cache_new(void)
 {
@@ -224,33 +217,3 @@ int tmplcheck_secrets(struct agentspec *s, struct arena *a, struct tmplcheck_cac
 	}
 	return 0;
 }
-
-#else
-
-bool tmplcheck_available(void)
-{
-	return false;
-}
-
-struct tmplcheck_cache *tmplcheck_cache_new(void)
-{
-	/* a valid, empty handle: nothing is ever checked, so nothing is stored */
-	return calloc(1, 1);
-}
-
-void tmplcheck_cache_free(struct tmplcheck_cache *c)
-{
-	free(c);
-}
-
-int tmplcheck_secrets(struct agentspec *s, struct arena *a, struct tmplcheck_cache *cache,
-		      const char **ret_msg)
-{
-	(void)s;
-	(void)a;
-	(void)cache;
-	*ret_msg = NULL;
-	return 0;
-}
-
-#endif

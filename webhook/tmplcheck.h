@@ -10,9 +10,7 @@
  *     `"`, `$` or a backquote would break or inject into the script).
  *
  * Templates given as agent-inject-template-file are not checked (the file
- * is only in the agent container). Built without the parser (an older
- * libvaultlet-common), tmplcheck_available() is false and nothing is
- * checked.
+ * is only in the agent container).
  */
 #ifndef VAULTLET_WEBHOOK_TMPLCHECK_H
 #define VAULTLET_WEBHOOK_TMPLCHECK_H
@@ -23,9 +21,6 @@
 #include "arena.h"
 
 struct tmplcheck_cache;
-
-/* Whether this binary was built with the template parser. */
-bool tmplcheck_available(void);
 
 /*
  * A memo of check outcomes that worker threads share (a Deployment's pods

@@ -122,11 +122,9 @@ def agent_configs(patched):
     return out
 
 
-def run_case(exe, data, stem, has_tmpl, go_inputs):
+def run_case(exe, data, stem, go_inputs):
     with open(os.path.join(data, stem + ".expect.json")) as f:
         exp = json.load(f)
-    if "tmpl" in exp.get("requires", []) and not has_tmpl:
-        return "SKIP the binary has no template parser"
     rpath = os.path.join(data, stem + ".review.json")
     with open(rpath) as f:
         text = f.read()
@@ -257,14 +255,12 @@ def main():
     exe, data = sys.argv[1], sys.argv[2]
     oracle = sys.argv[3] if len(sys.argv) > 3 else None
     stems = sorted(f[:-len(".expect.json")] for f in os.listdir(data) if f.endswith(".expect.json"))
-    v = subprocess.run([exe, "version"], capture_output=True).stdout.decode()
-    has_tmpl = "template checks: on" in v
     print("1..%d" % (len(stems) + 1))
     failed = 0
     go_inputs = []
     for i, stem in enumerate(stems, 1):
         try:
-            skip = run_case(exe, data, stem, has_tmpl, go_inputs)
+            skip = run_case(exe, data, stem, go_inputs)
             if skip:
                 print("ok %d - %s # %s" % (i, stem, skip))
             else:

@@ -16,10 +16,8 @@ mkdir -p "$out/corpus" "$out/crashes"
 cat > "$out/vaultlet-config.h" <<CFG
 #define VAULTLET_VERSION "fuzz"
 CFG
-tmpl=""
-grep -q "tmpl.c" common/meson.build && tmpl="-DVAULTLET_HAVE_TMPL"
 common=$(ls common/*.c)
-clang -g -O1 -std=c11 -D_GNU_SOURCE $tmpl -fsanitize=fuzzer,address,undefined \
+clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=all -I"$out" -Icommon -Iwebhook \
   webhook/fuzz/fuzz-review.c webhook/agentspec.c webhook/arena.c \
   webhook/gopath.c webhook/inject.c webhook/jw.c webhook/metrics.c webhook/pod.c \

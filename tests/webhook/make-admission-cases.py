@@ -25,7 +25,6 @@ expect.json keys (all optional except comment):
   config           {"init"|"sidecar": exact VAULT_CONFIG JSON text}
   config_values    {"init"|"sidecar": {json-pointer: value}} in the decoded config
   config_absent    {"init"|"sidecar": [json-pointers]}
-  requires         ["tmpl"]: skipped when the binary has no template parser
 """
 import copy
 import json
@@ -923,16 +922,16 @@ injected("litellm-seed-shell-warning",
          "warning suggests shellQuote or single quotes (the pod is still injected unchanged)",
          review(seed_pod, namespace="litellm"),
          flags=["-vault-address", "https://vault.vault.svc:8200"],
-         warnings_contain=["template app-credentials.sh", "shellQuote"], requires=["tmpl"])
+         warnings_contain=["template app-credentials.sh", "shellQuote"])
 denied("template-parse-error", "Template check: a template that does not parse is denied with "
        "template <name>: line:col",
        review(pod(ann(role="demo", agent_inject_template_cfg="ok\n{{ .Data.x "))),
-       "template cfg: 2:", requires=["tmpl"])
+       "template cfg: 2:")
 injected("template-shellquote-ok", "Template check: shellQuote (vaultlet extension) parses and "
          "gets no warning",
          review(pod(ann(**{"role": "demo", "agent-inject-template-env.sh":
                            "export A={{ .Data.data.a | shellQuote }}\n"}))),
-         no_warnings=True, requires=["tmpl"])
+         no_warnings=True)
 
 
 def main():
