@@ -260,11 +260,8 @@ def main():
     go_inputs = []
     for i, stem in enumerate(stems, 1):
         try:
-            skip = run_case(exe, data, stem, go_inputs)
-            if skip:
-                print("ok %d - %s # %s" % (i, stem, skip))
-            else:
-                print("ok %d - %s" % (i, stem))
+            run_case(exe, data, stem, go_inputs)
+            print("ok %d - %s" % (i, stem))
         except (Fail, KeyError, ValueError, jsonpatch.JsonPatchException,
                 jsonpatch.JsonPointerException, subprocess.TimeoutExpired) as e:
             failed += 1
