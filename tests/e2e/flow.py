@@ -110,14 +110,18 @@ class Flow:
         self.say("API server (kubesim) at %s, TokenReview enabled" % self.api.url)
 
         self._start_vault(issuer, api_tls.ca_cert)
-        agent = self.binaries()["vaultlet-agent"]
-        webhook = self.binaries()["vaultlet-webhook"]
+        # The vaultlet image: scripts/image-rootfs.sh, exactly what
+        # scripts/build-image.sh packs (binaries, their libraries, no shell).
+        rootfs = os.path.join(self.work, "vaultlet-image")
+        r = subprocess.run([os.path.join(ROOT, "scripts", "image-rootfs.sh"), self.build, rootfs],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/image-rootfs.sh failed: " + r.stderr)
         libs = [("/usr/lib", "/usr/lib")] + ([("/usr/lib64", "/usr/lib64")]
                                               if os.path.isdir("/usr/lib64") else [])
         images = {
-            # FROM scratch-like: the two binaries and shared libraries, no shell.
-            self.image: kubelet.Image([(agent, "/usr/local/bin/vaultlet-agent"),
-                                       (webhook, "/usr/local/bin/vaultlet-webhook")] + libs),
+            self.image: kubelet.Image([(os.path.join(rootfs, "usr"), "/usr"),
+                                       (os.path.join(rootfs, "etc", "ssl"), "/etc/ssl")]),
             LITELLM_IMAGE: kubelet.Image(
                 [("/usr/bin", "/usr/bin"),
                  (os.path.join(HERE, "images", "litellm-standin.sh"), "/usr/local/bin/litellm")]
