@@ -27,6 +27,13 @@ ensure_packages() {
     { echo "apt-get install failed for:$missing" >&2; exit 1; }
 }
 
+# ensure_command CMD PKG : CMD on the PATH, else install Debian's PKG. For
+# tools a machine may have from elsewhere (npm ships with NodeSource's
+# nodejs, which conflicts with Debian's npm package).
+ensure_command() {
+  command -v "$1" >/dev/null 2>&1 || ensure_packages "$2"
+}
+
 # The clang sanitizer runtime lives in a versioned package on Debian 12.
 clang_rt_package() {
   major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
