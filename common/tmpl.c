@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "macros.h"
+#include "arena.h"
 #include "tmpl.h"
 #include "tmplutf.h"
 
@@ -163,54 +164,10 @@ const char *tmpl_func_name(enum tmpl_func fn)
 	return func_names[fn];
 }
 
-/* ------------------------------------------------------------------ */
-/* Arena                                                               */
-
-#define ARENA_CHUNK 16384
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
-struct arena {
-	struct arena_chunk *head;
-};
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-	struct arena_chunk *c = a->head;
-	size_t align = sizeof(max_align_t);
-
-	n = (n + align - 1) / align * align;
-	if (n == 0)
-		n = align;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-	}
-	c->used += n;
-	return (char *)c->data + c->used - n;
-}
-
+/* The tree lives in an arena (common/arena.h) that the tmpl owns. */
 static void arena_free(struct arena *a)
 {
-	struct arena_chunk *c, *next;
-
-	if (!a)
-		return;
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	arena_done(a);
 	free(a);
 }
 
@@ -2301,9 +2258,10 @@ int tmpl_parse(const char *text, size_t len, const struct tmpl_parse_opts *opts,
 				 TMPL_MAX_DELIM);
 		return -EINVAL;
 	}
-	arena = calloc(1, sizeof(*arena));
+	arena = malloc(sizeof(*arena));
 	if (!arena)
 		return -ENOMEM;
+	arena_init(arena);
 	t = arena_alloc(arena, sizeof(*t));
 	copy = arena_alloc(arena, len + 1);
 	if (!t || !copy) {

@@ -28,6 +28,7 @@
 
 #include <openssl/sha.h>
 
+#include "arena.h"
 #include "b64.h"
 #include "gofmt.h"
 #include "gojson.h"
@@ -42,57 +43,6 @@ extern char **environ;
 
 enum { EX_BREAK = 1, EX_CONTINUE = 2 };
 
-/* ---- arena for computed strings (wiped) ---------------------------- */
-
-struct xchunk {
-	struct xchunk *next;
-	size_t used, size;
-	char data[];
-};
-
-struct xarena {
-	struct xchunk *head;
-	size_t total;
-};
-
-#define XARENA_MAX (64u * 1024 * 1024)
-
-static char *xalloc(struct xarena *a, size_t n)
-{
-	struct xchunk *c = a->head;
-
-	if (n == 0)
-		n = 1;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > 16384 ? n : 16384;
-
-		if (a->total + size > XARENA_MAX)
-			return NULL;
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-		a->total += size;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-static void xarena_done(struct xarena *a)
-{
-	struct xchunk *c, *next;
-
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		explicit_bzero(c->data, c->size);
-		free(c);
-	}
-	a->head = NULL;
-}
-
 /* ---- state --------------------------------------------------------- */
 
 struct var {
@@ -106,7 +56,7 @@ struct ex {
 	const struct render_opts *o;
 	struct buf *out;
 	struct render_result *res;
-	struct xarena ar;
+	struct arena ar; /* computed strings: sensitive, wiped when done */
 	struct var *vars;
 	size_t nvars, capvars;
 	size_t iters;
@@ -196,7 +146,7 @@ static int ex_nomem(struct ex *x)
 /* A copy of b's content as a string value in the arena. */
 static int ex_str_from_buf(struct ex *x, struct buf *b, struct gval *ret)
 {
-	char *s = xalloc(&x->ar, b->len + 1);
+	char *s = arena_alloc(&x->ar, b->len + 1);
 
 	if (!s)
 		return ex_nomem(x);
@@ -1357,7 +1307,7 @@ static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *r
 	str = s.str.s + a;
 	if (len == 0) {
 		/* []string{}: empty but not nil */
-		items = (struct gv_str *)xalloc(&x->ar, sizeof(*items));
+		items = arena_alloc(&x->ar, sizeof(*items));
 		if (!items)
 			return ex_nomem(x);
 		*ret = (struct gval){ .kind = GV_STRSLICE, .strs = { .items = items, .len = 0 } };
@@ -1367,7 +1317,7 @@ static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *r
 		size_t w;
 
 		count = gostr_rune_count(str, len);
-		items = (struct gv_str *)xalloc(&x->ar, count * sizeof(*items));
+		items = arena_alloc(&x->ar, count * sizeof(*items));
 		if (!items)
 			return ex_nomem(x);
 		for (i = 0, start = 0; i < count; i++) {
@@ -1390,7 +1340,7 @@ static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *r
 			count++;
 			at += (size_t)k + sep.str.len;
 		}
-		items = (struct gv_str *)xalloc(&x->ar, count * sizeof(*items));
+		items = arena_alloc(&x->ar, count * sizeof(*items));
 		if (!items)
 			return ex_nomem(x);
 		for (i = 0, start = 0; i + 1 < count; i++) {
@@ -2126,6 +2076,7 @@ int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf
 		out->max = opts->max_output;
 	else if (!opts->max_output && out->max > RENDER_MAX_OUTPUT)
 		out->max = RENDER_MAX_OUTPUT;
+	arena_init_sensitive(&x.ar);
 	x.t = t;
 	x.o = opts;
 	x.out = out;
@@ -2146,7 +2097,7 @@ int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf
 		cJSON_Delete(x.owned[i]);
 	free(x.owned);
 	free(x.vars);
-	xarena_done(&x.ar);
+	arena_done(&x.ar);
 	return r;
 }
 

@@ -25,7 +25,7 @@ $cc -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
   -I"$root/common" -I"$root/agent" -I"$work" $(pkg-config --cflags libcjson) \
   "$here/fuzz-template.c" \
   "$root/common/tmpl.c" "$root/common/tmplutf.c" "$root/common/tmplutf_tables.c" \
-  "$root/common/buf.c" "$root/common/b64.c" \
+  "$root/common/buf.c" "$root/common/b64.c" "$root/common/arena.c" \
   "$root/agent/template/gofmt.c" "$root/agent/template/gojson.c" \
   "$root/agent/template/gostr.c" "$root/agent/template/gotab.c" \
   "$root/agent/template/gotab_tables.c" "$root/agent/template/goyaml.c" \

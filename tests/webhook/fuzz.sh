@@ -19,7 +19,7 @@ CFG
 common=$(ls common/*.c)
 clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=all -I"$out" -Icommon -Iwebhook \
-  webhook/fuzz/fuzz-review.c webhook/agentspec.c webhook/arena.c \
+  webhook/fuzz/fuzz-review.c webhook/agentspec.c \
   webhook/gopath.c webhook/inject.c webhook/jw.c webhook/metrics.c webhook/pod.c \
   webhook/review.c webhook/tmplcheck.c webhook/vconfig.c webhook/whconfig.c \
   $common -ljansson -lpthread -o "$out/fuzz-review"

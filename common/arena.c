@@ -4,8 +4,9 @@
  *
  * Chunks form a singly linked list, newest first. An allocation is served
  * from the newest chunk when it fits, otherwise a new chunk of ARENA_CHUNK
- * bytes (or exactly the request, when larger) is pushed. Memory comes back
- * zeroed because chunks are calloc'ed and never reused within an arena.
+ * bytes (or exactly the request, when larger) is pushed. Chunks are
+ * malloc'ed and each allocation is zeroed as it is handed out, so only the
+ * bytes used are touched.
  */
 #include <stdalign.h>
 #include <stdint.h>
@@ -27,17 +28,26 @@ void arena_init(struct arena *a)
 	*a = (struct arena){ 0 };
 }
 
+void arena_init_sensitive(struct arena *a)
+{
+	*a = (struct arena){ .sensitive = true };
+}
+
 void arena_done(struct arena *a)
 {
 	struct arena_chunk *c, *next;
+	bool sensitive;
 
 	if (!a)
 		return;
+	sensitive = a->sensitive;
 	for (c = a->head; c; c = next) {
 		next = c->next;
+		if (sensitive)
+			explicit_bzero(c->data, c->used);
 		free(c);
 	}
-	*a = (struct arena){ 0 };
+	*a = (struct arena){ .sensitive = sensitive };
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -55,16 +65,17 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (c && c->size - c->used >= n) {
 		p = c->data + c->used;
 		c->used += n;
-		return p;
+		return memset(p, 0, n);
 	}
 	size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 	if (a->total + size > ARENA_MAX)
 		return NULL;
-	c = calloc(1, sizeof(*c) + size);
+	c = malloc(sizeof(*c) + size);
 	if (!c)
 		return NULL;
 	c->size = size;
 	c->used = n;
+	memset(c->data, 0, n);
 	/* a big private chunk goes behind the current one so its free space stays usable */
 	if (size > ARENA_CHUNK && a->head) {
 		c->next = a->head->next;
