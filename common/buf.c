@@ -144,17 +144,20 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+void buf_vsetf(struct buf *b, const char *fmt, va_list ap)
+{
+	buf_reset(b);
+	if (buf_vappendf(b, fmt, ap) < 0)
+		buf_reset(b);
+}
+
 void buf_setf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int r;
 
-	buf_reset(b);
 	va_start(ap, fmt);
-	r = buf_vappendf(b, fmt, ap);
+	buf_vsetf(b, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		buf_reset(b);
 }
 
 void buf_truncate(struct buf *b, size_t n)

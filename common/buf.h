@@ -83,6 +83,7 @@ VL_NODISCARD int buf_extend(struct buf *b, size_t n, char **ret);
  * message does not fit (b is then left empty rather than cut).
  */
 void buf_setf(struct buf *b, const char *fmt, ...) VL_PRINTF(2, 3);
+void buf_vsetf(struct buf *b, const char *fmt, va_list ap) VL_PRINTF(2, 0);
 /* Shortens the content to n bytes (n <= len). */
 void buf_truncate(struct buf *b, size_t n);
 

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "ascii.h"
 #include "goparse.h"
 
 bool goparse_bool(const char *s, bool *ret)
@@ -95,11 +96,6 @@ static const struct duration_unit duration_units[] = {
 
 #define U63 (UINT64_C(1) << 63)
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 bool goparse_duration(const char *s, int64_t *ret_ns)
 {
 	uint64_t d = 0;
@@ -122,10 +118,10 @@ bool goparse_duration(const char *s, int64_t *ret_ns)
 		bool pre = false, post = false, f_overflow = false;
 		size_t ulen;
 
-		if (!(*s == '.' || is_digit(*s)))
+		if (!(*s == '.' || ascii_isdigit(*s)))
 			return false;
 		/* [0-9]* : overflow is an error */
-		for (; is_digit(*s); s++) {
+		for (; ascii_isdigit(*s); s++) {
 			pre = true;
 			if (v > U63 / 10)
 				return false;
@@ -136,7 +132,7 @@ bool goparse_duration(const char *s, int64_t *ret_ns)
 		/* (\.[0-9]*)? : overflow only stops gathering precision */
 		if (*s == '.') {
 			s++;
-			for (; is_digit(*s); s++) {
+			for (; ascii_isdigit(*s); s++) {
 				uint64_t y;
 
 				post = true;
@@ -159,7 +155,7 @@ bool goparse_duration(const char *s, int64_t *ret_ns)
 			return false;
 
 		/* The unit runs up to the next digit or '.', whatever bytes it holds. */
-		for (ulen = 0; s[ulen] && s[ulen] != '.' && !is_digit(s[ulen]); ulen++)
+		for (ulen = 0; s[ulen] && s[ulen] != '.' && !ascii_isdigit(s[ulen]); ulen++)
 			;
 		if (ulen == 0)
 			return false; /* missing unit */

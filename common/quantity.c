@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "goparse.h"
 #include "quantity.h"
 
@@ -56,11 +57,6 @@ struct dec {
 	int64_t exp;
 	char d[DEC_DIGITS];
 };
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
 
 static struct span span_of(const char *p, size_t a, size_t b)
 {
@@ -94,7 +90,7 @@ static bool split(const char *s, size_t end, struct qparts *q)
 			q->value = span_of(s, 0, end);
 			return true;
 		}
-		if (!is_digit(s[i]))
+		if (!ascii_isdigit(s[i]))
 			break;
 	}
 	q->num = span_of(s, pos, i);
@@ -110,7 +106,7 @@ static bool split(const char *s, size_t end, struct qparts *q)
 				q->value = span_of(s, 0, end);
 				return true;
 			}
-			if (!is_digit(s[i]))
+			if (!ascii_isdigit(s[i]))
 				break;
 		}
 		q->denom = span_of(s, pos, i);
@@ -135,7 +131,7 @@ static bool split(const char *s, size_t end, struct qparts *q)
 			q->suffix = span_of(s, suffix_start, end);
 			return true;
 		}
-		if (!is_digit(s[i]))
+		if (!ascii_isdigit(s[i]))
 			break;
 	}
 	return false;

@@ -143,17 +143,14 @@ static const struct {
 
 static int errf(struct buf *err, const char *fmt, ...) VL_PRINTF(2, 3);
 
+/* Sets the one-line message and returns -EINVAL, for `return errf(...)`. */
 static int errf(struct buf *err, const char *fmt, ...)
 {
 	va_list ap;
-	int r;
 
-	buf_reset(err);
 	va_start(ap, fmt);
-	r = buf_vappendf(err, fmt, ap);
+	buf_vsetf(err, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		buf_reset(err);
 	return -EINVAL;
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "tmplutf.h"
 #include "vjson.h"
 
@@ -49,17 +50,6 @@ static void vp_ws(struct vp *p)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool read_hex4(struct vp *p, size_t at, uint32_t *ret)
 {
 	uint32_t v = 0;
@@ -68,7 +58,7 @@ static bool read_hex4(struct vp *p, size_t at, uint32_t *ret)
 	if (at + 4 > p->n)
 		return false;
 	for (k = 0; k < 4; k++) {
-		int h = hexval(p->s[at + (size_t)k]);
+		int h = ascii_hexval(p->s[at + (size_t)k]);
 
 		if (h < 0)
 			return false;
@@ -195,11 +185,6 @@ static char *vp_string(struct vp *p, size_t *ret_len)
 	return d;
 }
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static cJSON *vp_number(struct vp *p)
 {
 	size_t start = p->i, i = p->i;
@@ -209,7 +194,7 @@ static cJSON *vp_number(struct vp *p)
 
 	if (i < p->n && p->s[i] == '-')
 		i++;
-	if (i >= p->n || !is_digit(p->s[i])) {
+	if (i >= p->n || !ascii_isdigit(p->s[i])) {
 		p->i = i;
 		vp_fail(p, -EINVAL, "invalid number");
 		return NULL;
@@ -217,29 +202,29 @@ static cJSON *vp_number(struct vp *p)
 	if (p->s[i] == '0') {
 		i++;
 	} else {
-		while (i < p->n && is_digit(p->s[i]))
+		while (i < p->n && ascii_isdigit(p->s[i]))
 			i++;
 	}
 	if (i < p->n && p->s[i] == '.') {
 		i++;
-		if (i >= p->n || !is_digit(p->s[i])) {
+		if (i >= p->n || !ascii_isdigit(p->s[i])) {
 			p->i = i;
 			vp_fail(p, -EINVAL, "invalid number");
 			return NULL;
 		}
-		while (i < p->n && is_digit(p->s[i]))
+		while (i < p->n && ascii_isdigit(p->s[i]))
 			i++;
 	}
 	if (i < p->n && (p->s[i] == 'e' || p->s[i] == 'E')) {
 		i++;
 		if (i < p->n && (p->s[i] == '+' || p->s[i] == '-'))
 			i++;
-		if (i >= p->n || !is_digit(p->s[i])) {
+		if (i >= p->n || !ascii_isdigit(p->s[i])) {
 			p->i = i;
 			vp_fail(p, -EINVAL, "invalid number");
 			return NULL;
 		}
-		while (i < p->n && is_digit(p->s[i]))
+		while (i < p->n && ascii_isdigit(p->s[i]))
 			i++;
 	}
 	lit = malloc(i - start + 1);
@@ -447,7 +432,7 @@ static cJSON *vp_value(struct vp *p)
 			v = cJSON_CreateNull();
 		break;
 	default:
-		if (p->s[p->i] == '-' || is_digit(p->s[p->i]))
+		if (p->s[p->i] == '-' || ascii_isdigit(p->s[p->i]))
 			return vp_number(p);
 		vp_fail(p, -EINVAL, "invalid character");
 		return NULL;

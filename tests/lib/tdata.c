@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "tdata.h"
 
 static void die(const char *file, int line, const char *why)
@@ -26,17 +27,6 @@ char *tdata_path(const char *relpath)
 	if (asprintf(&p, "%s/%s", dir, relpath) < 0)
 		abort();
 	return p;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Parses one quoted token starting after the opening quote. */
@@ -78,7 +68,7 @@ static const char *parse_quoted(const char *p, const char *file, int line, char 
 			out[n++] = c;
 			break;
 		case 'x': {
-			int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+			int hi = ascii_hexval(p[0]), lo = hi < 0 ? -1 : ascii_hexval(p[1]);
 
 			if (lo < 0)
 				die(file, line, "bad \\x escape");

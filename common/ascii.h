@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ascii: character classes of the protocols we parse (JSON, URLs, Go
+ * literals, Kubernetes quantities), which are ASCII and must not depend on
+ * the C locale the way <ctype.h> does.
+ */
+#ifndef VAULTLET_ASCII_H
+#define VAULTLET_ASCII_H
+
+#include <stdbool.h>
+
+static inline bool ascii_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The value of a hexadecimal digit, or -1. */
+static inline int ascii_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+#endif
