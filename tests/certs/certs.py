@@ -23,27 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-n = 0
-failed = 0
-
-
-def tap(ok, name, diag=""):
-    global n, failed
-    n += 1
-    print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-    if not ok:
-        failed += 1
-        for line in str(diag).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def check(name, fn):
-    try:
-        r = fn()
-        tap(r is None or r is True, name, r)
-    except Exception as e:
-        tap(False, name, "%s: %s" % (type(e).__name__, e))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from taplib import check, done, tap  # noqa: E402
 
 
 def run(*args, **kw):
@@ -238,8 +219,7 @@ def main():
               script)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -19,18 +19,8 @@ sys.path.insert(0, HERE)
 import flow as flowmod  # noqa: E402
 from kubesim import apiserver, helm  # noqa: E402
 
-results = []
-
-
-def check(cond, name, detail=""):
-    results.append(bool(cond))
-    n = len(results)
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
-    if not cond and detail:
-        for line in str(detail).splitlines()[-40:]:
-            print("#   " + line)
-    sys.stdout.flush()
-    return cond
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import done, tap as check  # noqa: E402
 
 
 def sha(s):
@@ -63,8 +53,7 @@ def main():
         run_checks(f)
     finally:
         f.close()
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return done()
 
 
 def run_checks(f):

@@ -16,19 +16,18 @@ exe = sys.argv[1]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
 A = ["-vault-address", "https://vault:8200"]
 P = "vault.hashicorp.com/"
-results = []
 
 
 def run(args, stdin=b""):
     return subprocess.run([exe] + args, input=stdin, capture_output=True, env=ENV, timeout=30)
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from taplib import done, tap  # noqa: E402
+
+
 def check(name, cond, diag=""):
-    results.append(cond)
-    print("%s %d - %s" % ("ok" if cond else "not ok", len(results), name))
-    if not cond:
-        for l in str(diag).splitlines():
-            print("# " + l)
+    tap(cond, name, diag)
 
 
 manifest = {"apiVersion": "v1", "kind": "Pod",
@@ -78,5 +77,4 @@ check("an unreadable file: exit 2", p.returncode == 2 and b"cannot read" in p.st
 p = run(["mutate", "-"], json.dumps(manifest).encode())
 check("mutate without a Vault address is refused like serve", p.returncode == 2
       and b"No Vault service configured" in p.stderr, p)
-print("1..%d" % len(results))
-sys.exit(0 if all(results) else 1)
+sys.exit(done())

@@ -34,30 +34,8 @@ warnings.simplefilter("ignore", DeprecationWarning)
 HOST = "vaultlet-webhook.vaultlet.svc"
 P = "vault.hashicorp.com/"
 
-results = []
-
-
-def tap(ok, name, diag=""):
-    results.append((ok, name, diag))
-    print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name))
-    if not ok and diag:
-        for line in str(diag).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def run_check(name, fn):
-    try:
-        r = fn()
-        if r is None or r is True:
-            tap(True, name)
-        elif isinstance(r, str) and r.startswith("SKIP"):
-            print("ok %d - %s # %s" % (len(results) + 1, name, r))
-            results.append((True, name, ""))
-        else:
-            tap(False, name, r)
-    except Exception as e:  # a failing check must not stop the others
-        tap(False, name, "%s: %s" % (type(e).__name__, e))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from taplib import check as run_check, done, tap  # noqa: E402
 
 
 class Secret:
@@ -650,8 +628,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % len(results))
-    return 0 if all(ok for ok, _, _ in results) else 1
+    return done()
 
 
 if __name__ == "__main__":
