@@ -43,7 +43,9 @@ struct ictx {
 	struct jw *w;
 	const char **msg;
 	bool copy_checked; /* the copy-volume-mounts source was looked up (warn once) */
-	const char *config_init, *config_sidecar; /* VAULT_CONFIG values (base64) */
+	/* Both agents' configurations as JSON (arena); VAULT_CONFIG is their base64 */
+	const char *config_json[2]; /* [0] sidecar, [1] init */
+	size_t config_len[2];
 };
 
 static int deny(struct ictx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -281,21 +283,16 @@ static int agent_mounts(struct ictx *c, bool init, struct mount *list, size_t *n
 /* ---- the containers ---- */
 
 /* base64 of one config, in the arena */
-static int to_b64(struct ictx *c, const struct buf *json, const char **ret)
+/* Keeps a configuration in the arena until the patch is written. */
+static int keep_config(struct ictx *c, const struct buf *json, bool init)
 {
-	struct buf b64;
-	int r;
+	char *copy = arena_strndup(c->a, buf_str(json), json->len);
 
-	buf_init(&b64, VCONFIG_MAX / 3 * 4 + 4);
-	r = buf_reserve(&b64, b64_encoded_len(json->len));
-	if (r == 0)
-		r = b64_encode(json->data, json->len, B64_STD, &b64);
-	if (r == 0) {
-		*ret = arena_strndup(c->a, buf_str(&b64), b64.len);
-		r = *ret ? 0 : -ENOMEM;
-	}
-	buf_done(&b64);
-	return r;
+	if (!copy)
+		return -ENOMEM;
+	c->config_json[init] = copy;
+	c->config_len[init] = json->len;
+	return 0;
 }
 
 /* Both agents' VAULT_CONFIG values. */
@@ -318,9 +315,9 @@ static int agent_configs(struct ictx *c)
 		goto out;
 	}
 	if (r == 0)
-		r = to_b64(c, &init, &c->config_init);
+		r = keep_config(c, &init, true);
 	if (r == 0)
-		r = to_b64(c, &sidecar, &c->config_sidecar);
+		r = keep_config(c, &sidecar, false);
 out:
 	buf_done(&init);
 	buf_done(&sidecar);
@@ -333,7 +330,6 @@ static int write_container(struct ictx *c, bool init)
 	struct jw *w = c->w;
 	struct mount *mounts;
 	size_t nmounts = 0, cap;
-	const char *config = init ? c->config_init : c->config_sidecar;
 	int r;
 
 	cap = 8 + s->ncustom;
@@ -366,7 +362,7 @@ static int write_container(struct ictx *c, bool init)
 	jw_object_open(w);
 	jw_kv_string(w, "name", "VAULT_CONFIG");
 	jw_key(w, "value");
-	jw_plain_string(w, config, strlen(config)); /* base64 */
+	jw_base64_string(w, c->config_json[init], c->config_len[init]);
 	jw_object_close(w);
 	value_env(w, "VAULT_CACERT_BYTES", s->cacert_bytes);
 	jw_array_close(w);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "jw.h"
 
 /* Bytes copied as they are: printable ASCII except " \\ < > & */
@@ -130,8 +131,13 @@ void jw_array_close(struct jw *w)
 	close_(w, ']', false);
 }
 
+/* Longest key written by the one-append fast path. */
+#define JW_FAST_KEY 60
+
 void jw_key(struct jw *w, const char *key)
 {
+	bool comma;
+	size_t n;
 	int r;
 
 	if (w->err)
@@ -140,23 +146,63 @@ void jw_key(struct jw *w, const char *key)
 		w->err = -EINVAL;
 		return;
 	}
-	if (w->count[w->depth]++ > 0)
+	comma = w->count[w->depth]++ > 0;
+	n = strlen(key);
+	w->after_key = true;
+	/* Keys are almost always short literals with nothing to escape: then
+	 * `,"key":` goes out in one append (this runs ~160 times per review). */
+	if (n <= JW_FAST_KEY) {
+		char tmp[JW_FAST_KEY + 4];
+		size_t k = 0, i;
+
+		for (i = 0; i < n && plain[(unsigned char)key[i]]; i++)
+			;
+		if (i == n) {
+			if (comma)
+				tmp[k++] = ',';
+			tmp[k++] = '"';
+			memcpy(tmp + k, key, n);
+			k += n;
+			tmp[k++] = '"';
+			tmp[k++] = ':';
+			put(w, tmp, k);
+			return;
+		}
+	}
+	if (comma)
 		putc_(w, ',');
 	putc_(w, '"');
 	if (!w->err) {
-		r = jw_escape(w->out, key, strlen(key));
+		r = jw_escape(w->out, key, n);
 		if (r < 0)
 			w->err = r;
 	}
 	put(w, "\":", 2);
-	w->after_key = true;
 }
 
 void jw_stringn(struct jw *w, const char *s, size_t n)
 {
+	size_t i;
+	char *p;
 	int r;
 
 	before_value(w);
+	if (w->err)
+		return;
+	/* Nothing to escape (the usual case): the quoted string in one write. */
+	for (i = 0; i < n && plain[(unsigned char)s[i]]; i++)
+		;
+	if (i == n) {
+		r = buf_extend(w->out, n + 2, &p);
+		if (r < 0) {
+			w->err = r;
+			return;
+		}
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		return;
+	}
 	putc_(w, '"');
 	if (!w->err) {
 		r = jw_escape(w->out, s, n);
@@ -171,6 +217,20 @@ void jw_plain_string(struct jw *w, const char *s, size_t n)
 	before_value(w);
 	putc_(w, '"');
 	put(w, s, n);
+	putc_(w, '"');
+}
+
+void jw_base64_string(struct jw *w, const void *data, size_t n)
+{
+	int r;
+
+	before_value(w);
+	putc_(w, '"');
+	if (!w->err) {
+		r = b64_encode(data, n, B64_STD, w->out);
+		if (r < 0)
+			w->err = r;
+	}
 	putc_(w, '"');
 }
 

@@ -60,6 +60,8 @@ void jw_null(struct jw *w);
  * between quotes without the escaping pass. Not checked.
  */
 void jw_plain_string(struct jw *w, const char *s, size_t n);
+/* A string holding the standard base64 of data[0..n), encoded in place. */
+void jw_base64_string(struct jw *w, const void *data, size_t n);
 /* A value that is already JSON text (e.g. a nested document); written as is. */
 void jw_raw(struct jw *w, const char *json, size_t n);
 

@@ -78,12 +78,11 @@ static int bad_request(struct rctx *c, const char *reason)
 static int respond(struct rctx *c, bool allowed, const struct buf *patch, const char *message,
 		   const struct agentspec *spec)
 {
-	struct buf out, b64;
+	struct buf out;
 	struct jw w;
 	int r;
 
 	buf_init(&out, REVIEW_RESPONSE_MAX);
-	buf_init(&b64, REVIEW_RESPONSE_MAX);
 	jw_init(&w, &out);
 	jw_object_open(&w);
 	jw_kv_string(&w, "kind", "AdmissionReview");
@@ -99,15 +98,11 @@ static int respond(struct rctx *c, bool allowed, const struct buf *patch, const 
 		jw_object_close(&w);
 	}
 	if (patch) {
-		r = buf_reserve(&b64, b64_encoded_len(patch->len));
-		if (r == 0)
-			r = buf_reserve(&out, b64_encoded_len(patch->len) + 1024);
-		if (r == 0)
-			r = b64_encode(patch->data, patch->len, B64_STD, &b64);
+		r = buf_reserve(&out, b64_encoded_len(patch->len) + 1024);
 		if (r < 0)
 			goto out;
 		jw_key(&w, "patch");
-		jw_plain_string(&w, buf_str(&b64), b64.len); /* base64 */
+		jw_base64_string(&w, patch->data, patch->len);
 		jw_kv_string(&w, "patchType", "JSONPatch");
 	}
 	if (spec && (spec->nwarnings || spec->warnings_dropped)) {
@@ -135,7 +130,6 @@ static int respond(struct rctx *c, bool allowed, const struct buf *patch, const 
 	r = c->res->body ? 0 : -ENOMEM;
 out:
 	buf_done(&out);
-	buf_done(&b64);
 	return r;
 }
 

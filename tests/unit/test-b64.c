@@ -66,6 +66,34 @@ static void test_encode_vectors(void **state)
 	check_encode("\0\0\0", 3, B64_STD, "AAAA");
 }
 
+/* Every length around the encoder's 6-byte and 8-byte strides round-trips. */
+static void test_roundtrip_lengths(void **state)
+{
+	unsigned char in[100];
+	struct buf enc, dec;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 37 + 11);
+	buf_init(&enc, 1024);
+	buf_init(&dec, 1024);
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		for (int a = B64_STD; a <= B64_URL; a++) {
+			buf_reset(&enc);
+			buf_reset(&dec);
+			assert_int_equal(b64_encode(in, n, (enum b64_alphabet)a, &enc), 0);
+			assert_int_equal(enc.len, b64_encoded_len(n));
+			assert_int_equal(b64_decode(buf_str(&enc), enc.len, (enum b64_alphabet)a,
+						    B64_STRICT, &dec, NULL),
+					 0);
+			assert_int_equal(dec.len, n);
+			assert_memory_equal(buf_str(&dec), in, n);
+		}
+	}
+	buf_done(&enc);
+	buf_done(&dec);
+}
+
 static void expect_strict_error(const char *in, int flags)
 {
 	struct buf out;
@@ -123,6 +151,7 @@ int main(void)
 	tdata_load("b64/decode-go.txt", &t);
 	tlist_add_rows(&l, &t, test_go_row);
 	tlist_add(&l, "encode_vectors", test_encode_vectors, NULL);
+	tlist_add(&l, "roundtrip_lengths", test_roundtrip_lengths, NULL);
 	tlist_add(&l, "strict_rejects", test_strict_rejects, NULL);
 	tlist_add(&l, "nopad_accepts", test_nopad_accepts, NULL);
 	tlist_add(&l, "caps", test_caps, NULL);
