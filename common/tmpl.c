@@ -611,10 +611,14 @@ static const struct {
 	{ "with", T_WITH },
 };
 
-static void lex_identifier(struct lexer *l)
+/*
+ * Consumes a run of letters, digits and '_'; false (error reported) when
+ * what follows cannot end an identifier, field or variable.
+ */
+static bool lex_alnum_run(struct lexer *l)
 {
 	uint32_t r;
-	size_t w, len, i;
+	size_t w;
 
 	for (;;) {
 		size_t before = l->pos;
@@ -630,8 +634,17 @@ static void lex_identifier(struct lexer *l)
 
 		fmt_rune_u(u, sizeof(u), r);
 		lx_errorf(l, "bad character %s", u);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void lex_identifier(struct lexer *l)
+{
+	size_t len, i;
+
+	if (!lex_alnum_run(l))
+		return;
 	len = l->pos - l->start;
 	for (i = 0; i < ARRAY_SIZE(keywords); i++) {
 		if (strlen(keywords[i].word) == len &&
@@ -649,30 +662,12 @@ static void lex_identifier(struct lexer *l)
 
 static void lex_field_or_variable(struct lexer *l, enum tok_type t)
 {
-	uint32_t r;
-	size_t w;
-
 	if (at_terminator(l)) {
 		lx_emit(l, t == T_VARIABLE ? T_VARIABLE : T_DOT);
 		return;
 	}
-	for (;;) {
-		size_t before = l->pos;
-
-		r = lx_next(l, &w);
-		if (r != EOF_RUNE && lx_is_alnum(r))
-			continue;
-		l->pos = before;
-		break;
-	}
-	if (!at_terminator(l)) {
-		char u[32];
-
-		fmt_rune_u(u, sizeof(u), r);
-		lx_errorf(l, "bad character %s", u);
-		return;
-	}
-	lx_emit(l, t);
+	if (lex_alnum_run(l))
+		lx_emit(l, t);
 }
 
 /* Scans a quoted thing after its opening quote; false on error (reported). */
