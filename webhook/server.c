@@ -16,7 +16,7 @@
  *
  * A /mutate request's state (the capped body buffer, the start time) is
  * allocated on the first call and freed in the completion callback, which
- * also closes the request's metrics. The review is handled on the worker
+ * also closes the request's metrics. The review is handled on the connection's
  * thread, synchronously: it is pure CPU work of a few tens of
  * microseconds.
  */
@@ -143,6 +143,7 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 {
 	const char *ct, *cl;
 	struct request *rq;
+	bool too_big = false;
 
 	if (strcmp(url, "/mutate") != 0) {
 		bool metrics = strcmp(url, "/metrics") == 0 ||
@@ -178,15 +179,24 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 
 		errno = 0;
 		n = strtoull(cl, &end, 10);
-		if (errno == ERANGE || n > s->o.max_body) {
+		/*
+		 * Answering now closes the connection with the body unread, and
+		 * the client's TCP stack may then drop the answer on the reset
+		 * that follows. A body up to SERVER_DRAIN_FACTOR x the cap is read
+		 * and dropped instead, so its 413 arrives whole; a bigger one is
+		 * cut short.
+		 */
+		if (errno == ERANGE || n > s->o.max_body * SERVER_DRAIN_FACTOR) {
 			log_warn("request body of %.24s bytes refused (cap %zu)", cl,
 				 s->o.max_body);
 			return respond_text(s, conn, 413, "request body too large\n", NULL);
 		}
+		too_big = n > s->o.max_body;
 	}
 	rq = calloc(1, sizeof(*rq));
 	if (!rq)
 		return respond_text(s, conn, 500, "out of memory\n", NULL);
+	rq->too_big = too_big;
 	buf_init(&rq->body, s->o.max_body);
 	clock_gettime(CLOCK_MONOTONIC, &rq->start);
 	atomic_fetch_add(&s->inflight, 1);
@@ -374,7 +384,6 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 			continue;
 		}
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6 && !host[0])
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 511) == 0)
@@ -395,8 +404,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			if (fd >= 0) {
 				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-				if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+						if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 				    listen(fd, 511) != 0) {
 					r = -errno;
 					close(fd);
@@ -421,46 +429,23 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 	return 0;
 }
 
-/* Another listening socket on the address first is bound to (SO_REUSEPORT group). */
-static int open_sibling(int first, int *ret_fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd, one = 1, zero = 0, r;
-
-	if (getsockname(first, (struct sockaddr *)&ss, &sl) < 0)
-		return -errno;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		goto fail;
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
-
-		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
-			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 511) < 0)
-		goto fail;
-	*ret_fd = fd;
-	return 0;
-fail:
-	r = -errno;
-	close(fd);
-	return r;
-}
-
-static struct MHD_Daemon *start_daemon(struct server *s, int fd, unsigned limit)
+static struct MHD_Daemon *start_daemon(struct server *s, int fd)
 {
 	const struct server_opts *o = &s->o;
 
+	/*
+	 * A thread per connection: the kernel's scheduler spreads requests over
+	 * the CPUs as they come, instead of each connection being tied to
+	 * whichever event-loop thread accepted it (with a few keep-alive
+	 * connections, one loop could hold most of them while another idled, and
+	 * tail latency followed that luck). The API server keeps a handful of
+	 * connections open, and -max-connections bounds the threads.
+	 */
 	return MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-		MHD_USE_ITC,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+		MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC,
 	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT,
 	    o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_HTTPS_PRIORITIES, o->tls13_only ? PRIO_TLS13 : PRIO_TLS12,
@@ -469,62 +454,32 @@ static struct MHD_Daemon *start_daemon(struct server *s, int fd, unsigned limit)
 
 int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 {
-	unsigned threads = o->threads;
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->o = *o;
+	s->fd = -1;
 	atomic_init(&s->draining, false);
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->buffered, 0);
-	if (threads == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-		threads = n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
-	}
 	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
 		buf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
 	}
-	if (threads > SERVER_MAX_WORKERS)
-		threads = SERVER_MAX_WORKERS;
-	for (unsigned i = 0; i < SERVER_MAX_WORKERS; i++)
-		s->fds[i] = -1;
-	r = open_listener(o->listen, &s->fds[0], &s->port, err);
+	r = open_listener(o->listen, &s->fd, &s->port, err);
 	if (r < 0)
 		return r;
-	s->nworkers = 1;
-	for (unsigned i = 1; i < threads; i++) {
-		r = open_sibling(s->fds[0], &s->fds[i]);
-		if (r < 0) {
-			buf_setf(err, "listening socket %u on %s: %s", i + 1, o->listen,
-				 strerror(-r));
-			goto fail;
-		}
-		s->nworkers++;
+	s->daemon = start_daemon(s, s->fd);
+	if (!s->daemon) {
+		buf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages at "
+			      "-log-level debug)");
+		close(s->fd);
+		s->fd = -1;
+		return -EIO;
 	}
-	for (unsigned i = 0; i < s->nworkers; i++) {
-		unsigned limit = (o->max_connections + s->nworkers - 1) / s->nworkers;
-
-		s->daemons[i] = start_daemon(s, s->fds[i], limit);
-		if (!s->daemons[i]) {
-			buf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages "
-				      "at -log-level debug)");
-			r = -EIO;
-			goto fail;
-		}
-	}
-	log_info("listening on %s (port %u, %u worker threads, at most %u connections)", o->listen,
-		 s->port, s->nworkers, o->max_connections);
+	log_info("listening on %s (port %u, a thread per connection, at most %u connections)",
+		 o->listen, s->port, o->max_connections);
 	return 0;
-fail:
-	server_stop(s);
-	for (unsigned i = 0; i < SERVER_MAX_WORKERS; i++) {
-		if (s->fds[i] >= 0)
-			close(s->fds[i]);
-		s->fds[i] = -1;
-	}
-	return r;
 }
 
 void server_begin_drain(struct server *s)
@@ -535,23 +490,21 @@ void server_begin_drain(struct server *s)
 
 void server_quiesce(struct server *s)
 {
-	for (unsigned i = 0; i < s->nworkers; i++) {
-		MHD_socket fd;
+	MHD_socket fd;
 
-		if (!s->daemons[i])
-			continue;
-		fd = MHD_quiesce_daemon(s->daemons[i]);
-		if (fd == MHD_INVALID_SOCKET)
-			continue;
-		s->owns_fd[i] = true;
-		/*
-		 * A quiesced socket still listens: the kernel would keep queuing
-		 * connections nobody accepts. Shutting it down makes new connections
-		 * fail at once (the fd itself is closed after MHD_stop_daemon).
-		 */
-		if (shutdown(fd, SHUT_RDWR) < 0)
-			log_warn("shutdown(listening socket): %s", strerror(errno));
-	}
+	if (!s->daemon)
+		return;
+	fd = MHD_quiesce_daemon(s->daemon);
+	if (fd == MHD_INVALID_SOCKET)
+		return;
+	s->owns_fd = true;
+	/*
+	 * A quiesced socket still listens: the kernel would keep queuing
+	 * connections nobody accepts. Shutting it down makes new connections
+	 * fail at once (the fd itself is closed after MHD_stop_daemon).
+	 */
+	if (shutdown(fd, SHUT_RDWR) < 0)
+		log_warn("shutdown(listening socket): %s", strerror(errno));
 }
 
 long server_inflight(struct server *s)
@@ -561,15 +514,13 @@ long server_inflight(struct server *s)
 
 void server_stop(struct server *s)
 {
-	for (unsigned i = 0; i < s->nworkers; i++) {
-		if (s->daemons[i]) {
-			MHD_stop_daemon(s->daemons[i]);
-			s->daemons[i] = NULL;
-			/* libmicrohttpd closed the socket unless it was handed back */
-			if (s->owns_fd[i])
-				close(s->fds[i]);
-			s->fds[i] = -1;
-			s->owns_fd[i] = false;
-		}
-	}
+	if (!s->daemon)
+		return;
+	MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
+	/* libmicrohttpd closed the socket unless it was handed back */
+	if (s->owns_fd)
+		close(s->fd);
+	s->fd = -1;
+	s->owns_fd = false;
 }

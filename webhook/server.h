@@ -15,7 +15,7 @@
  *   GET  /metrics       Prometheus text (also at -telemetry-path)
  *   anything else       404; other methods on the GET routes 405
  *
- * libmicrohttpd runs worker threads with epoll, keep-alive,
+ * libmicrohttpd runs a thread per connection, with keep-alive,
  * an idle timeout, a connection limit and TLS 1.2+ through GnuTLS, with
  * the certificate from tlsstore at every handshake. The listening socket
  * is made here (so port 0 works and the bound port is known). Per-request
@@ -39,12 +39,16 @@
  * max_body bytes in total; a request that would go beyond gets 503.
  */
 #define SERVER_BODY_BUDGET 16
+/*
+ * A body announced over the cap but within this many times it is read and
+ * dropped before the 413, so the answer is not lost to a connection reset.
+ */
+#define SERVER_DRAIN_FACTOR 4
 
 struct MHD_Daemon;
 
 struct server_opts {
 	const char *listen; /* host:port, :port, [v6]:port */
-	unsigned threads;   /* 0: one per CPU */
 	unsigned max_connections;
 	unsigned connection_timeout_s;
 	size_t max_body;
@@ -54,21 +58,10 @@ struct server_opts {
 	struct metrics *metrics;
 };
 
-/* Most worker threads (one libmicrohttpd daemon each). */
-#define SERVER_MAX_WORKERS 64
-
 struct server {
-	/*
-	 * One daemon per worker thread, each with its own listening socket in
-	 * one SO_REUSEPORT group: the kernel spreads new connections over them.
-	 * (One daemon with a thread pool lets the first thread to wake accept a
-	 * burst of connections, so a few long-lived connections, such as the API
-	 * server's, could all land on one thread.)
-	 */
-	struct MHD_Daemon *daemons[SERVER_MAX_WORKERS];
-	int fds[SERVER_MAX_WORKERS];
-	bool owns_fd[SERVER_MAX_WORKERS]; /* handed back by MHD_quiesce_daemon */
-	unsigned nworkers;
+	struct MHD_Daemon *daemon;
+	int fd;	      /* the listening socket */
+	bool owns_fd; /* handed back by MHD_quiesce_daemon */
 	unsigned port;
 	struct server_opts o;
 	atomic_bool draining;
@@ -76,14 +69,14 @@ struct server {
 	atomic_size_t buffered; /* body bytes held by requests being received */
 };
 
-/* Binds, listens and starts the workers. 0, or -errno with a reason in err. */
+/* Binds, listens and starts serving. 0, or -errno with a reason in err. */
 int server_start(struct server *s, const struct server_opts *o, struct buf *err);
 /* Readiness turns 503 and responses carry Connection: close. */
 void server_begin_drain(struct server *s);
 /* Stops accepting connections (open ones keep being served). */
 void server_quiesce(struct server *s);
 long server_inflight(struct server *s);
-/* Closes everything and joins the workers. */
+/* Closes everything and joins the connection threads. */
 void server_stop(struct server *s);
 
 #endif

@@ -21,7 +21,7 @@
  * GnuTLS gives that callback no user pointer, so tlsstore_install() sets
  * the one process-wide store it reads; it is set before the server starts
  * and not changed while it runs. Reloads happen on the main thread;
- * tlsstore_retrieve() runs on any worker thread.
+ * tlsstore_retrieve() runs on any connection thread.
  */
 #ifndef VAULTLET_WEBHOOK_TLSSTORE_H
 #define VAULTLET_WEBHOOK_TLSSTORE_H

@@ -121,10 +121,8 @@ static const struct {
 	[WH_AGENT_COMMAND] = { "agent-command", "VAULTLET_WEBHOOK_AGENT_COMMAND", K_STRING,
 			       WHCONFIG_DEFAULT_AGENT,
 			       "The vaultlet-agent binary in the agent image." },
-	[WH_THREADS] = { "threads", "VAULTLET_WEBHOOK_THREADS", K_STRING, "0",
-			 "Worker threads (0: one per CPU, at most 16)." },
 	[WH_MAX_CONNECTIONS] = { "max-connections", "VAULTLET_WEBHOOK_MAX_CONNECTIONS", K_STRING,
-				 "512", "Most open client connections." },
+				 "512", "Most open client connections (a thread each)." },
 	[WH_CONNECTION_TIMEOUT] = { "connection-timeout", "VAULTLET_WEBHOOK_CONNECTION_TIMEOUT",
 				    K_STRING, "120s",
 				    "Idle time after which a connection is closed." },
@@ -424,10 +422,6 @@ static int validate(struct whconfig *c, struct buf *err)
 	if (c->value[WH_AGENT_COMMAND][0] != '/')
 		return errf(err, "-agent-command must be an absolute path");
 
-	r = get_uint(c, WH_THREADS, 256, &u, err);
-	if (r < 0)
-		return r;
-	c->threads = (unsigned)u;
 	r = get_uint(c, WH_MAX_CONNECTIONS, 65536, &u, err);
 	if (r < 0)
 		return r;

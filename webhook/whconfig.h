@@ -8,7 +8,7 @@
  * two dashes, bool flags take no separate value, parsing stops at the first
  * non-flag argument or "--"). Then, as in the stock injector, each
  * AGENT_INJECT_* variable that is set and non-empty overrides its flag: the
- * environment wins. vaultlet's own settings (threads, limits, timeouts)
+ * environment wins. vaultlet's own settings (limits, timeouts)
  * have VAULTLET_WEBHOOK_* variables with the same rule.
  *
  * Every value is validated here, at startup, so that a bad flag stops the
@@ -76,7 +76,6 @@ enum whflag {
 	WH_DISABLE_KEEP_ALIVES,
 	/* vaultlet's own */
 	WH_AGENT_COMMAND,
-	WH_THREADS,
 	WH_MAX_CONNECTIONS,
 	WH_CONNECTION_TIMEOUT,
 	WH_MAX_BODY_BYTES,
@@ -95,8 +94,7 @@ struct whconfig {
 	enum log_level log_level;
 	enum log_format log_format;
 	bool tls13_only;
-	unsigned threads;	  /* 0 = one per CPU */
-	unsigned max_connections; /* total, across threads */
+	unsigned max_connections; /* each has a thread */
 	unsigned connection_timeout_s;
 	size_t max_body;
 	int64_t shutdown_delay_ns, drain_timeout_ns, tls_reload_interval_ns;

@@ -14,8 +14,7 @@
 # Repeated RUNS times (interleaved, to spread the machine's noise) for DUR
 # seconds each; prints the median requests/s and p99 of each scenario, the
 # peak RSS of vaultlet-webhook while injecting, and the ratios the issue asks
-# for. Environment: RUNS (default 5), DUR (default 10), THREADS (webhook
-# worker threads, default: one per CPU).
+# for. Environment: RUNS (default 5), DUR (default 10).
 set -eu
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -63,12 +62,9 @@ LUA
 (cd bench/webhook/gowebhook && GO111MODULE=off GOFLAGS= GOCACHE="$tmp/gocache" \
   go build -o "$tmp/gowebhook" main.go)
 
-threads_flag=""
-[ -n "${THREADS:-}" ] && threads_flag="-threads $THREADS"
-# shellcheck disable=SC2086
 "$wh" serve -listen 127.0.0.1:0 -ready-file "$tmp/port" -vault-address https://vault.vault.svc:8200 \
   -vault-image vaultlet/vaultlet:0.1.0 -tls-cert-file "$tmp/certs/tls.crt" \
-  -tls-key-file "$tmp/certs/tls.key" $threads_flag 2>/dev/null &
+  -tls-key-file "$tmp/certs/tls.key" 2>/dev/null &
 whpid=$!
 pids="$pids $whpid"
 "$tmp/gowebhook" -listen 127.0.0.1:18444 -cert "$tmp/certs/tls.crt" -key "$tmp/certs/tls.key" 2>/dev/null &

@@ -228,7 +228,7 @@ static void test_whconfig_env_wins(void **state)
 					   "T",
 					   "AGENT_INJECT_MEM_LIMIT",
 					   "256Mi",
-					   "VAULTLET_WEBHOOK_THREADS",
+					   "VAULTLET_WEBHOOK_MAX_CONNECTIONS",
 					   "3",
 					   "AGENT_INJECT_TLS_MIN_VERSION",
 					   "tls13",
@@ -246,7 +246,7 @@ static void test_whconfig_env_wins(void **state)
 	assert_string_equal(c.defaults.vault_image, "flag");
 	assert_true(c.defaults.revoke_on_shutdown);
 	assert_string_equal(c.defaults.mem_limit, "256Mi");
-	assert_int_equal(c.threads, 3);
+	assert_int_equal(c.max_connections, 3);
 	assert_true(c.tls13_only);
 	whconfig_done(&c);
 	buf_done(&err);
