@@ -5,7 +5,7 @@
  * Chunks form a singly linked list, newest first. An allocation is served
  * from the newest chunk when it fits, otherwise a new chunk of ARENA_CHUNK
  * bytes (or exactly the request, when larger) is pushed. Chunks are
- * malloc'ed and each allocation is zeroed as it is handed out, so only the
+ * malloc'ed; arena_alloc zeroes each allocation as it is handed out, so only the
  * bytes used are touched.
  */
 #include <stdalign.h>
@@ -52,6 +52,14 @@ void arena_done(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	void *p = arena_alloc_uninit(a, n);
+
+	/* rounded-up tails stay unzeroed: nobody was promised them */
+	return p ? memset(p, 0, n ? n : 1) : NULL;
+}
+
+void *arena_alloc_uninit(struct arena *a, size_t n)
+{
 	const size_t align = alignof(max_align_t);
 	struct arena_chunk *c = a->head;
 	size_t size;
@@ -65,7 +73,7 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (c && c->size - c->used >= n) {
 		p = c->data + c->used;
 		c->used += n;
-		return memset(p, 0, n);
+		return p;
 	}
 	size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 	if (a->total + size > ARENA_MAX)
@@ -75,7 +83,6 @@ void *arena_alloc(struct arena *a, size_t n)
 		return NULL;
 	c->size = size;
 	c->used = n;
-	memset(c->data, 0, n);
 	/* a big private chunk goes behind the current one so its free space stays usable */
 	if (size > ARENA_CHUNK && a->head) {
 		c->next = a->head->next;

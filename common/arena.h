@@ -40,6 +40,8 @@ void arena_done(struct arena *a);
 
 /* Zeroed memory aligned for any type; NULL past ARENA_MAX or on OOM. */
 void *arena_alloc(struct arena *a, size_t n);
+/* The same, not zeroed (for callers that fill every byte, like a JSON parser). */
+void *arena_alloc_uninit(struct arena *a, size_t n);
 /* NUL-terminated copy of s[0..n). */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);

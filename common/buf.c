@@ -58,9 +58,10 @@ int buf_reserve(struct buf *b, size_t extra)
 	if (need <= b->cap)
 		return 0;
 
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	/* doubling for a trickle of appends; a big reservation gets just what it asks */
+	cap = b->cap == 0 ? 64 : b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
+	if (cap < need)
+		cap = need;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
 
