@@ -50,6 +50,52 @@ static const char alphabet_url[] =
 static const char pairs_std[4096][2] = PAIRS('+', '/');
 static const char pairs_url[4096][2] = PAIRS('-', '_');
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <tmmintrin.h>
+#define B64_SSSE3 1
+
+/*
+ * Twelve input bytes become sixteen characters per step with SSSE3 (the
+ * technique Wojciech Muła describes for SSE base64): a byte shuffle puts
+ * each triple a,b,c into a 32-bit lane as b,a,c,b, so that the lane's low
+ * 16 bits hold a:b and its high 16 bits b:c. Two masked 16-bit multiplies
+ * then move each of the four 6-bit groups into its own byte, in output
+ * order, and a 16-entry table, indexed by which range a group falls in,
+ * gives the offset that turns it into its character. The scalar loops
+ * below finish the last up to 15 bytes. Encoding dominated the webhook's
+ * per-injection work before this (about 10 KB per pod).
+ */
+__attribute__((target("ssse3"))) static size_t encode_ssse3(const unsigned char *s, size_t n,
+							     char *w, bool url)
+{
+	const __m128i triples = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+	const __m128i mask_ac = _mm_set1_epi32(0x0fc0fc00);
+	const __m128i shift_ac = _mm_set1_epi32(0x04000040); /* >> 10 (low half), >> 6 (high) */
+	const __m128i mask_bd = _mm_set1_epi32(0x003f03f0);
+	const __m128i shift_bd = _mm_set1_epi32(0x01000010); /* << 4 (low half), << 8 (high) */
+	/* range 0: 26..51, 1..10: 52..61, 11: 62, 12: 63, 13: 0..25 */
+	const __m128i offsets = _mm_setr_epi8(
+	    'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+	    '0' - 52, '0' - 52, '0' - 52, (char)((url ? '-' : '+') - 62),
+	    (char)((url ? '_' : '/') - 63), 'A', 0, 0);
+	size_t i;
+
+	for (i = 0; i + 16 <= n; i += 12) {
+		__m128i in = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(s + i)), triples);
+		__m128i ac = _mm_mulhi_epu16(_mm_and_si128(in, mask_ac), shift_ac);
+		__m128i bd = _mm_mullo_epi16(_mm_and_si128(in, mask_bd), shift_bd);
+		__m128i idx = _mm_or_si128(ac, bd);
+		__m128i range = _mm_subs_epu8(idx, _mm_set1_epi8(51));
+		__m128i low = _mm_cmpgt_epi8(_mm_set1_epi8(26), idx);
+
+		range = _mm_or_si128(range, _mm_and_si128(low, _mm_set1_epi8(13)));
+		_mm_storeu_si128((__m128i *)(w + i / 3 * 4),
+				 _mm_add_epi8(idx, _mm_shuffle_epi8(offsets, range)));
+	}
+	return i;
+}
+#endif
+
 size_t b64_encoded_len(size_t n)
 {
 	return (n + 2) / 3 * 4;
@@ -70,8 +116,15 @@ int b64_encode(const void *p, size_t n, enum b64_alphabet alpha, struct buf *out
 	r = buf_extend(out, b64_encoded_len(n), &w);
 	if (r < 0)
 		return r;
+	i = 0;
+#ifdef B64_SSSE3
+	if (n >= 16 && __builtin_cpu_supports("ssse3")) {
+		i = encode_ssse3(s, n, w, alpha == B64_URL);
+		w += i / 3 * 4;
+	}
+#endif
 	/* Six bytes (four pairs) per step, read as one big-endian word. */
-	for (i = 0; i + 8 <= n; i += 6) {
+	for (; i + 8 <= n; i += 6) {
 		uint64_t v;
 
 		memcpy(&v, s + i, 8);
