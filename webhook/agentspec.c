@@ -94,17 +94,43 @@ int agentspec_warn(struct agentspec *s, struct arena *a, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * The value of annotation key (ANNOTATION_PREFIX and a name; every caller
+ * passes A("...") or builds it so), or NULL. A binary search over the pod's
+ * vault annotations, sorted once by collect_annotations(): a build asks
+ * for ~75 names, mostly absent, and hashing each full key was a tenth of
+ * the work of an injection.
+ */
+static const char *lookup(const struct bctx *c, const char *key)
+{
+	const char *name = key + sizeof(ANNOTATION_PREFIX) - 1;
+	size_t lo = 0, hi = c->nanns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(name, c->anns[mid].key);
+
+		if (d == 0)
+			return c->anns[mid].value;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 /* The annotation's value, or dflt when the annotation is absent ("" stays ""). */
 static const char *ann(struct bctx *c, const char *key, const char *dflt)
 {
-	const char *v = pod_annotation(c->pod, key);
+	const char *v = lookup(c, key);
 
 	return v ? v : dflt;
 }
 
 static bool present(struct bctx *c, const char *key)
 {
-	return pod_annotation(c->pod, key) != NULL;
+	return lookup(c, key) != NULL;
 }
 
 /* Per-secret annotation "<prefix>-<raw>", or dflt. */
@@ -132,7 +158,7 @@ static const char *ann_secret(struct bctx *c, const char *family, const char *ra
 
 static int get_bool(struct bctx *c, const char *stage, const char *key, bool dflt, bool *ret)
 {
-	const char *v = pod_annotation(c->pod, key);
+	const char *v = lookup(c, key);
 
 	if (!v) {
 		*ret = dflt;
@@ -469,7 +495,7 @@ static bool preserve_case(struct bctx *c, const char *raw, bool *oom)
 	bool b = false;
 
 	if (!v)
-		v = pod_annotation(c->pod, A("preserve-secret-case"));
+		v = lookup(c, A("preserve-secret-case"));
 	/* the stock injector ignores a parse error here: not preserving */
 	return v && goparse_bool(v, &b) && b;
 }
@@ -786,7 +812,7 @@ static int select_targets(struct bctx *c)
 {
 	const struct pod *p = c->pod;
 	struct agentspec *s = c->s;
-	const char *list = pod_annotation(p, A("agent-inject-containers"));
+	const char *list = lookup(c, A("agent-inject-containers"));
 	int r;
 
 	s->targets = arena_alloc(c->a, (p->ncontainers ? p->ncontainers : 1) * sizeof(size_t));
@@ -865,6 +891,9 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 		return fail(&c, STAGE_INIT, "Vault Auth Path required");
 	if (!ns[0])
 		return fail(&c, STAGE_INIT, "kubernetes namespace required");
+	r = collect_annotations(&c);
+	if (r < 0)
+		return r;
 	s->min_backoff = ann(&c, A("auth-min-backoff"), d->auth_min_backoff);
 	s->max_backoff = ann(&c, A("auth-max-backoff"), d->auth_max_backoff);
 	{
@@ -882,9 +911,6 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 				    s->max_backoff);
 	}
 
-	r = collect_annotations(&c);
-	if (r < 0)
-		return r;
 	if (present(&c, A("agent-configmap")))
 		return fail(
 		    &c, STAGE_NEW,
@@ -974,7 +1000,7 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 			return fail(&c, STAGE_NEW, "container not allowed to run as root");
 		s->run_as_user = c0->run_as_user;
 	}
-	v = pod_annotation(pod, A("agent-share-process-namespace"));
+	v = lookup(&c, A("agent-share-process-namespace"));
 	if (v) {
 		if (!goparse_bool(v, &share))
 			return fail(&c, STAGE_NEW,
