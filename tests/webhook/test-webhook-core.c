@@ -479,6 +479,32 @@ static void test_review_http(void **state)
 	    200, REVIEW_DENIED, "cannot inject into system namespaces: kube-system");
 }
 
+/*
+ * jansson builds the tree in the review's arena, capped at ARENA_MAX: 4 MiB
+ * of empty arrays would need about 150 MiB of nodes. That is a clear 400,
+ * and a normal review right after it (same thread) parses as before.
+ */
+static void test_review_parse_cap(void **state)
+{
+	static const char head[] = "{\"request\":{\"uid\":\"big\",\"object\":[";
+	size_t n = 4 * 1024 * 1024, len = 0;
+	char *body = malloc(n + 16);
+
+	(void)state;
+	assert_non_null(body);
+	memcpy(body, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	while (len + 3 < n) {
+		memcpy(body + len, "[],", 3);
+		len += 3;
+	}
+	memcpy(body + len, "[]]}}", 6);
+	expect_review(body, 400, REVIEW_BAD_REQUEST, "more than 64 MiB");
+	free(body);
+	expect_review("{\"request\":{\"uid\":\"u1\",\"object\":{}}}", 200, REVIEW_SKIPPED,
+		      "\"uid\":\"u1\",\"allowed\":true}");
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -498,6 +524,7 @@ int main(void)
 	tlist_add(&l, "metrics text", test_metrics, NULL);
 	tlist_add(&l, "arena", test_arena, NULL);
 	tlist_add(&l, "review HTTP-level answers", test_review_http, NULL);
+	tlist_add(&l, "review: parsing memory is capped", test_review_parse_cap, NULL);
 	failed = tlist_run(&l, "webhook-core");
 	tdata_free(&rows);
 	return failed ? 1 : 0;
