@@ -66,7 +66,7 @@ static const char pairs_url[4096][2] = PAIRS('-', '_');
  * per-injection work before this (about 10 KB per pod).
  */
 __attribute__((target("ssse3"))) static size_t encode_ssse3(const unsigned char *s, size_t n,
-							     char *w, bool url)
+							    char *w, bool url)
 {
 	const __m128i triples = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
 	const __m128i mask_ac = _mm_set1_epi32(0x0fc0fc00);
@@ -74,10 +74,10 @@ __attribute__((target("ssse3"))) static size_t encode_ssse3(const unsigned char 
 	const __m128i mask_bd = _mm_set1_epi32(0x003f03f0);
 	const __m128i shift_bd = _mm_set1_epi32(0x01000010); /* << 4 (low half), << 8 (high) */
 	/* range 0: 26..51, 1..10: 52..61, 11: 62, 12: 63, 13: 0..25 */
-	const __m128i offsets = _mm_setr_epi8(
-	    'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-	    '0' - 52, '0' - 52, '0' - 52, (char)((url ? '-' : '+') - 62),
-	    (char)((url ? '_' : '/') - 63), 'A', 0, 0);
+	const __m128i offsets =
+	    _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+			  '0' - 52, '0' - 52, '0' - 52, '0' - 52, (char)((url ? '-' : '+') - 62),
+			  (char)((url ? '_' : '/') - 63), 'A', 0, 0);
 	size_t i;
 
 	for (i = 0; i + 16 <= n; i += 12) {

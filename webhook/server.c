@@ -404,7 +404,7 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 			if (fd >= 0) {
 				(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-						if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+				if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 				    listen(fd, 511) != 0) {
 					r = -errno;
 					close(fd);
