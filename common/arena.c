@@ -33,21 +33,26 @@ void arena_init_sensitive(struct arena *a)
 	*a = (struct arena){ .sensitive = true };
 }
 
+void arena_init_capped(struct arena *a, size_t max, struct arena_budget *budget)
+{
+	*a = (struct arena){ .max = max < ARENA_MAX ? max : ARENA_MAX, .budget = budget };
+}
+
 void arena_done(struct arena *a)
 {
 	struct arena_chunk *c, *next;
-	bool sensitive;
 
 	if (!a)
 		return;
-	sensitive = a->sensitive;
 	for (c = a->head; c; c = next) {
 		next = c->next;
-		if (sensitive)
+		if (a->sensitive)
 			explicit_bzero(c->data, c->used);
 		free(c);
 	}
-	*a = (struct arena){ .sensitive = sensitive };
+	if (a->budget)
+		atomic_fetch_sub(&a->budget->used, a->total);
+	*a = (struct arena){ .max = a->max, .budget = a->budget, .sensitive = a->sensitive };
 }
 
 void *arena_alloc(struct arena *a, size_t n)
@@ -61,13 +66,14 @@ void *arena_alloc(struct arena *a, size_t n)
 void *arena_alloc_uninit(struct arena *a, size_t n)
 {
 	const size_t align = alignof(max_align_t);
+	const size_t max = a->max ? a->max : ARENA_MAX;
 	struct arena_chunk *c = a->head;
 	size_t size;
 	void *p;
 
 	if (n == 0)
 		n = 1;
-	if (n > ARENA_MAX)
+	if (n > max)
 		return NULL;
 	n = (n + align - 1) & ~(align - 1);
 	if (c && c->size - c->used >= n) {
@@ -76,11 +82,19 @@ void *arena_alloc_uninit(struct arena *a, size_t n)
 		return p;
 	}
 	size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-	if (a->total + size > ARENA_MAX)
+	if (a->total + size > max)
 		return NULL;
+	if (a->budget && atomic_fetch_add(&a->budget->used, size) + size > a->budget->max) {
+		atomic_fetch_sub(&a->budget->used, size);
+		a->over_budget = true;
+		return NULL;
+	}
 	c = malloc(sizeof(*c) + size);
-	if (!c)
+	if (!c) {
+		if (a->budget)
+			atomic_fetch_sub(&a->budget->used, size);
 		return NULL;
+	}
 	c->size = size;
 	c->used = n;
 	/* a big private chunk goes behind the current one so its free space stays usable */

@@ -5,15 +5,17 @@
  * template execution computes.
  *
  * Many small allocations become one free, the hot path stays away from
- * malloc, and the total is capped: past ARENA_MAX every allocation fails
- * (NULL), which callers report as -E2BIG/-ENOMEM. A sensitive arena (for
- * values computed from secrets) wipes its memory before freeing it. Not
- * thread-safe: one owner, one arena.
+ * malloc, and the total is capped: past ARENA_MAX (or a lower cap, or a
+ * budget several arenas share) every allocation fails (NULL), which callers
+ * report as -E2BIG/-ENOMEM. A sensitive arena (for values computed from
+ * secrets) wipes its memory before freeing it. Not thread-safe: one owner,
+ * one arena (a shared budget is an atomic counter).
  */
 #ifndef VAULTLET_ARENA_H
 #define VAULTLET_ARENA_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,19 +28,36 @@
 
 struct arena_chunk;
 
+/*
+ * Memory that several arenas draw on together (say, every review being
+ * parsed at once): their chunks' bytes stay under max in total.
+ */
+struct arena_budget {
+	atomic_size_t used;
+	size_t max;
+};
+
 struct arena {
 	struct arena_chunk *head;
-	size_t total; /* bytes of all chunks */
+	size_t total;		     /* bytes of all chunks */
+	size_t max;		     /* the cap on total; 0 means ARENA_MAX */
+	struct arena_budget *budget; /* shared with other arenas, or NULL */
+	bool over_budget;	     /* an allocation failed because budget was spent */
 	bool sensitive;
 };
 
 void arena_init(struct arena *a);
+/* An arena capped at max bytes (at most ARENA_MAX) that also draws on budget (or NULL). */
+void arena_init_capped(struct arena *a, size_t max, struct arena_budget *budget);
 /* An arena whose chunks are wiped (explicit_bzero) before they are freed. */
 void arena_init_sensitive(struct arena *a);
-/* Frees every chunk; the arena can be reused right away, still sensitive if it was. */
+/*
+ * Frees every chunk and gives its bytes back to the budget; the arena can be
+ * reused right away, with the same cap, budget and sensitivity.
+ */
 void arena_done(struct arena *a);
 
-/* Zeroed memory aligned for any type; NULL past ARENA_MAX or on OOM. */
+/* Zeroed memory aligned for any type; NULL past the cap or the budget, or on OOM. */
 void *arena_alloc(struct arena *a, size_t n);
 /* The same, not zeroed (for callers that fill every byte, like a JSON parser). */
 void *arena_alloc_uninit(struct arena *a, size_t n);

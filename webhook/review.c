@@ -17,10 +17,9 @@
  * process-wide, so they consult a thread-local arena, set only while
  * review_handle runs; everywhere else jansson gets malloc and free. Nothing
  * jansson allocates inside review_handle outlives it (the tree is released
- * before it returns), and the arena's cap (ARENA_MAX) bounds what a hostile
- * review can make the parser allocate.
+ * before it returns), and the arena's cap, and the budget the server's
+ * arenas share, bound what a hostile review can make the parser allocate.
  */
-#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -53,8 +52,6 @@ const char *review_decision_name(enum review_decision d)
 	}
 	return "?";
 }
-
-static_assert(ARENA_MAX == 64u * 1024 * 1024, "the too-large message says 64 MiB");
 
 static _Thread_local struct arena *json_arena;
 static _Thread_local bool json_arena_full;
@@ -91,12 +88,13 @@ struct rctx {
 	const char *uid;
 };
 
-static int bad_request(struct rctx *c, const char *reason)
+/* A one-line text/plain answer: 400, or 503 when the server is out of room. */
+static int plain_answer(struct rctx *c, int status, const char *reason)
 {
 	struct buf b;
 	int r;
 
-	c->res->http_status = 400;
+	c->res->http_status = status;
 	c->res->decision = REVIEW_BAD_REQUEST;
 	c->res->reason = reason ? reason : "bad request";
 	buf_init(&b, 4096);
@@ -112,6 +110,11 @@ static int bad_request(struct rctx *c, const char *reason)
 	}
 	buf_done(&b);
 	return r;
+}
+
+static int bad_request(struct rctx *c, const char *reason)
+{
+	return plain_answer(c, 400, reason);
 }
 
 /* The AdmissionReview response; patch may be NULL, message is set for a denial. */
@@ -320,9 +323,20 @@ int review_handle(const struct inject_defaults *d, const char *body, size_t len,
 	json_arena = a;
 	json_arena_full = false;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root && json_arena_full && a->over_budget) {
+		r = plain_answer(&c, 503,
+				 "server busy: reviews being parsed hold all the memory set aside "
+				 "for them; retry");
+		goto out;
+	}
 	if (!root && json_arena_full) {
-		r = bad_request(&c, "the review is too large to parse: its JSON tree would need "
-				    "more than 64 MiB (a pod is usually a few KiB)");
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+			 "the review is too large to parse: its JSON tree would need more than "
+			 "%zu MiB (a pod is usually a few KiB)",
+			 (a->max ? a->max : ARENA_MAX) >> 20);
+		r = bad_request(&c, msg);
 		goto out;
 	}
 	if (!root) {

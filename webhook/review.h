@@ -30,13 +30,20 @@
 
 /* Largest response body (a patch holds two configs of at most 128 KiB each). */
 #define REVIEW_RESPONSE_MAX (4 * 1024 * 1024)
+/*
+ * The cap for the arena of one review served over HTTP (its parsed tree and
+ * everything built from it). The seed's 3 KiB review takes 48 KiB; a
+ * review of nested empty objects can take 70 times its size.
+ */
+#define REVIEW_ARENA_MAX (16u * 1024 * 1024)
 
 enum review_decision {
-	REVIEW_BAD_REQUEST, /* HTTP 400 */
+	REVIEW_BAD_REQUEST, /* HTTP 400 (503 when the server is out of room) */
 	REVIEW_SKIPPED,	    /* allowed, nothing injected */
 	REVIEW_INJECTED,    /* allowed with a patch */
 	REVIEW_DENIED,	    /* allowed:false */
 };
+#define REVIEW_NDECISIONS (REVIEW_DENIED + 1)
 
 struct review_result {
 	int http_status;

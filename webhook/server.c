@@ -42,8 +42,6 @@
 #define PRIO_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PRIO_TLS13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
-enum route { ROUTE_MUTATE };
-
 struct request {
 	struct buf body;
 	bool too_big;
@@ -199,7 +197,6 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 	rq->too_big = too_big;
 	buf_init(&rq->body, s->o.max_body);
 	clock_gettime(CLOCK_MONOTONIC, &rq->start);
-	atomic_fetch_add(&s->inflight, 1);
 	metrics_request_start(s->o.metrics);
 	*con_cls = rq;
 	return MHD_YES;
@@ -222,7 +219,7 @@ static enum MHD_Result final_call(struct server *s, struct MHD_Connection *conn,
 			 SERVER_BODY_BUDGET);
 		return respond_text(s, conn, 503, "server busy\n", NULL);
 	}
-	arena_init(&a);
+	arena_init_capped(&a, REVIEW_ARENA_MAX, &s->review_memory);
 	r = review_handle(s->o.defaults, buf_str(&rq->body), rq->body.len, &a, &res);
 	buf_done(&rq->body);
 	if (r < 0) {
@@ -230,7 +227,7 @@ static enum MHD_Result final_call(struct server *s, struct MHD_Connection *conn,
 		log_error("review failed: %s", strerror(-r));
 		return respond_text(s, conn, 500, "internal error\n", NULL);
 	}
-	metrics_review(s->o.metrics, (int)res.decision, res.namespace_, res.injected_init,
+	metrics_review(s->o.metrics, res.decision, res.namespace_, res.injected_init,
 		       res.injected_sidecar);
 	level = res.decision == REVIEW_DENIED || res.decision == REVIEW_BAD_REQUEST ? LOG_WARN
 										    : LOG_INFO;
@@ -300,7 +297,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_done(&rq->body);
 	free(rq);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->inflight, 1);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap) VL_PRINTF(2, 0);
@@ -460,8 +456,9 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	s->o = *o;
 	s->fd = -1;
 	atomic_init(&s->draining, false);
-	atomic_init(&s->inflight, 0);
 	atomic_init(&s->buffered, 0);
+	atomic_init(&s->review_memory.used, 0);
+	s->review_memory.max = SERVER_REVIEW_BUDGET;
 	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
 		buf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
@@ -509,7 +506,7 @@ void server_quiesce(struct server *s)
 
 long server_inflight(struct server *s)
 {
-	return atomic_load(&s->inflight);
+	return atomic_load(&s->o.metrics->queue); /* the stock queue-length gauge */
 }
 
 void server_stop(struct server *s)

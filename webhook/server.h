@@ -44,6 +44,13 @@
  * dropped before the 413, so the answer is not lost to a connection reset.
  */
 #define SERVER_DRAIN_FACTOR 4
+/*
+ * The reviews being parsed at once share this much arena memory (each is
+ * capped at REVIEW_ARENA_MAX); a review that would go beyond gets 503.
+ * With the bodies' budget, it keeps a flood of hostile reviews inside the
+ * chart's memory limit instead of getting the webhook OOM-killed.
+ */
+#define SERVER_REVIEW_BUDGET (32u * 1024 * 1024)
 
 struct MHD_Daemon;
 
@@ -65,8 +72,8 @@ struct server {
 	unsigned port;
 	struct server_opts o;
 	atomic_bool draining;
-	atomic_long inflight;	/* /mutate requests between first call and completion */
-	atomic_size_t buffered; /* body bytes held by requests being received */
+	atomic_size_t buffered;		   /* body bytes held by requests being received */
+	struct arena_budget review_memory; /* the arenas of reviews being handled */
 };
 
 /* Binds, listens and starts serving. 0, or -errno with a reason in err. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for arena: zeroed and aligned memory, the total cap, big requests. */
+/* Tests for arena: zeroed and aligned memory, the total cap, big requests, shared budgets. */
 #include <stdalign.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,6 +59,32 @@ static void test_big_and_cap(void **state)
 	arena_done(NULL);
 }
 
+/* A lower cap, and a budget two arenas draw on: spent, refused, given back. */
+static void test_cap_and_budget(void **state)
+{
+	struct arena_budget b = { .max = 3 * ARENA_CHUNK };
+	struct arena x, y;
+
+	(void)state;
+	arena_init_capped(&x, 2 * ARENA_CHUNK, &b);
+	arena_init_capped(&y, ARENA_MAX, &b);
+	assert_null(arena_alloc(&x, 2 * ARENA_CHUNK + 1)); /* over x's own cap */
+	assert_false(x.over_budget);
+	assert_non_null(arena_alloc(&x, 2 * ARENA_CHUNK)); /* x holds two chunks' worth */
+	assert_non_null(arena_alloc(&y, ARENA_CHUNK));	   /* y the third */
+	assert_int_equal(atomic_load(&b.used), 3 * ARENA_CHUNK);
+	assert_null(arena_alloc(&y, ARENA_CHUNK + 16)); /* y may, the budget may not */
+	assert_true(y.over_budget);
+	assert_int_equal(atomic_load(&b.used), 3 * ARENA_CHUNK);
+	arena_done(&x); /* gives its bytes back, keeps its cap and budget */
+	assert_int_equal(atomic_load(&b.used), ARENA_CHUNK);
+	assert_non_null(arena_alloc(&y, ARENA_CHUNK + 16));
+	assert_null(arena_alloc(&x, 2 * ARENA_CHUNK + 1));
+	arena_done(&y);
+	arena_done(&x);
+	assert_int_equal(atomic_load(&b.used), 0);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -66,5 +92,6 @@ int main(void)
 	tlist_add(&l, "zeroed_and_aligned", test_zeroed_and_aligned, NULL);
 	tlist_add(&l, "strings", test_strings, NULL);
 	tlist_add(&l, "big_and_cap", test_big_and_cap, NULL);
+	tlist_add(&l, "cap_and_budget", test_cap_and_budget, NULL);
 	return tlist_run(&l, "arena") ? 1 : 0;
 }
