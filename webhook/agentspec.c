@@ -95,15 +95,14 @@ int agentspec_warn(struct agentspec *s, struct arena *a, const char *fmt, ...)
 }
 
 /*
- * The value of annotation key (ANNOTATION_PREFIX and a name; every caller
- * passes A("...") or builds it so), or NULL. A binary search over the pod's
- * vault annotations, sorted once by collect_annotations(): a build asks
- * for ~75 names, mostly absent, and hashing each full key was a tenth of
- * the work of an injection.
+ * The value of the vault annotation `name` (the part after
+ * ANNOTATION_PREFIX), or NULL. A binary search over the pod's vault
+ * annotations, sorted once by collect_annotations(): a build asks for ~75
+ * names, mostly absent, and hashing each full key was a tenth of the work
+ * of an injection.
  */
-static const char *lookup(const struct bctx *c, const char *key)
+static const char *lookup_name(const struct bctx *c, const char *name)
 {
-	const char *name = key + sizeof(ANNOTATION_PREFIX) - 1;
 	size_t lo = 0, hi = c->nanns;
 
 	while (lo < hi) {
@@ -120,6 +119,12 @@ static const char *lookup(const struct bctx *c, const char *key)
 	return NULL;
 }
 
+/* The same for a full key, A("..."). */
+static const char *lookup(const struct bctx *c, const char *key)
+{
+	return lookup_name(c, key + sizeof(ANNOTATION_PREFIX) - 1);
+}
+
 /* The annotation's value, or dflt when the annotation is absent ("" stays ""). */
 static const char *ann(struct bctx *c, const char *key, const char *dflt)
 {
@@ -133,27 +138,27 @@ static bool present(struct bctx *c, const char *key)
 	return lookup(c, key) != NULL;
 }
 
-/* Per-secret annotation "<prefix>-<raw>", or dflt. */
+/* Per-secret annotation "<prefix><family>-<raw>", or dflt. */
 static const char *ann_secret(struct bctx *c, const char *family, const char *raw, const char *dflt,
 			      bool *ret_oom)
 {
-	static const char prefix[] = ANNOTATION_PREFIX;
-	size_t pl = sizeof(prefix) - 1, fl = strlen(family), rl = strlen(raw);
-	char stackkey[256], *key = stackkey;
+	size_t fl = strlen(family), rl = strlen(raw);
+	char stackkey[256], *name = stackkey;
+	const char *v;
 
-	/* "<prefix><family>-<raw>", built by hand: this runs ten times per secret */
-	if (pl + fl + 1 + rl + 1 > sizeof(stackkey)) {
-		key = arena_alloc(c->a, pl + fl + 1 + rl + 1);
-		if (!key) {
+	/* "<family>-<raw>", built by hand: this runs ten times per secret */
+	if (fl + 1 + rl + 1 > sizeof(stackkey)) {
+		name = arena_alloc(c->a, fl + 1 + rl + 1);
+		if (!name) {
 			*ret_oom = true;
 			return dflt;
 		}
 	}
-	memcpy(key, prefix, pl);
-	memcpy(key + pl, family, fl);
-	key[pl + fl] = '-';
-	memcpy(key + pl + fl + 1, raw, rl + 1);
-	return ann(c, key, dflt);
+	memcpy(name, family, fl);
+	name[fl] = '-';
+	memcpy(name + fl + 1, raw, rl + 1);
+	v = lookup_name(c, name);
+	return v ? v : dflt;
 }
 
 static int get_bool(struct bctx *c, const char *stage, const char *key, bool dflt, bool *ret)

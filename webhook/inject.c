@@ -467,7 +467,7 @@ static void add_mount_op(struct jw *w, struct arr *arr, const char *name, const 
 }
 
 /* The secrets mounts (vault-secrets, vault-secrets-custom-<i>) on one container's array. */
-static int secrets_mount_ops(struct ictx *c, struct arr *arr)
+static void secrets_mount_ops(struct ictx *c, struct arr *arr)
 {
 	add_mount_op(c->w, arr, AGENT_SECRETS_VOLUME, c->s->secret_volume_path);
 	for (size_t i = 0; i < c->s->ncustom; i++) {
@@ -476,7 +476,6 @@ static int secrets_mount_ops(struct ictx *c, struct arr *arr)
 		snprintf(name, sizeof(name), AGENT_SECRETS_VOLUME "-custom-%zu", i);
 		add_mount_op(c->w, arr, name, c->s->custom_paths[i]);
 	}
-	return 0;
 }
 
 static int check_conflicts(struct ictx *c)

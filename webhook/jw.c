@@ -212,14 +212,6 @@ void jw_stringn(struct jw *w, const char *s, size_t n)
 	putc_(w, '"');
 }
 
-void jw_plain_string(struct jw *w, const char *s, size_t n)
-{
-	before_value(w);
-	putc_(w, '"');
-	put(w, s, n);
-	putc_(w, '"');
-}
-
 void jw_base64_string(struct jw *w, const void *data, size_t n)
 {
 	int r;
@@ -275,12 +267,6 @@ void jw_null(struct jw *w)
 {
 	before_value(w);
 	put(w, "null", 4);
-}
-
-void jw_raw(struct jw *w, const char *json, size_t n)
-{
-	before_value(w);
-	put(w, json, n);
 }
 
 void jw_kv_string(struct jw *w, const char *key, const char *s)

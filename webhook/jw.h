@@ -55,15 +55,8 @@ void jw_bool(struct jw *w, bool v);
 void jw_int(struct jw *w, int64_t v);
 void jw_float(struct jw *w, double v);
 void jw_null(struct jw *w);
-/*
- * A string the caller knows needs no escaping (base64 output): written
- * between quotes without the escaping pass. Not checked.
- */
-void jw_plain_string(struct jw *w, const char *s, size_t n);
 /* A string holding the standard base64 of data[0..n), encoded in place. */
 void jw_base64_string(struct jw *w, const void *data, size_t n);
-/* A value that is already JSON text (e.g. a nested document); written as is. */
-void jw_raw(struct jw *w, const char *json, size_t n);
 
 /* Shorthands for "key": value. */
 void jw_kv_string(struct jw *w, const char *key, const char *s);

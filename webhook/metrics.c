@@ -20,7 +20,6 @@ static const unsigned http_codes[METRICS_NCODES - 1] = {
 	200, 204, 400, 404, 405, 413, 415, 500, 503
 };
 static const char *const injection_label[3] = { "init_and_sidecar", "init_only", "sidecar_only" };
-static const char *const decision_label[4] = { "bad-request", "skipped", "injected", "denied" };
 
 int metrics_init(struct metrics *m)
 {
@@ -85,14 +84,15 @@ static struct metrics_ns *ns_entry(struct metrics *m, const char *ns)
 	return &m->ns[m->nns++];
 }
 
-void metrics_review(struct metrics *m, int decision, const char *ns, bool init, bool sidecar)
+void metrics_review(struct metrics *m, enum review_decision decision, const char *ns, bool init,
+		    bool sidecar)
 {
 	struct metrics_ns *e;
 
-	if (decision >= 0 && decision < 4)
+	if ((unsigned)decision < REVIEW_NDECISIONS)
 		atomic_fetch_add(&m->reviews[decision], 1);
 	/* the stock counters: injections by type, and every allowed:false */
-	if (decision == 2 && (init || sidecar)) {
+	if (decision == REVIEW_INJECTED && (init || sidecar)) {
 		int t = init && sidecar ? METRICS_INIT_AND_SIDECAR
 			: init		? METRICS_INIT_ONLY
 					: METRICS_SIDECAR_ONLY;
@@ -101,7 +101,7 @@ void metrics_review(struct metrics *m, int decision, const char *ns, bool init, 
 		e = ns_entry(m, ns);
 		e->injections[t]++;
 		pthread_mutex_unlock(&m->lock);
-	} else if (decision == 3) {
+	} else if (decision == REVIEW_DENIED) {
 		pthread_mutex_lock(&m->lock);
 		e = ns_entry(m, ns);
 		e->failures++;
@@ -240,9 +240,10 @@ int metrics_render(struct metrics *m, struct buf *out)
 		r = buf_append_str(out, "# HELP vaultlet_webhook_reviews_total AdmissionReviews "
 					"answered, by decision\n"
 					"# TYPE vaultlet_webhook_reviews_total counter\n");
-	for (int d = 0; d < 4 && r == 0; d++)
+	for (int d = 0; d < REVIEW_NDECISIONS && r == 0; d++)
 		r = buf_appendf(out, "vaultlet_webhook_reviews_total{decision=\"%s\"} %llu\n",
-				decision_label[d], atomic_load(&m->reviews[d]));
+				review_decision_name((enum review_decision)d),
+				atomic_load(&m->reviews[d]));
 	if (r == 0)
 		r = buf_append_str(out, "# HELP vaultlet_webhook_http_responses_total HTTP "
 					"responses, by status code\n"

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "review.h"
 
 #define METRICS_MAX_NAMESPACES 1000
 #define METRICS_NBUCKETS       13
@@ -48,7 +49,7 @@ struct metrics {
 	atomic_ullong buckets[METRICS_NBUCKETS + 1]; /* last: +Inf */
 	atomic_ullong duration_sum_ms;
 	atomic_ullong duration_count;
-	atomic_ullong reviews[4]; /* by enum review_decision */
+	atomic_ullong reviews[REVIEW_NDECISIONS];
 	atomic_ullong http[METRICS_NCODES];
 	atomic_ullong tls_reload_ok, tls_reload_failed;
 	atomic_llong tls_not_after;
@@ -66,7 +67,8 @@ void metrics_done(struct metrics *m);
 void metrics_request_start(struct metrics *m);
 void metrics_request_end(struct metrics *m, uint64_t duration_ms);
 /* decision: enum review_decision as int */
-void metrics_review(struct metrics *m, int decision, const char *ns, bool init, bool sidecar);
+void metrics_review(struct metrics *m, enum review_decision decision, const char *ns, bool init,
+		    bool sidecar);
 void metrics_http(struct metrics *m, unsigned code);
 void metrics_tls_reload(struct metrics *m, bool ok, int64_t not_after);
 

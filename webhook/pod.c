@@ -15,7 +15,13 @@
 struct ctx {
 	struct arena *a;
 	const char **msg;
+	/* the container being read, named in an error only when there is one */
+	const char *ckey;
+	size_t cidx;
 };
+
+/* field for "the container being read" (spec.<ckey>[<cidx>]) */
+#define CONTAINER NULL
 
 static const char *type_name(const json_t *v)
 {
@@ -40,6 +46,8 @@ static const char *type_name(const json_t *v)
 
 static int bad(struct ctx *c, const char *field, const char *want, const json_t *v)
 {
+	if (field == CONTAINER)
+		field = arena_printf(c->a, "spec.%s[%zu]", c->ckey, c->cidx);
 	*c->msg = arena_printf(c->a, "cannot read the pod: %s: expected %s, got %s",
 			       field ? field : "?", want, type_name(v));
 	return *c->msg ? -EINVAL : -ENOMEM;
@@ -93,16 +101,15 @@ static int get_array(struct ctx *c, json_t *obj, const char *key, const char *fi
 	return 0;
 }
 
-static int read_mounts(struct ctx *c, json_t *cobj, const char *where, struct pod_container *pc)
+static int read_mounts(struct ctx *c, json_t *cobj, struct pod_container *pc)
 {
 	json_t *arr, *m;
 	size_t i;
 	int r;
 
-	r = get_array(c, cobj, "volumeMounts", where, &arr);
+	r = get_array(c, cobj, "volumeMounts", CONTAINER, &arr);
 	if (r < 0 || !arr)
 		return r;
-	pc->mounts_present = true;
 	pc->nmounts = json_array_size(arr);
 	pc->mounts = arena_alloc(c->a, (pc->nmounts ? pc->nmounts : 1) * sizeof(*pc->mounts));
 	if (!pc->mounts)
@@ -113,7 +120,9 @@ static int read_mounts(struct ctx *c, json_t *cobj, const char *where, struct po
 		json_t *ro;
 
 		if (!json_is_object(m))
-			return bad(c, arena_printf(c->a, "%s.volumeMounts[%zu]", where, i),
+			return bad(c,
+				   arena_printf(c->a, "spec.%s[%zu].volumeMounts[%zu]", c->ckey,
+						c->cidx, i),
 				   "an object", m);
 		pm->obj = m;
 		r = get_string(c, m, "name", "volumeMounts[].name", &pm->name);
@@ -148,18 +157,17 @@ static int read_containers(struct ctx *c, json_t *spec, const char *key, struct 
 	json_array_foreach(arr, i, cobj)
 	{
 		struct pod_container *pc = &(*ret)[i];
-		const char *where = arena_printf(c->a, "spec.%s[%zu]", key, i);
 		json_t *sc = NULL, *uid;
 
-		if (!where)
-			return -ENOMEM;
+		c->ckey = key;
+		c->cidx = i;
 		if (!json_is_object(cobj))
-			return bad(c, where, "an object", cobj);
-		r = get_string(c, cobj, "name", where, &pc->name);
+			return bad(c, CONTAINER, "an object", cobj);
+		r = get_string(c, cobj, "name", CONTAINER, &pc->name);
 		if (r == 0)
-			r = read_mounts(c, cobj, where, pc);
+			r = read_mounts(c, cobj, pc);
 		if (r == 0)
-			r = get_object(c, cobj, "securityContext", where, &sc);
+			r = get_object(c, cobj, "securityContext", CONTAINER, &sc);
 		if (r < 0)
 			return r;
 		if (sc) {
@@ -206,7 +214,6 @@ static int read_volumes(struct ctx *c, json_t *spec, struct pod *p)
 			return r;
 		if (!proj)
 			continue;
-		pv->projected = true;
 		r = get_array(c, proj, "sources", "spec.volumes[].projected.sources", &sources);
 		if (r < 0)
 			return r;
@@ -281,7 +288,6 @@ int pod_view(json_t *obj, struct arena *a, struct pod *ret, const char **ret_msg
 	if (r < 0)
 		return r;
 	if (spec) {
-		p.has_spec = true;
 		r = read_containers(&c, spec, "containers", &p.containers, &p.ncontainers);
 		if (r == 0)
 			r = read_containers(&c, spec, "initContainers", &p.init_containers,

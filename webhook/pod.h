@@ -34,7 +34,6 @@ struct pod_container {
 	const char *name; /* "" when absent */
 	struct pod_mount *mounts;
 	size_t nmounts;
-	bool mounts_present; /* volumeMounts exists as an array (maybe empty) */
 	bool has_security_context;
 	bool has_run_as_user;
 	int64_t run_as_user;
@@ -44,7 +43,6 @@ struct pod_volume {
 	const char *name;
 	/* the first projected serviceAccountToken source with a path, or NULL */
 	const char *sa_token_path;
-	bool projected;
 };
 
 struct pod {
@@ -53,7 +51,6 @@ struct pod {
 	const char *generate_name;
 	const char *namespace_; /* metadata.namespace, "" when absent */
 	const char *phase;	/* status.phase, "" when absent */
-	bool has_spec;
 	struct pod_container *containers;
 	size_t ncontainers;
 	struct pod_container *init_containers;

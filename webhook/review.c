@@ -377,22 +377,11 @@ int review_handle(const struct inject_defaults *d, const char *body, size_t len,
 		goto out;
 	}
 	if (json_is_string(v)) {
-		c.uid = arena_strdup(a, json_string_value(v));
-		if (!c.uid) {
-			r = -ENOMEM;
-			goto out;
-		}
+		c.uid = json_string_value(v);
 		ret->uid = c.uid;
 	}
+	/* uid, namespace and pod point into the tree, which lives as long as the arena */
 	r = decide(&c, req);
-	/* the log line outlives the JSON tree */
-	if (r == 0) {
-		ret->namespace_ = arena_strdup(a, ret->namespace_);
-		ret->pod = arena_strdup(a, ret->pod);
-		if (!ret->namespace_ || !ret->pod) {
-			ret->namespace_ = ret->pod = "";
-		}
-	}
 out:
 	json_decref(root);
 	json_arena = NULL;

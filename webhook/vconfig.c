@@ -135,13 +135,6 @@ static int render(const struct agentspec *s, bool init, struct buf *out, size_t 
 	return r;
 }
 
-int vconfig_render(const struct agentspec *s, bool init, struct buf *out)
-{
-	size_t flag_at, tail_end;
-
-	return render(s, init, out, &flag_at, &tail_end);
-}
-
 int vconfig_render_both(const struct agentspec *s, struct buf *init, struct buf *sidecar)
 {
 	static const char flag_true[] = "\"exit_after_auth\":true";

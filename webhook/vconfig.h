@@ -28,12 +28,9 @@
  */
 #define VCONFIG_MAX 98292
 
-/* Appends the config of the init (init=true) or sidecar agent to out: 0, -E2BIG, -ENOMEM. */
-int vconfig_render(const struct agentspec *s, bool init, struct buf *out);
-
 /*
- * Both configs at once (what vconfig_render gives for init and for the
- * sidecar), rendering the shared part once. sidecar must be empty.
+ * Appends the configs of the init and the sidecar agent, rendering the
+ * shared part once: 0, -E2BIG, -ENOMEM. sidecar must be empty.
  */
 int vconfig_render_both(const struct agentspec *s, struct buf *init, struct buf *sidecar);
 

@@ -414,31 +414,23 @@ static void test_arena(void **state)
 
 /* ---- the review core, HTTP level ---- */
 
-static const struct inject_defaults defaults = {
-	.vault_address = "https://vault:8200",
-	.vault_image = "vault",
-	.vault_cacert_bytes = "",
-	.proxy_address = "",
-	.auth_type = "kubernetes",
-	.auth_path = "auth/kubernetes",
-	.vault_namespace = "",
-	.run_as_user = "100",
-	.run_as_group = "1000",
-	.set_security_context = true,
-	.default_template = "map",
-	.cpu_request = "250m",
-	.mem_request = "64Mi",
-	.ephemeral_request = "",
-	.cpu_limit = "500m",
-	.mem_limit = "128Mi",
-	.ephemeral_limit = "",
-	.exit_on_retry_failure = true,
-	.static_secret_render_interval = "",
-	.lease_renewal_threshold = "",
-	.auth_min_backoff = "",
-	.auth_max_backoff = "",
-	.agent_command = "/usr/local/bin/vaultlet-agent",
-};
+/* The injector's own defaults, as `serve -vault-address https://vault:8200` has them. */
+static const struct inject_defaults *review_defaults(void)
+{
+	static const char *argv[] = { "-vault-address", "https://vault:8200" };
+	static struct whconfig c;
+	static bool parsed;
+	struct buf err;
+	int argi;
+
+	if (!parsed) {
+		buf_init(&err, 512);
+		assert_int_equal(parse(&c, NULL, 2, argv, &err, &argi), 0);
+		buf_done(&err);
+		parsed = true;
+	}
+	return &c.defaults;
+}
 
 static void expect_review(const char *body, int status, enum review_decision d, const char *in)
 {
@@ -446,7 +438,7 @@ static void expect_review(const char *body, int status, enum review_decision d, 
 	struct arena a;
 
 	arena_init(&a);
-	assert_int_equal(review_handle(&defaults, body, strlen(body), &a, &res), 0);
+	assert_int_equal(review_handle(review_defaults(), body, strlen(body), &a, &res), 0);
 	assert_int_equal(res.http_status, status);
 	assert_int_equal(res.decision, d);
 	assert_non_null(res.body);

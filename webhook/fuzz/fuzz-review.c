@@ -21,34 +21,38 @@
 #include "b64.h"
 #include "review.h"
 #include "tmplcheck.h"
+#include "whconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct inject_defaults defaults = {
-	.vault_address = "https://vault.vault.svc:8200",
-	.vault_image = "vaultlet/vaultlet:0",
-	.vault_cacert_bytes = "",
-	.proxy_address = "",
-	.auth_type = "kubernetes",
-	.auth_path = "auth/kubernetes",
-	.vault_namespace = "",
-	.run_as_user = "100",
-	.run_as_group = "1000",
-	.set_security_context = true,
-	.default_template = "map",
-	.cpu_request = "250m",
-	.mem_request = "64Mi",
-	.ephemeral_request = "",
-	.cpu_limit = "500m",
-	.mem_limit = "128Mi",
-	.ephemeral_limit = "",
-	.exit_on_retry_failure = true,
-	.static_secret_render_interval = "",
-	.lease_renewal_threshold = "",
-	.auth_min_backoff = "",
-	.auth_max_backoff = "",
-	.agent_command = "/usr/local/bin/vaultlet-agent",
-};
+static const char *no_env(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+/* The injector's own defaults (whconfig), with the memo of template checks. */
+static const struct inject_defaults *fuzz_defaults(void)
+{
+	static char *argv[] = { "-vault-address", "https://vault.vault.svc:8200" };
+	static struct whconfig c;
+	static bool ready;
+	struct buf err;
+	int argi;
+
+	if (!ready) {
+		buf_init(&err, 512);
+		if (whconfig_parse(&c, 2, argv, no_env, &argi, &err, NULL) < 0)
+			abort();
+		buf_done(&err);
+		/* the memo lives for the whole run, so it is exercised too */
+		c.defaults.tmpl_cache = tmplcheck_cache_new();
+		if (!c.defaults.tmpl_cache)
+			abort();
+		ready = true;
+	}
+	return &c.defaults;
+}
 
 static const char pod_template[] =
     "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
@@ -160,17 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	/* the memo of template checks is exercised too (it lives for the whole run) */
-	if (!defaults.tmpl_cache)
-		defaults.tmpl_cache = tmplcheck_cache_new();
 	if (data[0] & 1) {
 		body = annotated_review(data + 1, size - 1, &len);
 		if (!body)
 			return 0;
 	}
 	arena_init(&a);
-	r = review_handle(&defaults, body ? body : (const char *)data + 1, body ? len : size - 1,
-			  &a, &res);
+	r = review_handle(fuzz_defaults(), body ? body : (const char *)data + 1,
+			  body ? len : size - 1, &a, &res);
 	if (r == 0) {
 		check_response(&res);
 		free(res.body);
