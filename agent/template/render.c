@@ -2011,22 +2011,35 @@ static int walk_list(struct ex *x, struct gval dot, const struct tmpl_list *l)
 
 /* ---- redaction ----------------------------------------------------- */
 
+/*
+ * Every occurrence of val in msg (NUL-terminated, cap bytes) becomes
+ * [redacted], in one forward pass: what was put in is never searched again
+ * (a value like "red" or "act" is inside "[redacted]" itself), and the
+ * result is cut to fit.
+ */
 static void redact_in(char *msg, size_t cap, const char *val, size_t vlen)
 {
-	char *p;
 	static const char rep[] = "[redacted]";
+	char out[TMPL_ERROR_MAX];
+	size_t n = strlen(msg), i = 0, o = 0, room;
 
-	if (vlen < 3 || vlen > cap)
+	if (vlen < 3 || cap == 0 || !memmem(msg, n, val, vlen))
 		return;
-	while ((p = memmem(msg, strlen(msg), val, vlen)) != NULL) {
-		size_t tail = strlen(p + vlen);
+	room = VL_MIN(cap, sizeof(out)) - 1;
+	while (i < n && o < room) {
+		if (n - i >= vlen && memcmp(msg + i, val, vlen) == 0) {
+			size_t k = VL_MIN(sizeof(rep) - 1, room - o);
 
-		if ((size_t)(p - msg) + sizeof(rep) + tail > cap)
-			tail = cap - (size_t)(p - msg) - sizeof(rep);
-		memmove(p + sizeof(rep) - 1, p + vlen, tail);
-		memcpy(p, rep, sizeof(rep) - 1);
-		p[sizeof(rep) - 1 + tail] = 0;
+			memcpy(out + o, rep, k);
+			o += k;
+			i += vlen;
+		} else {
+			out[o++] = msg[i++];
+		}
 	}
+	out[o] = '\0';
+	memcpy(msg, out, o + 1);
+	explicit_bzero(out, sizeof(out));
 }
 
 static void redact_tree(char *msg, size_t cap, const cJSON *n, int depth)

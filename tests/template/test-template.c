@@ -395,6 +395,20 @@ static void test_redaction(void **state)
 			 -EINVAL);
 	assert_null(strstr(res.err.msg, "hunter2"));
 	render_result_done(&res);
+	/* a value that is part of "[redacted]" itself is replaced once, not forever */
+	store_add(&s, "r", "{\"color\":\"red\"}");
+	assert_int_equal(
+	    run("{{ with secret \"r\" }}{{ .Data.red.foo }}{{ end }}", 0, &s, false, &out, &res),
+	    -EINVAL);
+	{
+		char *p, *m = res.err.msg;
+
+		assert_non_null(strstr(m, "[redacted]"));
+		while ((p = strstr(m, "[redacted]")) != NULL)
+			memset(p, '#', 10);
+		assert_null(strstr(m, "red"));
+	}
+	render_result_done(&res);
 	/* shellQuote, when enabled */
 	store_add(&s, "q", "{\"v\":\"it's $(x) \\\"y\\\"\"}");
 	assert_int_equal(run("{{ with secret \"q\" }}X={{ .Data.v | shellQuote }}{{ end }}",
