@@ -316,10 +316,12 @@ static int64_t kv2_version(const cJSON *resp)
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(resp, "data");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "metadata");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "version");
+	int64_t version;
 
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "data")) || !cJSON_IsNumber(v))
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "data")) ||
+	    !vjson_int64(v, &version))
 		return -1;
-	return (int64_t)v->valuedouble;
+	return version;
 }
 
 /* A KV v2 answer for a deleted or destroyed version. */
@@ -477,8 +479,7 @@ done:
 static int64_t refresh_delay(struct agent *a, const cJSON *resp)
 {
 	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(resp, "lease_duration");
-	int64_t lease =
-	    cJSON_IsNumber(ld) && ld->valuedouble > 0 ? (int64_t)ld->valuedouble * SCHED_SEC : 0;
+	int64_t secs, lease = vjson_int64(ld, &secs) ? sched_seconds_ns(secs) : 0;
 
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "renewable")) && lease > 0)
 		return sched_leased_refresh(lease, sched_random());

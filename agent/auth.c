@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "log.h"
 #include "sched.h"
+#include "template/vjson.h"
 
 void auth_token_init(struct auth_token *t)
 {
@@ -82,6 +83,7 @@ int auth_parse(const char *body, size_t len, bool want_token, struct auth_token 
 {
 	cJSON *root = cJSON_ParseWithLength(body, len);
 	const cJSON *a, *tok, *ld, *rn;
+	int64_t secs;
 	int r = -EBADMSG;
 
 	if (!root)
@@ -108,8 +110,7 @@ int auth_parse(const char *body, size_t len, bool want_token, struct auth_token 
 		if (r < 0)
 			goto out;
 	}
-	t->lease_ns =
-	    cJSON_IsNumber(ld) && ld->valuedouble > 0 ? (int64_t)ld->valuedouble * SCHED_SEC : 0;
+	t->lease_ns = vjson_int64(ld, &secs) ? sched_seconds_ns(secs) : 0;
 	t->renewable = cJSON_IsTrue(rn);
 	r = 0;
 out:

@@ -24,6 +24,13 @@ static double clamp_u(double u)
 	return u;
 }
 
+int64_t sched_seconds_ns(int64_t s)
+{
+	const int64_t max_s = INT64_C(100) * 365 * 24 * 3600;
+
+	return s <= 0 ? 0 : (s < max_s ? s : max_s) * SCHED_SEC;
+}
+
 int64_t sched_jitter(int64_t t_ns, double u)
 {
 	/* t >= 0, so truncation is floor */

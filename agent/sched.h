@@ -34,6 +34,12 @@ struct sched_backoff {
 	bool fresh; /* the next call returns cur as is */
 };
 
+/*
+ * A lease or TTL in seconds, as Vault gives it, in ns: 0 unless positive,
+ * at most 100 years, so the arithmetic on it below cannot overflow.
+ */
+int64_t sched_seconds_ns(int64_t s);
+
 /* floor(t·(1 − 0.25u)) */
 int64_t sched_jitter(int64_t t_ns, double u);
 void sched_backoff_init(struct sched_backoff *b, int64_t min_ns, int64_t max_ns, double u);

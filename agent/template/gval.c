@@ -220,7 +220,9 @@ struct gval gv_secret_field(const cJSON *secret, const char *name, size_t len, b
 	}
 	if (IS("LeaseDuration")) {
 		f = cJSON_GetObjectItemCaseSensitive(secret, "lease_duration");
-		return gv_int(cJSON_IsNumber(f) ? (int64_t)f->valuedouble : 0);
+		int64_t secs;
+
+		return gv_int(vjson_int64(f, &secs) ? secs : 0);
 	}
 	if (IS("Renewable")) {
 		f = cJSON_GetObjectItemCaseSensitive(secret, "renewable");

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ascii.h"
+#include "goparse.h"
 #include "tmplutf.h"
 #include "vjson.h"
 
@@ -471,6 +472,23 @@ const char *vjson_number_text(const cJSON *n)
 	if (!n || !cJSON_IsNumber(n))
 		return NULL;
 	return n->valuestring;
+}
+
+bool vjson_int64(const cJSON *n, int64_t *ret)
+{
+	const char *text = vjson_number_text(n);
+	double d;
+
+	if (!n || !cJSON_IsNumber(n))
+		return false;
+	if (text)
+		return goparse_int64(text, ret);
+	d = n->valuedouble;
+	/* 2^63 is exact as a double; anything at or past it does not fit */
+	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != (double)(int64_t)d)
+		return false;
+	*ret = (int64_t)d;
+	return true;
 }
 
 size_t vjson_string_len(const cJSON *n)

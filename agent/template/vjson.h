@@ -34,7 +34,9 @@
 #ifndef VAULTLET_VJSON_H
 #define VAULTLET_VJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -59,6 +61,13 @@ int vjson_parse(const char *text, size_t len, cJSON **ret, struct vjson_error *e
  * not come from vjson_parse, NULL. NULL for anything that is not a number.
  */
 const char *vjson_number_text(const cJSON *n);
+
+/*
+ * A number node's value as an int64, the way Go decodes a JSON number into
+ * an int: a whole number in range, or false (1.5, 1e300, not a number).
+ * From the literal text when the node has it, else from its double.
+ */
+bool vjson_int64(const cJSON *n, int64_t *ret);
 
 /* Byte length of a string node's valuestring (NULs included for vjson strings). */
 size_t vjson_string_len(const cJSON *n);

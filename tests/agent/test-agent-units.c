@@ -380,6 +380,24 @@ static void test_auth_pure(void **state)
 	assert_true(t.renewable);
 	assert_int_equal(auth_parse(none, strlen(none), true, &t), -EBADMSG);
 	assert_int_equal(auth_parse(bad, strlen(bad), true, &t), -EBADMSG);
+	/* a lease Vault could never mean: 0 (not a number, not whole) or capped, never UB */
+	{
+		static const char *const odd[] = { "1e300", "-5", "1.5", "\"3600\"" };
+		char huge[160];
+
+		for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
+			snprintf(huge, sizeof(huge),
+				 "{\"auth\":{\"client_token\":\"hvs.X\",\"lease_duration\":%s}}",
+				 odd[i]);
+			assert_int_equal(auth_parse(huge, strlen(huge), true, &t), 0);
+			assert_true(t.lease_ns == 0);
+		}
+		snprintf(huge, sizeof(huge),
+			 "{\"auth\":{\"client_token\":\"hvs.X\",\"lease_duration\":9e15}}");
+		assert_int_equal(auth_parse(huge, strlen(huge), true, &t), 0);
+		assert_true(t.lease_ns == sched_seconds_ns(INT64_C(100) * 365 * 24 * 3600));
+		assert_true(sched_seconds_ns(INT64_MAX) == t.lease_ns);
+	}
 	auth_token_drop(&t);
 	assert_false(auth_token_valid(&t));
 	buf_done(&body);
