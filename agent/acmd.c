@@ -152,6 +152,17 @@ int acmd_run(const char *cmd, int64_t timeout_ns, const struct acmd_wake *w,
 		setpgid(0, 0);
 		if (devnull >= 0)
 			dup2(devnull, 0);
+		/*
+		 * The command gets stdin (/dev/null), stdout and stderr, nothing else:
+		 * libcurl's sockets (the kept-alive Vault connection) are not
+		 * close-on-exec. And SIGPIPE as a shell would have it: the agent
+		 * ignores it, and an ignored signal stays ignored across exec.
+		 */
+		if (close_range(3, ~0u, 0) < 0) {
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
+		}
+		signal(SIGPIPE, SIG_DFL);
 		execvp(shell ? "/bin/sh" : argv[0], argv);
 		_exit(127);
 	}

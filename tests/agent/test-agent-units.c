@@ -6,6 +6,8 @@
  * (acmd), and the status file (astate). One TAP point per table row.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +332,24 @@ static void test_acmd_run(void **state)
 	assert_true(res.timed_out);
 	assert_true(res.signaled);
 	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	/* what the command inherits: SIGPIPE as a shell has it, no fd past stderr */
+	{
+		char cmd[96];
+		int fd;
+
+		signal(SIGPIPE, SIG_IGN); /* as vaultlet-agent has it */
+		assert_int_equal(
+		    acmd_run("sh -c \"kill -PIPE $$; exit 0\"", SCHED_SEC * 5, NULL, &res), 0);
+		assert_true(res.signaled);
+		assert_int_equal(res.code, SIGPIPE);
+		signal(SIGPIPE, SIG_DFL);
+		fd = open("/dev/null", O_RDONLY); /* not close-on-exec, like libcurl's sockets */
+		assert_true(fd > 2);
+		snprintf(cmd, sizeof(cmd), "test ! -e /proc/self/fd/%d", fd);
+		assert_int_equal(acmd_run(cmd, SCHED_SEC * 5, NULL, &res), 0);
+		assert_int_equal(res.code, 0);
+		close(fd);
+	}
 }
 
 static bool wake_stop(void *ctx)
