@@ -1347,6 +1347,7 @@ int agent_run(const struct agent_opts *o)
 		.address = o->cfg->address,
 		.ca_cert = o->cfg->ca_cert,
 		.ca_path = o->cfg->ca_path,
+		.ca_cert_bytes = o->cfg->ca_cert_bytes,
 		.client_cert = o->cfg->client_cert,
 		.client_key = o->cfg->client_key,
 		.tls_server_name = o->cfg->tls_server_name,

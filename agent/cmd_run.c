@@ -13,6 +13,8 @@
  *   VAULT_ADDR, VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT,
  *   VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME
  *                         used when the config leaves the value unset
+ *   VAULT_CACERT_BYTES    the CA as PEM text, when the config names no CA
+ *                         (wins over VAULT_CACERT and VAULT_CAPATH)
  *   VAULT_CLIENT_TIMEOUT  per-request timeout (Go duration or seconds; 60s)
  *   VAULT_MAX_RETRIES     HTTP-client retries for reads (default 2)
  */
@@ -144,6 +146,13 @@ static void apply_env(struct acfg *cfg, struct agent_opts *o)
 	bool b;
 
 	env_default(&cfg->address, "VAULT_ADDR");
+	/*
+	 * As Vault's client: a CA in the config (vault.ca_cert, vault.ca_path)
+	 * wins; otherwise VAULT_CACERT_BYTES wins over VAULT_CACERT and
+	 * VAULT_CAPATH (go-rootcerts looks at the bytes first).
+	 */
+	if (!cfg->ca_cert && !cfg->ca_path)
+		env_default(&cfg->ca_cert_bytes, "VAULT_CACERT_BYTES");
 	env_default(&cfg->ca_cert, "VAULT_CACERT");
 	env_default(&cfg->ca_path, "VAULT_CAPATH");
 	env_default(&cfg->client_cert, "VAULT_CLIENT_CERT");

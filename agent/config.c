@@ -679,11 +679,11 @@ out:
 
 void acfg_done(struct acfg *cfg)
 {
-	char **strs[] = { &cfg->method_type, &cfg->mount_path, &cfg->namespace,
-			  &cfg->role,	     &cfg->token_path, &cfg->pid_file,
-			  &cfg->address,     &cfg->ca_cert,    &cfg->ca_path,
-			  &cfg->client_cert, &cfg->client_key, &cfg->tls_server_name,
-			  &cfg->status_file };
+	char **strs[] = { &cfg->method_type, &cfg->mount_path,	 &cfg->namespace,
+			  &cfg->role,	     &cfg->token_path,	 &cfg->pid_file,
+			  &cfg->address,     &cfg->ca_cert,	 &cfg->ca_path,
+			  &cfg->client_cert, &cfg->client_key,	 &cfg->tls_server_name,
+			  &cfg->status_file, &cfg->ca_cert_bytes };
 
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
 		free(*strs[i]);

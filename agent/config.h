@@ -72,6 +72,8 @@ struct acfg {
 	char *address;
 	char *ca_cert;
 	char *ca_path;
+	/* PEM from VAULT_CACERT_BYTES (the injector's -vault-cacert-bytes) */
+	char *ca_cert_bytes;
 	char *client_cert;
 	char *client_key;
 	char *tls_server_name;

@@ -237,10 +237,18 @@ int vault_new(const struct vault_opts *o, struct vault **ret, struct buf *err)
 	if (v->connect_to)
 		SETOPT(CURLOPT_CONNECT_TO, v->connect_to);
 	if (strcmp(proto, "https") == 0) {
-		if (o->ca_cert && o->ca_cert[0])
-			SETOPT(CURLOPT_CAINFO, o->ca_cert);
-		if (o->ca_path && o->ca_path[0])
-			SETOPT(CURLOPT_CAPATH, o->ca_path);
+		if (o->ca_cert_bytes && o->ca_cert_bytes[0]) {
+			struct curl_blob pem = { .data = (void *)o->ca_cert_bytes,
+						 .len = strlen(o->ca_cert_bytes),
+						 .flags = CURL_BLOB_COPY };
+
+			SETOPT(CURLOPT_CAINFO_BLOB, &pem);
+		} else {
+			if (o->ca_cert && o->ca_cert[0])
+				SETOPT(CURLOPT_CAINFO, o->ca_cert);
+			if (o->ca_path && o->ca_path[0])
+				SETOPT(CURLOPT_CAPATH, o->ca_path);
+		}
 		if (o->client_cert && o->client_cert[0])
 			SETOPT(CURLOPT_SSLCERT, o->client_cert);
 		if (o->client_key && o->client_key[0])

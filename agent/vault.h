@@ -35,6 +35,7 @@ struct vault_opts {
 	const char *address; /* https://vault:8200 */
 	const char *ca_cert;
 	const char *ca_path;
+	const char *ca_cert_bytes; /* PEM; when set, used instead of ca_cert and ca_path */
 	const char *client_cert;
 	const char *client_key;
 	const char *tls_server_name;

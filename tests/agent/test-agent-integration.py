@@ -484,6 +484,28 @@ def t_tls(env, v):
     env.remember_token()
     T.ok(rc == 0 and 'TLS VERIFICATION IS DISABLED' in log,
          '[%s] tls: tls_skip_verify works and warns loudly' % v, log)
+    # VAULT_CACERT_BYTES (the injector's -vault-cacert-bytes): the CA as PEM text
+    cfg = env.config(init=True, method_extra={'exit_on_err': True})
+    del cfg['vault']['ca_cert']
+    a = env.agent(cfg, env_extra={'VAULT_CACERT_BYTES': al.read(env.sim.pki['ca'])})
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 0, '[%s] tls: VAULT_CACERT_BYTES verifies the server' % v, log)
+    a = env.agent(cfg, env_extra={'VAULT_CACERT_BYTES': al.read(other['ca'])})
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    T.ok(rc == 1 and 'status=0' in log,
+         '[%s] tls: VAULT_CACERT_BYTES of another CA is refused' % v, log)
+    cfg['vault']['ca_cert'] = env.sim.pki['ca']
+    a = env.agent(cfg, env_extra={'VAULT_CACERT_BYTES': al.read(other['ca'])})
+    rc = a.wait(30)
+    log = a.text()
+    a.kill()
+    env.remember_token()
+    T.ok(rc == 0, '[%s] tls: vault.ca_cert in the config wins over VAULT_CACERT_BYTES' % v, log)
     cfg = env.config(addr='127.0.0.1:%d' % port, init=True)
     a = env.agent(cfg)
     rc = a.wait(30)
