@@ -85,7 +85,6 @@ struct secret {
 	enum kv_kind kv;
 	char *req; /* escaped request path with query, once known */
 	cJSON *resp;
-	struct buf body; /* sensitive copy of the raw answer, for change detection */
 	int64_t version;
 	int64_t next_fetch; /* monotonic ns; 0 = now */
 	unsigned retries;   /* failed attempts since the last success */
@@ -197,35 +196,38 @@ static void secret_unregister(struct secret *s)
 	s->nregistered = 0;
 }
 
-static void register_strings(struct secret *s, const cJSON *n, size_t depth)
+/* Registers the secret's strings for log redaction; returns how many could not be. */
+static size_t register_strings(struct secret *s, const cJSON *n, size_t depth)
 {
 	const cJSON *c;
+	size_t missed = 0;
 
 	if (!n || depth > 64)
-		return;
+		return 0;
 	if (cJSON_IsString(n) && strlen(n->valuestring) >= LOG_SECRET_MIN) {
 		char **grown, *copy;
 
 		if (s->nregistered >= 256)
-			return;
+			return 1;
 		grown = realloc(s->registered, (s->nregistered + 1) * sizeof(*grown));
 		if (!grown)
-			return;
+			return 1;
 		s->registered = grown;
 		copy = strdup(n->valuestring);
 		if (!copy)
-			return;
+			return 1;
 		if (log_secret_add(copy, strlen(copy)) < 0) {
 			free(copy);
-			return;
+			return 1;
 		}
 		s->registered[s->nregistered++] = copy;
-		return;
+		return 0;
 	}
 	cJSON_ArrayForEach(c, n)
 	{
-		register_strings(s, c, depth + 1);
+		missed += register_strings(s, c, depth + 1);
 	}
+	return missed;
 }
 
 static void secret_free(struct secret *s)
@@ -234,7 +236,6 @@ static void secret_free(struct secret *s)
 		return;
 	secret_unregister(s);
 	cJSON_Delete(s->resp);
-	buf_done(&s->body);
 	vpath_done(&s->vp);
 	free(s->key);
 	free(s->written);
@@ -281,7 +282,6 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	buf_init_sensitive(&s->body, VAULT_RESP_MAX);
 	s->version = -1;
 	buf_init(&key, VPATH_MAX * 2);
 	r = vpath_parse(written, &s->vp, err);
@@ -356,6 +356,7 @@ static void set_err(char *dst, size_t n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst, n, fmt, ap);
 	va_end(ap);
+	log_scrub_in_place(dst, n); /* it goes to the status file */
 }
 
 /*
@@ -488,15 +489,15 @@ static int64_t refresh_delay(struct agent *a, const cJSON *resp)
 }
 
 /* One fetch of s (discovery first when needed). */
-static enum fetch_outcome fetch(struct agent *a, struct secret *s, bool *changed)
+static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 {
 	struct vault_resp resp;
 	enum fetch_outcome out;
 	cJSON *tree = NULL;
 	struct vjson_error je;
+	size_t missed;
 	int r;
 
-	*changed = false;
 	if (s->kv == KV_UNKNOWN) {
 		out = discover(a, s);
 		if (out != FETCH_OK)
@@ -541,16 +542,15 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s, bool *changed
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
 	}
-	*changed = !(s->body.len == resp.body.len && s->resp &&
-		     memcmp(s->body.data, resp.body.data, resp.body.len) == 0);
 	secret_unregister(s);
-	register_strings(s, cJSON_GetObjectItemCaseSensitive(tree, "data"), 0);
+	missed = register_strings(s, cJSON_GetObjectItemCaseSensitive(tree, "data"), 0);
+	if (missed)
+		log_warn("%zu strings of %s are not in the log redaction list (at most 256 a "
+			 "secret); templates' own errors still hide them",
+			 missed, s->written);
 	cJSON_Delete(s->resp);
 	s->resp = tree;
 	tree = NULL;
-	buf_reset(&s->body);
-	if (buf_append(&s->body, resp.body.data, resp.body.len) < 0)
-		buf_reset(&s->body);
 	s->version = kv2_version(s->resp);
 	s->last_err[0] = '\0';
 	out = FETCH_OK;
@@ -613,6 +613,7 @@ static void fail_state(struct agent *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->last_error, sizeof(a->last_error), fmt, ap);
 	va_end(ap);
+	log_scrub_in_place(a->last_error, sizeof(a->last_error)); /* it goes to the status file */
 	a->state_dirty = true;
 }
 
@@ -1162,11 +1163,10 @@ static int loop(struct agent *a)
 			for (size_t i = 0; i < a->nsecrets && !a->stop; i++) {
 				struct secret *s = a->secrets[i];
 				enum fetch_outcome fo;
-				bool changed = false;
 
 				if (s->next_fetch > now)
 					continue;
-				fo = fetch(a, s, &changed);
+				fo = fetch(a, s);
 				now = mono_ns();
 				if (fo == FETCH_CANCELED)
 					break;

@@ -162,7 +162,10 @@ int auth_login(struct vault *v, const char *mount_path, const char *role, const 
 	r = auth_read_jwt(token_path, &jwt, err);
 	if (r < 0)
 		goto out;
-	jwt_held = log_secret_add(jwt.data, jwt.len) == 0;
+	r = log_secret_add(jwt.data, jwt.len); /* never log in with a JWT a log line could show */
+	if (r < 0)
+		goto out;
+	jwt_held = true;
 	r = auth_login_body(role, buf_str(&jwt), &body);
 	if (r < 0)
 		goto out;
@@ -189,8 +192,13 @@ int auth_login(struct vault *v, const char *mount_path, const char *role, const 
 	r = auth_parse(resp->body.data, resp->body.len, true, t);
 	if (r < 0)
 		goto out;
-	t->held = log_secret_add(t->value.data, t->value.len) == 0;
+	r = log_secret_add(t->value.data, t->value.len);
+	t->held = r == 0;
+	if (r < 0)
+		auth_token_drop(t); /* a token a log line could show is not used */
 out:
+	/* the caller logs Vault's answer after the JWT has left the registry */
+	log_scrub_in_place(resp->err, sizeof(resp->err));
 	if (jwt_held)
 		log_secret_forget(jwt.data, jwt.len);
 	buf_done(&jwt);

@@ -29,7 +29,13 @@
 #include "buf.h"
 #include "log.h"
 
-#define LOG_SECRETS_MAX 512
+/*
+ * Most registered secrets. The agent registers every string of every secret
+ * it reads (up to 256 each, 256 secrets) plus its token and JWT; a full
+ * registry would let the next token go unredacted, so it is generous and
+ * grows as needed.
+ */
+#define LOG_SECRETS_MAX (256 * 1024)
 #define REDACTED	"[redacted]"
 /* Scratch space for one message or field before it is scrubbed and cut. */
 #define LOG_SCRATCH_MAX (1024 * 1024)
@@ -43,8 +49,8 @@ struct secret_entry {
 
 static struct log_config log_cfg = { .level = LOG_INFO, .format = LOG_FORMAT_TEXT, .fd = 2 };
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct secret_entry secrets[LOG_SECRETS_MAX];
-static size_t nsecrets;
+static struct secret_entry *secrets;
+static size_t nsecrets, secrets_cap;
 
 void log_setup(const struct log_config *cfg)
 {
@@ -124,9 +130,20 @@ int log_secret_add(const void *value, size_t len)
 		return -ENOMEM;
 	memcpy(copy, value, len);
 	pthread_mutex_lock(&log_lock);
-	if (nsecrets == LOG_SECRETS_MAX) {
-		r = -E2BIG;
-	} else {
+	if (nsecrets == secrets_cap) {
+		size_t cap = secrets_cap ? secrets_cap * 2 : 64;
+		struct secret_entry *grown = NULL;
+
+		if (secrets_cap < LOG_SECRETS_MAX)
+			grown = realloc(secrets, VL_MIN(cap, LOG_SECRETS_MAX) * sizeof(*secrets));
+		if (grown) {
+			secrets = grown;
+			secrets_cap = VL_MIN(cap, LOG_SECRETS_MAX);
+		} else {
+			r = secrets_cap < LOG_SECRETS_MAX ? -ENOMEM : -E2BIG;
+		}
+	}
+	if (r == 0) {
 		secrets[nsecrets++] = (struct secret_entry){ copy, len };
 		copy = NULL;
 	}
@@ -199,6 +216,28 @@ static int scrub(const char *p, size_t n, struct buf *out)
 		lit = i;
 	}
 	return buf_append(out, p + lit, n - lit);
+}
+
+void log_scrub_in_place(char *dst, size_t cap)
+{
+	struct buf out;
+	int r;
+
+	if (cap == 0)
+		return;
+	buf_init_sensitive(&out, LOG_SCRATCH_MAX);
+	pthread_mutex_lock(&log_lock);
+	r = scrub(dst, strnlen(dst, cap), &out);
+	pthread_mutex_unlock(&log_lock);
+	if (r == 0) {
+		size_t n = VL_MIN(out.len, cap - 1);
+
+		memcpy(dst, buf_str(&out), n);
+		dst[n] = '\0';
+	} else {
+		snprintf(dst, cap, "%s", REDACTED); /* could not check it: say nothing */
+	}
+	buf_done(&out);
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */

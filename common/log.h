@@ -96,5 +96,11 @@ int log_secret_add(const void *value, size_t len);
 void log_secret_forget(const void *value, size_t len);
 /* Forgets every registered secret. */
 void log_secret_clear(void);
+/*
+ * Rewrites the NUL-terminated text in dst[0..cap) with every registered
+ * secret replaced by [redacted] (cut to fit): for text that leaves the
+ * process another way than a log line, such as a status file.
+ */
+void log_scrub_in_place(char *dst, size_t cap);
 
 #endif

@@ -241,6 +241,37 @@ static void test_overlapping_secrets(void **state)
 	log_secret_clear();
 }
 
+/*
+ * Thousands of registered secrets (the agent registers every string of every
+ * secret it reads): the last one registered is still scrubbed, from a log
+ * line and from text scrubbed in place for the status file.
+ */
+static void test_many_secrets(void **state)
+{
+	char value[32], text[64], *s;
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(value, sizeof(value), "many-secret-%05d", i);
+		assert_int_equal(log_secret_add(value, strlen(value)), 0);
+	}
+	setup_log(LOG_INFO, LOG_FORMAT_TEXT, NULL, 0);
+	log_info("first many-secret-00000 last many-secret-04999");
+	s = captured();
+	assert_null(strstr(s, "many-secret"));
+	free(s);
+	snprintf(text, sizeof(text), "reading x: many-secret-04999 is wrong");
+	log_scrub_in_place(text, sizeof(text));
+	assert_string_equal(text, "reading x: [redacted] is wrong");
+	snprintf(text, sizeof(text), "many-secret-04999 many-secret-04998 x");
+	log_scrub_in_place(text, 38); /* exactly the text's size */
+	assert_string_equal(text, "[redacted] [redacted] x");
+	log_secret_clear();
+	snprintf(text, sizeof(text), "many-secret-04999");
+	log_scrub_in_place(text, sizeof(text));
+	assert_string_equal(text, "many-secret-04999");
+}
+
 /* A secret straddling the truncation point is scrubbed before the cut. */
 static void test_truncation_after_scrub(void **state)
 {
@@ -318,6 +349,7 @@ int main(void)
 	tlist_add(&l, "forget_restores", test_forget_restores, NULL);
 	tlist_add(&l, "short_secret_refused", test_short_secret_refused, NULL);
 	tlist_add(&l, "overlapping_secrets", test_overlapping_secrets, NULL);
+	tlist_add(&l, "many secrets, and scrubbing in place", test_many_secrets, NULL);
 	tlist_add(&l, "truncation_after_scrub", test_truncation_after_scrub, NULL);
 	tlist_add(&l, "threads", test_threads, NULL);
 	failed = tlist_run(&l, "log");
