@@ -214,6 +214,18 @@ def main():
         check("values: replicas 1 (no PDB), failurePolicy/timeout, existingSecret + caBundle, "
               "matchConditions, agentImage", variants)
 
+        def big_uid():
+            # a values file (not --set) makes numbers float64 in helm: 1.00068e+09
+            vf = os.path.join(tmp, "openshift-uid.yaml")
+            with open(vf, "w") as f:
+                f.write("agent:\n  runAsUser: 1000680000\n  runAsGroup: 1000680000\n")
+            d = render("-f", vf)[("Deployment", "vaultlet-webhook")]["spec"]["template"]["spec"]
+            args = d["containers"][0]["args"]
+            return ("-run-as-user=1000680000" in args and "-run-as-group=1000680000" in args) \
+                or [a for a in args if a.startswith("-run-as")]
+        check("values: an OpenShift-range runAsUser/runAsGroup from a values file renders as an "
+              "integer", big_uid)
+
         def real_binary():
             # the rendered args, with the Secret's mount path pointed at our files
             args = [a.replace("/etc/vaultlet/tls/", certs + "/") for a in ctr["args"]]
