@@ -779,8 +779,7 @@ static int parse_int_ann(struct bctx *c, const char *key, const char *dflt, int6
 	return 0;
 }
 
-/* What vaultlet-agent accepts for an interval: whole seconds or a positive Go duration. */
-static bool positive_interval(const char *v)
+bool agentspec_interval_ok(const char *v)
 {
 	size_t n = strlen(v);
 	int64_t x;
@@ -792,25 +791,36 @@ static bool positive_interval(const char *v)
 	return goparse_duration(v, &x) && x > 0;
 }
 
-static int parse_float(struct bctx *c, const char *key, const char *v)
+int agentspec_fraction(const char *v, double *ret)
 {
 	char *end = NULL;
 	double f;
 
 	/* strconv.ParseFloat has no leading blanks; NaN and Inf cannot be marshalled */
 	if (!v[0] || v[0] == ' ' || (v[0] >= '\t' && v[0] <= '\r'))
-		goto bad;
+		return -EINVAL;
 	errno = 0;
 	f = strtod(v, &end);
 	if (*end || errno == ERANGE || !isfinite(f))
-		goto bad;
+		return -EINVAL;
 	if (f < 0 || f > 1)
+		return -ERANGE;
+	*ret = f;
+	return 0;
+}
+
+static int parse_float(struct bctx *c, const char *key, const char *v)
+{
+	double f = 0;
+	int r = agentspec_fraction(v, &f);
+
+	if (r == -ERANGE)
 		return fail(c, STAGE_NEW, "%s: %s is not a fraction between 0 and 1", key, v);
+	if (r < 0)
+		return fail(c, STAGE_NEW, "%s: invalid number \"%s\" (e.g. 0.75)", key, v);
 	c->s->has_lease_renewal_threshold = f != 0; /* 0 is omitted, like omitempty */
 	c->s->lease_renewal_threshold = f;
 	return 0;
-bad:
-	return fail(c, STAGE_NEW, "%s: invalid number \"%s\" (e.g. 0.75)", key, v);
 }
 
 static int select_targets(struct bctx *c)
@@ -1048,7 +1058,7 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 	s->static_secret_render_interval =
 	    ann(&c, A("template-static-secret-render-interval"), d->static_secret_render_interval);
 	if (s->static_secret_render_interval[0] &&
-	    !positive_interval(s->static_secret_render_interval))
+	    !agentspec_interval_ok(s->static_secret_render_interval))
 		return fail(
 		    &c, STAGE_NEW,
 		    A("template-static-secret-render-interval") ": \"%s\" is not a positive "

@@ -162,6 +162,14 @@ struct agentspec {
 	size_t warnings_dropped;
 };
 
+/* An interval vaultlet-agent accepts: whole seconds, or a positive Go duration. */
+bool agentspec_interval_ok(const char *v);
+/*
+ * A lease renewal threshold as strconv.ParseFloat takes it (no blanks, not
+ * NaN or Inf): 0 and *ret, -EINVAL (not a number), -ERANGE (outside [0, 1]).
+ */
+int agentspec_fraction(const char *v, double *ret);
+
 /*
  * Builds *ret for pod (which should be injected: the caller has checked
  * agent-inject, the status and the phase) in request namespace ns.

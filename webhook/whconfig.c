@@ -8,7 +8,6 @@
  * of them) and converted once all sources have been applied.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "goparse.h"
 #include "quantity.h"
 #include "vaultlet-config.h"
+#include "tmplutf.h"
 #include "whconfig.h"
 
 enum kind { K_STRING, K_BOOL };
@@ -279,32 +279,6 @@ static int get_uint(struct whconfig *c, enum whflag f, uint64_t max, uint64_t *r
 	return 0;
 }
 
-static bool valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t n;
-
-		if (*p < 0x80)
-			n = 1;
-		else if (*p >= 0xc2 && *p < 0xe0)
-			n = 2;
-		else if (*p >= 0xe0 && *p < 0xf0)
-			n = 3;
-		else if (*p >= 0xf0 && *p < 0xf5)
-			n = 4;
-		else
-			return false;
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		}
-		p += n;
-	}
-	return true;
-}
-
 static int validate(struct whconfig *c, struct buf *err)
 {
 	static const enum whflag quantities[] = { WH_CPU_REQUEST,	WH_MEM_REQUEST,
@@ -314,6 +288,7 @@ static int validate(struct whconfig *c, struct buf *err)
 	char qbuf[QUANTITY_MAX];
 	uint64_t u;
 	int64_t i64;
+	double x;
 	int r;
 
 	if (!log_level_parse(c->value[WH_LOG_LEVEL], &c->log_level))
@@ -356,31 +331,23 @@ static int validate(struct whconfig *c, struct buf *err)
 	    !goparse_duration(c->value[WH_AUTH_MAX_BACKOFF], &i64))
 		return errf(err, "%s: invalid duration \"%s\"", src_name(c, WH_AUTH_MAX_BACKOFF),
 			    c->value[WH_AUTH_MAX_BACKOFF]);
-	if (c->value[WH_STATIC_SECRET_RENDER_INTERVAL][0]) {
-		const char *v = c->value[WH_STATIC_SECRET_RENDER_INTERVAL];
-		size_t n = strlen(v);
-		bool ok = v[n - 1] >= '0' && v[n - 1] <= '9' ? goparse_int64(v, &i64) && i64 > 0
-							     : goparse_duration(v, &i64) && i64 > 0;
-
-		if (!ok)
-			return errf(err, "%s: \"%s\" is not a positive duration",
-				    src_name(c, WH_STATIC_SECRET_RENDER_INTERVAL), v);
-	}
+	/* the same checks as the annotations get: a flag that passes never denies pods */
+	if (c->value[WH_STATIC_SECRET_RENDER_INTERVAL][0] &&
+	    !agentspec_interval_ok(c->value[WH_STATIC_SECRET_RENDER_INTERVAL]))
+		return errf(err, "%s: \"%s\" is not a positive duration",
+			    src_name(c, WH_STATIC_SECRET_RENDER_INTERVAL),
+			    c->value[WH_STATIC_SECRET_RENDER_INTERVAL]);
 	if (!goparse_int64(c->value[WH_MAX_CONNECTIONS_PER_HOST], &i64))
 		return errf(err, "%s: invalid integer \"%s\"",
 			    table[WH_MAX_CONNECTIONS_PER_HOST].env,
 			    c->value[WH_MAX_CONNECTIONS_PER_HOST]);
 	if (i64 != 0)
 		note(c, "AGENT_INJECT_TEMPLATE_MAX_CONNECTIONS_PER_HOST has no effect in vaultlet");
-	if (c->value[WH_LEASE_RENEWAL_THRESHOLD][0]) {
-		char *end = NULL;
-		const char *v = c->value[WH_LEASE_RENEWAL_THRESHOLD];
-		double x = strtod(v, &end);
-
-		if (*end || !isfinite(x) || x < 0 || x > 1 || v[0] == ' ')
-			return errf(err, "%s: \"%s\" is not a fraction between 0 and 1",
-				    table[WH_LEASE_RENEWAL_THRESHOLD].env, v);
-	}
+	if (c->value[WH_LEASE_RENEWAL_THRESHOLD][0] &&
+	    agentspec_fraction(c->value[WH_LEASE_RENEWAL_THRESHOLD], &x) < 0)
+		return errf(err, "%s: \"%s\" is not a fraction between 0 and 1",
+			    table[WH_LEASE_RENEWAL_THRESHOLD].env,
+			    c->value[WH_LEASE_RENEWAL_THRESHOLD]);
 
 	r = get_bool(c, WH_REVOKE_ON_SHUTDOWN, &d->revoke_on_shutdown, err);
 	if (r == 0)
@@ -457,7 +424,8 @@ static int validate(struct whconfig *c, struct buf *err)
 
 		buf_init(&dec, strlen(v));
 		if (b64_decode(v, strlen(v), B64_STD, B64_GO, &dec, NULL) == 0 &&
-		    memchr(buf_str(&dec), '\0', dec.len) == NULL && valid_utf8(buf_str(&dec))) {
+		    memchr(buf_str(&dec), '\0', dec.len) == NULL &&
+		    tmplutf_valid(buf_str(&dec), dec.len)) {
 			c->cacert_decoded = buf_take(&dec, NULL);
 			if (!c->cacert_decoded) {
 				buf_done(&dec);

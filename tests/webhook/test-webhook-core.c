@@ -284,6 +284,14 @@ static void test_whconfig_errors(void **state)
 	static const char *const bad_env_lease[] = {
 		"AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD", "one-third", NULL
 	};
+	/* what an annotation would be denied for stops the webhook at start instead */
+	static const char *const tab_lease[] = { "AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD",
+						 "\t0.5", NULL };
+	static const char *const tiny_lease[] = { "AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD",
+						  "1e-400", NULL };
+	static const char *huge_interval[] = { "-vault-address", "x",
+					       "-template-static-secret-render-interval",
+					       "9999999999999" };
 
 	(void)state;
 	expect_error(NULL, 2, none, "No Vault service configured");
@@ -298,6 +306,9 @@ static void test_whconfig_errors(void **state)
 	expect_error(NULL, 4, aws, "only kubernetes");
 	expect_error(bad_env_bool, 2, ok, "AGENT_INJECT_SET_SECURITY_CONTEXT");
 	expect_error(bad_env_lease, 2, ok, "between 0 and 1");
+	expect_error(tab_lease, 2, ok, "between 0 and 1");
+	expect_error(tiny_lease, 2, ok, "between 0 and 1");
+	expect_error(NULL, 4, huge_interval, "not a positive duration");
 }
 
 static void test_whconfig_help_and_cacert(void **state)
