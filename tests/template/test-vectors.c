@@ -43,7 +43,8 @@ static void test_vector(void **state)
 	struct tmpl_error perr;
 	struct tmpl *t = NULL;
 	struct buf out;
-	char *envp[16] = { 0 };
+	char *envp[16] = { 0 }, msg[TMPL_ERROR_MAX] = "";
+	const char *phase;
 	size_t nenv = 0;
 	int r;
 
@@ -74,22 +75,39 @@ static void test_vector(void **state)
 	buf_init(&out, RENDER_MAX_OUTPUT);
 
 	r = tmpl_parse(tmpl->valuestring, strlen(tmpl->valuestring), NULL, &t, &perr);
+	phase = "parse";
 	if (r == 0) {
+		phase = "execute";
 		r = render_exec(t, &ro, &out, &res);
-		if (r < 0)
+		if (r < 0) {
 			print_message("# execution error %d:%d: %s\n", res.err.line, res.err.col,
 				      res.err.msg);
+			snprintf(msg, sizeof(msg), "%s", res.err.msg);
+		}
 		render_result_done(&res);
 	} else {
 		print_message("# parse error %d:%d: %s\n", perr.line, perr.col, perr.msg);
+		snprintf(msg, sizeof(msg), "%s", perr.msg);
 	}
 	if (cJSON_IsString(want)) {
 		assert_int_equal(r, 0);
 		assert_int_equal(out.len, strlen(want->valuestring));
 		assert_memory_equal(buf_str(&out), want->valuestring, out.len);
 	} else {
+		/* Go's "<phase>: template: …: <message>": the same phase, the same last words */
+		const char *gerr =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "expected_error_go"));
+		const char *tail = gerr ? strstr(gerr, ": ") : NULL;
+
 		assert_true(r == -EINVAL);
 		assert_int_equal(out.len, 0);
+		assert_non_null(gerr);
+		assert_int_equal(strncmp(gerr, phase, strlen(phase)), 0);
+		while (tail && strstr(tail + 2, ": "))
+			tail = strstr(tail + 2, ": ");
+		assert_non_null(tail);
+		if (!strstr(msg, tail + 2))
+			fail_msg("error \"%s\" lacks Go's \"%s\"", msg, tail + 2);
 	}
 	buf_done(&out);
 	tmpl_free(t);

@@ -213,8 +213,7 @@ def run_case(exe, data, stem, go_inputs):
             check(got == want and type(got) == type(want),
                   "%s config %s: got %r, want %r" % (kind, ptr, got, want))
     for kind, ptrs in exp.get("config_absent", {}).items():
-        if kind not in configs:
-            continue
+        check(kind in configs, "no %s agent" % kind)
         doc = json.loads(configs[kind][1])
         for ptr in ptrs:
             try:
