@@ -1258,23 +1258,30 @@ def tls_suite():
         T.body(sim.client('bogus').get('/v1/secret/data/litellm/secrets'), 403, INVALID_TOKEN,
                'TLS: error bodies identical')
         host, port = sim.addr.rsplit(':', 1)
-        ctx = ssl.create_default_context(cafile=sim.ca_file)
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', DeprecationWarning)
-            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-        try:
-            ctx.set_ciphers('DEFAULT:@SECLEVEL=0')
-        except ssl.SSLError:
-            pass
-        try:
-            with socket.create_connection((host, int(port)), timeout=5) as s:
-                with ctx.wrap_socket(s, server_hostname='127.0.0.1'):
-                    pass
-            T.ok(False, 'TLS: TLS 1.1 refused')
-        except (ssl.SSLError, OSError):
-            T.ok(True, 'TLS: TLS 1.1 refused')
+
+        def handshake(maxv):
+            """None when a handshake capped at maxv succeeds, else the error."""
+            ctx = ssl.create_default_context(cafile=sim.ca_file)
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', DeprecationWarning)
+                ctx.maximum_version = maxv
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+            try:
+                ctx.set_ciphers('DEFAULT:@SECLEVEL=0')
+            except ssl.SSLError:
+                pass
+            try:
+                with socket.create_connection((host, int(port)), timeout=5) as s:
+                    with ctx.wrap_socket(s, server_hostname='127.0.0.1'):
+                        return None
+            except (ssl.SSLError, OSError) as e:
+                return e
+        # the same client, capped at 1.2, gets in: the refusal is about the version
+        tls12 = handshake(ssl.TLSVersion.TLSv1_2)
+        tls11 = handshake(ssl.TLSVersion.TLSv1_1)
+        T.ok(tls12 is None and tls11 is not None, 'TLS: TLS 1.1 refused (1.2 from the same client '
+             'accepted)', 'TLS 1.2: %r; TLS 1.1: %r' % (tls12, tls11))
         plain = simlib.Client('http://' + sim.addr, 'root')
         try:
             r = plain.get('/v1/sys/health')

@@ -340,6 +340,13 @@ def main():
                 c.load_verify_locations(ca)
                 c.set_ciphers("DEFAULT:@SECLEVEL=0")
                 c.minimum_version = ssl.TLSVersion.TLSv1_1
+                c.maximum_version = ssl.TLSVersion.TLSv1_2
+                # the same client, allowed 1.2, gets in: a refusal below is about the version
+                try:
+                    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                    c.wrap_socket(s, server_hostname=HOST).close()
+                except (ssl.SSLError, OSError) as e:
+                    return "the same client capped at TLS 1.2 failed too: %s" % e
                 c.maximum_version = ssl.TLSVersion.TLSv1_1
                 try:
                     s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
