@@ -20,7 +20,7 @@ if [ "${1:-}" = "-o" ]; then
   archive=$2
   shift 2
 fi
-case "${1:-}" in -h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
 version=$(sed -n "s/^  version: '\(.*\)',/\1/p" meson.build)
 image=${1:-vaultlet/vaultlet:$version}
 
