@@ -90,21 +90,48 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* The memo key: left \0 right \0 text. */
-static char *make_key(const struct agentspec_secret *sec, size_t *ret_len, uint64_t *ret_hash)
-{
-	size_t ll = strlen(sec->left_delim) + 1, rl = strlen(sec->right_delim) + 1;
-	size_t tl = strlen(sec->contents), n = ll + rl + tl;
-	char *k = malloc(n);
+/* The memo key: left \0 right \0 text, kept in pieces until it is stored. */
+struct key {
+	const char *part[3];
+	size_t len[3]; /* the delimiters' lengths include their NUL */
+	size_t total;
+	uint64_t hash;
+};
 
-	if (!k)
-		return NULL;
-	memcpy(k, sec->left_delim, ll);
-	memcpy(k + ll, sec->right_delim, rl);
-	memcpy(k + ll + rl, sec->contents, tl);
-	*ret_len = n;
-	*ret_hash = fnv1a(UINT64_C(0xcbf29ce484222325), k, n);
-	return k;
+static void key_init(struct key *k, const struct agentspec_secret *sec)
+{
+	k->part[0] = sec->left_delim;
+	k->part[1] = sec->right_delim;
+	k->part[2] = sec->contents;
+	k->len[0] = strlen(sec->left_delim) + 1;
+	k->len[1] = strlen(sec->right_delim) + 1;
+	k->len[2] = strlen(sec->contents);
+	k->total = k->len[0] + k->len[1] + k->len[2];
+	k->hash = UINT64_C(0xcbf29ce484222325);
+	for (int i = 0; i < 3; i++)
+		k->hash = fnv1a(k->hash, k->part[i], k->len[i]);
+}
+
+static bool key_equal(const struct slot *sl, const struct key *k)
+{
+	const char *p = sl->key;
+
+	if (!p || sl->hash != k->hash || sl->keylen != k->total)
+		return false;
+	for (int i = 0; i < 3; p += k->len[i], i++) {
+		if (memcmp(p, k->part[i], k->len[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static char *key_copy(const struct key *k)
+{
+	char *c = malloc(k->total), *p = c;
+
+	for (int i = 0; c && i < 3; p += k->len[i], i++)
+		memcpy(p, k->part[i], k->len[i]);
+	return c;
 }
 
 static int parse(const struct agentspec_secret *sec, struct outcome *out)
@@ -129,38 +156,37 @@ static int parse(const struct agentspec_secret *sec, struct outcome *out)
 	return 0;
 }
 
-/* The outcome for sec, from the memo when it is there. */
+/* The outcome for sec, from the memo when it is there (a hit copies nothing). */
 static int lookup(struct tmplcheck_cache *c, const struct agentspec_secret *sec,
 		  struct outcome *out)
 {
 	struct slot *sl;
-	uint64_t hash;
-	size_t klen;
-	char *key;
+	struct key k;
+	char *copy;
 	int r;
 
-	if (!c || strlen(sec->contents) > TMPLCHECK_CACHE_TEXT)
+	if (!c)
 		return parse(sec, out);
-	key = make_key(sec, &klen, &hash);
-	if (!key)
-		return -ENOMEM;
-	sl = &c->slots[hash % TMPLCHECK_CACHE_SLOTS];
+	key_init(&k, sec);
+	if (k.len[2] > TMPLCHECK_CACHE_TEXT)
+		return parse(sec, out);
+	sl = &c->slots[k.hash % TMPLCHECK_CACHE_SLOTS];
 	pthread_mutex_lock(&c->lock);
-	if (sl->key && sl->hash == hash && sl->keylen == klen && memcmp(sl->key, key, klen) == 0) {
+	if (key_equal(sl, &k)) {
 		*out = sl->out;
 		pthread_mutex_unlock(&c->lock);
-		free(key);
 		return 0;
 	}
 	pthread_mutex_unlock(&c->lock);
 	r = parse(sec, out);
-	if (r < 0) {
-		free(key);
+	if (r < 0)
 		return r;
-	}
+	copy = key_copy(&k);
+	if (!copy)
+		return 0; /* the answer stands; it is just not remembered */
 	pthread_mutex_lock(&c->lock);
 	free(sl->key);
-	*sl = (struct slot){ .hash = hash, .key = key, .keylen = klen, .out = *out };
+	*sl = (struct slot){ .hash = k.hash, .key = copy, .keylen = k.total, .out = *out };
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
