@@ -67,7 +67,6 @@
 #include "vresp.h"
 
 #define SECRETS_MAX	     256
-#define RENDER_PASSES_MAX    16
 #define FETCH_ATTEMPTS_DFLT  12
 #define FETCH_BACKOFF_DFLT   (250 * SCHED_MS)
 #define FETCH_MAXBACKOFF_DFL (60 * SCHED_SEC)
@@ -142,7 +141,6 @@ struct agent {
 	char last_error[ERRTEXT_MAX];
 	bool state_dirty;
 	bool final_status;
-	int exit_code;
 };
 
 static int64_t mono_ns(void)
@@ -1122,11 +1120,6 @@ static bool give_up(struct agent *a, struct secret *s, int64_t now)
 	return false;
 }
 
-static int64_t min64(int64_t x, int64_t y)
-{
-	return x < y ? x : y;
-}
-
 static int loop(struct agent *a)
 {
 	bool fetched_any = true;
@@ -1226,33 +1219,27 @@ static int loop(struct agent *a)
 			return AGENT_EXIT_OK;
 		/* render */
 		if (fetched_any && token_usable(a, now)) {
+			enum pass_result pr = render_pass(a);
 			bool again = false;
 
-			for (int pass = 0; pass < RENDER_PASSES_MAX; pass++) {
-				enum pass_result pr = render_pass(a);
+			if (pr == PASS_FATAL) {
+				int64_t wait;
 
-				if (pr == PASS_FATAL) {
-					int64_t wait;
-
-					if (a->cfg->exit_on_retry_failure) {
-						write_status(a);
-						log_error(
-						    "a template failed and exit_on_retry_failure "
-						    "is set: exiting");
-						return AGENT_EXIT_FAILED;
-					}
-					/* restart the runner after a backoff (§2.5) */
-					wait = sched_backoff_next(&a->runner_bo, sched_random());
-					for (size_t i = 0; i < a->nsecrets; i++) {
-						if (a->secrets[i]->next_fetch < now + wait)
-							a->secrets[i]->next_fetch = now + wait;
-					}
-					break;
+				if (a->cfg->exit_on_retry_failure) {
+					write_status(a);
+					log_error(
+					    "a template failed and exit_on_retry_failure is set: "
+					    "exiting");
+					return AGENT_EXIT_FAILED;
 				}
-				if (pr == PASS_DONE)
-					break;
-				again = true;
-				break; /* new secrets to fetch: go fetch them now */
+				/* restart the runner after a backoff (§2.5) */
+				wait = sched_backoff_next(&a->runner_bo, sched_random());
+				for (size_t i = 0; i < a->nsecrets; i++) {
+					if (a->secrets[i]->next_fetch < now + wait)
+						a->secrets[i]->next_fetch = now + wait;
+				}
+			} else if (pr != PASS_DONE) {
+				again = true; /* new secrets to fetch: go fetch them now */
 			}
 			fetched_any = again;
 			if (again)
@@ -1272,9 +1259,9 @@ static int loop(struct agent *a)
 		} else {
 			next = a->renew_at;
 			for (size_t i = 0; i < a->nsecrets; i++)
-				next = min64(next, a->secrets[i]->next_fetch);
+				next = VL_MIN(next, a->secrets[i]->next_fetch);
 			if (a->token_expiry != NEVER)
-				next = min64(next, a->token_expiry);
+				next = VL_MIN(next, a->token_expiry);
 		}
 		now = mono_ns();
 		if (next > now) {

@@ -11,7 +11,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "afile.h"
 #include "astate.h"
 
 static void iso_time(int64_t t, char out[32])
@@ -102,19 +101,6 @@ int astate_format(const struct astate *s, struct buf *out)
 out:
 	free(text);
 	cJSON_Delete(root);
-	return r;
-}
-
-int astate_write(const char *path, const struct astate *s)
-{
-	struct buf b;
-	int r;
-
-	buf_init(&b, ASTATE_MAX);
-	r = astate_format(s, &b);
-	if (r == 0)
-		r = afile_write(path, b.data, b.len, 0644);
-	buf_done(&b);
 	return r;
 }
 

@@ -54,9 +54,6 @@ struct astate {
 /* The JSON text of s (pure). */
 int astate_format(const struct astate *s, struct buf *out);
 
-/* Writes the file atomically. */
-int astate_write(const char *path, const struct astate *s);
-
 /* Prints a status file's JSON as text (or re-emits it as JSON); -EINVAL if malformed. */
 int astate_print(const char *json, size_t len, bool as_json, int64_t now, FILE *out);
 

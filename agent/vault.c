@@ -45,7 +45,6 @@ struct vault {
 	int wake_fd;
 	bool (*wake)(void *ctx);
 	void *wake_ctx;
-	uint64_t nrequests;
 	char errbuf[CURL_ERROR_SIZE];
 	struct buf *sink; /* response body of the transfer in progress */
 	bool too_big;
@@ -282,11 +281,6 @@ void vault_free(struct vault *v)
 	curl_global_cleanup();
 }
 
-uint64_t vault_requests(const struct vault *v)
-{
-	return v->nrequests;
-}
-
 static void slist_wipe_free(struct curl_slist *l)
 {
 	for (struct curl_slist *i = l; i; i = i->next)
@@ -360,7 +354,6 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 			 curl_multi_strerror(mc));
 		return -EIO;
 	}
-	v->nrequests++;
 	while (running) {
 		struct curl_waitfd wfd = { .fd = v->wake_fd, .events = CURL_WAIT_POLLIN };
 		int n = 0;

@@ -76,9 +76,6 @@ void vault_resp_done(struct vault_resp *r);
 int vault_request(struct vault *v, const char *method, const char *path, const char *token,
 		  const char *body, unsigned retries, struct vault_resp *resp);
 
-/* Number of HTTP requests sent so far (for logs and tests). */
-uint64_t vault_requests(const struct vault *v);
-
 /*
  * Sleeps until ns have passed or the wake callback asks to stop
  * (-ECANCELED). Uses the same wake fd.
