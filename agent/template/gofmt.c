@@ -423,13 +423,13 @@ static void fmt_q(struct pp *p, const char *s, size_t n)
 
 	n = truncate_len(p, s, n);
 	if (p->sharp && can_backquote(s, n)) {
-		buf_init(&tmp, p->b->max);
+		buf_init_sensitive(&tmp, p->b->max);
 		if (buf_putc(&tmp, '`') || buf_append(&tmp, s, n) || buf_putc(&tmp, '`'))
 			p->r = p->r ? p->r : -E2BIG;
 		pad_scratch(p, &tmp);
 		return;
 	}
-	buf_init(&tmp, p->b->max);
+	buf_init_sensitive(&tmp, p->b->max);
 	if (quote_with(&tmp, s, n, '"', p->plus))
 		p->r = p->r ? p->r : -E2BIG;
 	pad_scratch(p, &tmp);
@@ -502,7 +502,7 @@ static void fmt_qc(struct pp *p, uint64_t c)
 	if (r >= 0xD800 && r <= 0xDFFF)
 		r = TMPLUTF_ERROR;
 	n = tmplutf_encode(r, e);
-	buf_init(&tmp, 64);
+	buf_init_sensitive(&tmp, 64);
 	/* appendQuotedRuneWith: the rune itself is quoted as a one-rune string */
 	if (r == '\'') {
 		if (buf_append(&tmp, "'\\''", 4))
@@ -766,12 +766,16 @@ static void fmt_float(struct pp *p, double v, char verb, int prec)
 	struct buf num;
 	char *n;
 	size_t len;
+	int r;
 
 	if (p->prec_present)
 		prec = p->prec;
-	buf_init(&num, (size_t)FMT_TOO_LARGE * 2 + 1024);
-	if (buf_putc(&num, '+') || gofmt_float(&num, v, verb, prec)) {
-		p->r = p->r ? p->r : -ENOMEM;
+	buf_init_sensitive(&num, (size_t)FMT_TOO_LARGE * 2 + 1024);
+	r = buf_putc(&num, '+');
+	if (r == 0)
+		r = gofmt_float(&num, v, verb, prec);
+	if (r < 0) {
+		p->r = p->r ? p->r : r; /* -E2BIG (the size cap) is not out of memory */
 		buf_done(&num);
 		return;
 	}
@@ -836,7 +840,7 @@ static void fmt_float(struct pp *p, double v, char verb, int prec)
 			if (saw_nonzero)
 				digits--;
 		}
-		buf_init(&nb, num.max);
+		buf_init_sensitive(&nb, num.max);
 		if (buf_append(&nb, n, len)) {
 			p->r = -ENOMEM;
 			buf_done(&nb);

@@ -165,7 +165,7 @@ static int enc_float(struct enc *e, double f)
 	}
 	if (a != 0 && (a < 1e-6 || a >= 1e21))
 		fmt = 'e';
-	buf_init(&t, 64);
+	buf_init_sensitive(&t, 64);
 	r = gofmt_float(&t, f, fmt, -1);
 	if (!r && fmt == 'e') {
 		size_t n = t.len;

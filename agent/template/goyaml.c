@@ -1235,7 +1235,7 @@ static void emit_node(struct em *e, const struct gval *v, bool root, bool seq, b
 				break;
 			}
 		}
-		buf_init(&t, 64);
+		buf_init_sensitive(&t, 64);
 		if (gofmt_float(&t, f, 'g', -1)) {
 			e->r = -ENOMEM;
 			buf_done(&t);

@@ -352,6 +352,10 @@ static void test_caps(void **state)
 		buf_reset(&tb);
 		buf_done(&tb);
 	}
+	/* a float wider than the output cap is the cap's error, not "out of memory" */
+	assert_true(run("{{ printf \"%.3000000f\" 1.5 }}", 0, &s, false, &out, &res) < 0);
+	assert_non_null(strstr(res.err.msg, "larger than"));
+	render_result_done(&res);
 	/* template size */
 	n = TMPL_MAX_TEXT + 1;
 	big = malloc(n);
