@@ -1241,10 +1241,10 @@ static void print_value(struct pp *p, const struct gval *value, uint32_t verb, i
 	}
 	case GV_SLICE:
 	case GV_STRSLICE: {
-		size_t i, n = value->kind == GV_SLICE ? value->slice.len : value->strs.len;
 		bool nil = value->kind == GV_SLICE ? !value->slice.arr
 						   : !value->strs.arr && !value->strs.items;
-		const cJSON *c = NULL;
+		struct gv_iter it;
+		struct gval e;
 
 		if (p->sharp_v) {
 			ws(p, gv_type_name(value));
@@ -1256,24 +1256,9 @@ static void print_value(struct pp *p, const struct gval *value, uint32_t verb, i
 		} else {
 			wc(p, '[');
 		}
-		if (value->kind == GV_SLICE && value->slice.arr) {
-			size_t k = value->slice.off;
-
-			for (c = value->slice.arr->child; c && k > 0; c = c->next)
-				k--;
-		}
-		for (i = 0; i < n && !p->r; i++) {
-			struct gval e;
-
-			if (value->kind == GV_SLICE) {
-				e = gv_from_json(c);
-				c = c ? c->next : NULL;
-			} else {
-				struct gv_str s = gv_strs_at(value, i);
-
-				e = gv_string(s.s, s.len);
-			}
-			if (i > 0) {
+		gv_iter_init(&it, value);
+		while (!p->r && gv_iter_next(&it, &e)) {
+			if (it.i > 1) {
 				if (p->sharp_v)
 					ws(p, ", ");
 				else
@@ -1291,12 +1276,8 @@ static void print_value(struct pp *p, const struct gval *value, uint32_t verb, i
 		if (depth == 0) {
 			struct gval sv = { .kind = GV_SECRETV, .secret = value->secret };
 
-			if (p->sharp_v) {
-				/* %#v of a pointer to struct: &dependency.Secret{...} */
-				wc(p, '&');
-			} else {
-				wc(p, '&');
-			}
+			wc(p,
+			   '&'); /* %v and %#v of a pointer to struct: &{…}, &dependency.Secret{…} */
 			print_value(p, &sv, verb, depth + 1);
 			break;
 		}

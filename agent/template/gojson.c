@@ -282,32 +282,18 @@ static int enc_value(struct enc *e, const struct gval *v)
 	}
 	case GV_SLICE:
 	case GV_STRSLICE: {
-		size_t n = v->kind == GV_SLICE ? v->slice.len : v->strs.len, i;
+		size_t n = v->kind == GV_SLICE ? v->slice.len : v->strs.len;
 		bool nil = v->kind == GV_SLICE ? !v->slice.arr : !v->strs.arr && !v->strs.items;
-		const cJSON *c = NULL;
+		struct gv_iter it;
+		struct gval x;
 
 		if (nil)
 			return buf_append_str(e->o, "null");
-		if (v->kind == GV_SLICE) {
-			size_t k = v->slice.off;
-
-			for (c = v->slice.arr->child; c && k > 0; c = c->next)
-				k--;
-		}
 		r = buf_putc(e->o, '[');
 		e->depth++;
-		for (i = 0; !r && i < n; i++) {
-			struct gval x;
-
-			if (v->kind == GV_SLICE) {
-				x = gv_from_json(c);
-				c = c ? c->next : NULL;
-			} else {
-				struct gv_str s = gv_strs_at(v, i);
-
-				x = gv_string(s.s, s.len);
-			}
-			if (i > 0)
+		gv_iter_init(&it, v);
+		while (!r && gv_iter_next(&it, &x)) {
+			if (it.i > 1)
 				r = buf_putc(e->o, ',');
 			if (!r && e->indent)
 				r = newline(e);

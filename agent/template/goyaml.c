@@ -1304,25 +1304,16 @@ static void emit_node(struct em *e, const struct gval *v, bool root, bool seq, b
 	case GV_SLICE:
 	case GV_STRSLICE: {
 		size_t n = v->kind == GV_SLICE ? v->slice.len : v->strs.len;
-		bool first = true;
+		struct gv_iter it;
+		struct gval item;
 
 		if (n == 0) {
 			emit_flow_empty(e, false);
 			break;
 		}
 		increase_indent(e, false, e->mapping_context && !e->indention);
-		for (size_t i = 0; i < n && !e->r; i++) {
-			struct gval item;
-
-			if (v->kind == GV_SLICE) {
-				item = gv_slice_at(v, i);
-			} else {
-				struct gv_str s = gv_strs_at(v, i);
-
-				item = gv_string(s.s, s.len);
-			}
-			(void)first;
-			first = false;
+		gv_iter_init(&it, v);
+		while (!e->r && gv_iter_next(&it, &item)) {
 			write_indent(e);
 			write_indicator(e, "-", true, false, true);
 			emit_node(e, &item, false, true, false, false);

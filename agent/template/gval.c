@@ -144,6 +144,45 @@ struct gval gv_slice_at(const struct gval *v, size_t i)
 	return gv_from_json(c);
 }
 
+void gv_iter_init(struct gv_iter *it, const struct gval *v)
+{
+	size_t k;
+
+	*it = (struct gv_iter){ .v = v, .n = v->kind == GV_SLICE ? v->slice.len : v->strs.len };
+	if (v->kind == GV_SLICE || !v->strs.items) {
+		const cJSON *arr = v->kind == GV_SLICE ? v->slice.arr : v->strs.arr;
+
+		k = v->kind == GV_SLICE ? v->slice.off : v->strs.off;
+		for (it->c = arr ? arr->child : NULL; it->c && k > 0; it->c = it->c->next)
+			k--;
+	}
+}
+
+bool gv_iter_next(struct gv_iter *it, struct gval *ret)
+{
+	const struct gval *v = it->v;
+	const cJSON *c = it->c;
+
+	if (it->i >= it->n)
+		return false;
+	it->c = c ? c->next : NULL;
+	if (v->kind == GV_SLICE) {
+		*ret = gv_from_json(c);
+	} else if (v->strs.items) {
+		struct gv_str s = v->strs.items[v->strs.off + it->i];
+
+		*ret = gv_string(s.s, s.len);
+	} else if (c && cJSON_IsString(c)) {
+		struct gv_str s = gv_json_str(c);
+
+		*ret = gv_string(s.s, s.len);
+	} else {
+		*ret = gv_string("", 0);
+	}
+	it->i++;
+	return true;
+}
+
 struct gv_str gv_strs_at(const struct gval *v, size_t i)
 {
 	const cJSON *c;

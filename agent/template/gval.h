@@ -105,6 +105,20 @@ long gv_len(const struct gval *v);
 /* Element i of a SLICE (i < len) as interface{} content. */
 struct gval gv_slice_at(const struct gval *v, size_t i);
 
+/*
+ * The elements of a SLICE or STRSLICE in order, each as interface{} content
+ * (a string element of a STRSLICE as a string). Walking the list once:
+ * gv_slice_at in a loop starts from the head each time.
+ */
+struct gv_iter {
+	const struct gval *v;
+	size_t i, n;
+	const cJSON *c;
+};
+void gv_iter_init(struct gv_iter *it, const struct gval *v);
+/* The next element in *ret, or false at the end. */
+bool gv_iter_next(struct gv_iter *it, struct gval *ret);
+
 /* Element i of a STRSLICE (i < len). */
 struct gv_str gv_strs_at(const struct gval *v, size_t i);
 

@@ -1220,21 +1220,13 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 static int fn_in(struct ex *x, const struct tmpl_node *node, struct gval l, struct gval v,
 		 bool *ret)
 {
-	size_t i, n;
-
 	*ret = false;
 	if (l.kind == GV_SLICE || l.kind == GV_STRSLICE) {
-		n = l.kind == GV_SLICE ? l.slice.len : l.strs.len;
-		for (i = 0; i < n; i++) {
-			struct gval e;
+		struct gv_iter it;
+		struct gval e;
 
-			if (l.kind == GV_SLICE) {
-				e = gv_slice_at(&l, i);
-			} else {
-				struct gv_str s = gv_strs_at(&l, i);
-
-				e = gv_string(s.s, s.len);
-			}
+		gv_iter_init(&it, &l);
+		while (gv_iter_next(&it, &e)) {
 			switch (e.kind) {
 			case GV_FLOAT:
 				if (v.kind == GV_FLOAT && v.f == e.f) {
@@ -1558,15 +1550,15 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 		produced = false;
 		break;
 	case TMPL_FN_JOIN: {
-		struct gval l = argv[1];
+		struct gv_iter it;
+		struct gval e;
 
-		for (size_t i = 0; !r && i < l.strs.len; i++) {
-			struct gv_str s = gv_strs_at(&l, i);
-
-			if (i > 0)
+		gv_iter_init(&it, &argv[1]);
+		while (!r && gv_iter_next(&it, &e)) {
+			if (it.i > 1)
 				r = buf_append(&o, argv[0].str.s, argv[0].str.len);
 			if (!r)
-				r = buf_append(&o, s.s, s.len);
+				r = buf_append(&o, e.str.s, e.str.len);
 		}
 		break;
 	}
@@ -1890,26 +1882,11 @@ static int walk_range(struct ex *x, struct gval dot, const struct tmpl_node *n)
 		}
 		free(m);
 	} else if (val.kind != GV_INVALID) {
-		size_t len = (size_t)gv_len(&val);
-		const cJSON *c = NULL;
+		struct gv_iter it;
+		struct gval elem;
 
-		if (val.kind == GV_SLICE && val.slice.arr) {
-			size_t k = val.slice.off;
-
-			for (c = val.slice.arr->child; c && k > 0; c = c->next)
-				k--;
-		}
-		for (i = 0; i < len; i++) {
-			struct gval elem;
-
-			if (val.kind == GV_SLICE) {
-				elem = gv_from_json(c);
-				c = c ? c->next : NULL;
-			} else {
-				struct gv_str s = gv_strs_at(&val, i);
-
-				elem = gv_string(s.s, s.len);
-			}
+		gv_iter_init(&it, &val);
+		for (i = 0; gv_iter_next(&it, &elem); i++) {
 			if (++x->iters > RENDER_MAX_RANGE_ITERATIONS) {
 				r = ex_caperr(x, n, "more than %d range iterations",
 					      RENDER_MAX_RANGE_ITERATIONS);
