@@ -7,11 +7,16 @@ stdout and a line:column message on stderr on a template error, exit codes
 
 usage: test-render-cmd.py RENDER_DRIVER [VAULTLET_AGENT]
 """
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from taplib import check, done  # noqa: E402
 
 drv = sys.argv[1]
 agent = sys.argv[2] if len(sys.argv) > 2 and os.path.exists(sys.argv[2]) else None
@@ -23,7 +28,8 @@ def case(fn):
     return fn
 
 
-tmp = tempfile.mkdtemp()
+tmp = tempfile.mkdtemp(prefix="vaultlet-render-test-")
+atexit.register(shutil.rmtree, tmp, True)
 
 
 def write(name, data):
@@ -158,23 +164,11 @@ def bad_inputs_exit_1():
 @case
 def real_binary_same_result():
     if agent is None:
-        return "skip vaultlet-agent not built"
+        return "SKIP vaultlet-agent not built"
     rc, out, err = run("-secrets", SECRETS, write("t11", TV01), prog=agent)
     assert rc == 0 and out == TV01_OUT, (rc, out, err)
 
 
-print("1..%d" % len(tests))
-failed = 0
-for i, t in enumerate(tests, 1):
-    try:
-        r = t()
-        if isinstance(r, str) and r.startswith("skip"):
-            print("ok %d - %s # SKIP %s" % (i, t.__name__, r[5:]))
-        else:
-            print("ok %d - %s" % (i, t.__name__))
-    except AssertionError as e:
-        failed += 1
-        print("not ok %d - %s" % (i, t.__name__))
-        for line in str(e).splitlines():
-            print("# " + line)
-sys.exit(1 if failed else 0)
+for t in tests:
+    check(t.__name__, t)
+sys.exit(done())
