@@ -145,6 +145,8 @@ class Flow:
         with open(os.path.join(pod_sa, "token"), "w") as f:
             f.write(issuer.issue("litellm", "vault", "vault-0", "b3c1d7e2-0f4a-4d6b-9c8e-1a2b3c4d5e6f",
                                  expiration=86400))
+        # the ClusterRoleBinding to system:auth-delegator that Vault's chart makes
+        self.api.token_reviewers.add("system:serviceaccount:litellm:vault")
         self.sim = simlib.start_sim(pod_sa=False, args=["--tokenreview", "http",
                                                         "--pod-sa-dir", pod_sa])
         self.vault_port = int(self.sim.addr.rsplit(":", 1)[1])

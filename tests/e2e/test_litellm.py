@@ -9,8 +9,11 @@ seconds. Rendered files are compared with the outputs Go's text/template
 produced for the reference vectors TV01 and TV03 (same secret values).
 """
 import hashlib
+import http.client
+import json
 import os
 import shutil
+import ssl
 import sys
 import time
 
@@ -63,6 +66,46 @@ def main():
     else:
         print("# work files kept in %s" % f.work)
     return rc
+
+
+def token_review(f, bearer, token, audiences=()):
+    """POSTs a TokenReview to the simulated API server as `bearer`."""
+    ctx = ssl.create_default_context(cafile=os.path.join(f.work, "vault-pod-sa", "ca.crt"))
+    host, port = f.api.url[len("https://"):].rsplit(":", 1)
+    conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+    try:
+        conn.request("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                     json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                                 "spec": {"token": token, "audiences": list(audiences)}}),
+                     {"Authorization": "Bearer " + bearer, "Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+    finally:
+        conn.close()
+
+
+def tokenreview_rules(f):
+    """What the real API server checks, the simulator checks too."""
+    issue = f.api.issuer.issue
+    with open(os.path.join(f.work, "vault-pod-sa", "token")) as fh:
+        vault = fh.read().strip()
+    pod = issue("litellm", "litellm", "litellm-0", "1f0e9d8c-7b6a-4594-8372-6150e4d3c2b1")
+    errs = []
+    st, body = token_review(f, vault, pod)
+    if st != 201 or not body["status"].get("authenticated"):
+        errs.append("a pod token, no audiences asked: %s %s" % (st, body.get("status")))
+    st, body = token_review(f, pod, pod)
+    if st != 403:
+        errs.append("a reviewer without system:auth-delegator got %s" % st)
+    other = issue("litellm", "litellm", "litellm-0", "1f0e9d8c-7b6a-4594-8372-6150e4d3c2b1",
+                  audiences=["vault"])
+    st, body = token_review(f, vault, other)
+    if body["status"].get("authenticated"):
+        errs.append("a token for audience vault passed the API server's default audiences")
+    st, body = token_review(f, vault, other, audiences=["vault"])
+    if not body["status"].get("authenticated"):
+        errs.append("a token for audience vault, asked for vault: %s" % body.get("status"))
+    return "; ".join(errs) or None
 
 
 def run_checks(f):
@@ -138,6 +181,12 @@ def run_checks(f):
           "rendered files are 0644 and owned by the agent's uid 100",
           (oct(st.st_mode), st.st_uid))
     check(f.api.tokenreviews > 0, "Vault verified the pod's token with a TokenReview")
+    try:
+        bad = tokenreview_rules(f)
+    except Exception as e:  # noqa: BLE001 - a crash is a failed check
+        bad = "%s: %s" % (type(e).__name__, e)
+    check(bad is None, "TokenReview as the API server does it: auth-delegator, default and "
+          "asked-for audiences", bad)
 
     app_log = wait_for(lambda: "listening" in run.containers["litellm"].logs() and
                        run.containers["litellm"].logs(), 15)

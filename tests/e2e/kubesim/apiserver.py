@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonpatch
 
-from . import quantity
+from . import quantity, tokens
 
 
 class AdmissionError(Exception):
@@ -201,13 +201,23 @@ class _TokenReviewHandler(BaseHTTPRequestHandler):
             self._send(401, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                              "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
             return
+        # RBAC: creating a TokenReview takes system:auth-delegator (Vault's chart binds it)
+        if reviewer.get("sub") not in api.token_reviewers:
+            self._send(403, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                             "message": 'tokenreviews.authentication.k8s.io is forbidden: User '
+                                        '"%s" cannot create resource "tokenreviews" in API '
+                                        'group "authentication.k8s.io" at the cluster scope'
+                                        % reviewer.get("sub"),
+                             "reason": "Forbidden", "code": 403})
+            return
         api.tokenreviews += 1
         review = json.loads(body)
         spec = review.get("spec") or {}
         claims = api.issuer.verify(spec.get("token", ""))
-        wanted = spec.get("audiences") or []
+        # no audiences asked for: the API server's own (--api-audiences, the issuer by default)
+        wanted = spec.get("audiences") or [tokens.ISSUER]
         status = {"authenticated": False}
-        if claims is not None and (not wanted or set(wanted) & set(claims.get("aud") or [])):
+        if claims is not None and set(wanted) & set(claims.get("aud") or []):
             k = claims["kubernetes.io"]
             status = {
                 "authenticated": True,
@@ -220,7 +230,7 @@ class _TokenReviewHandler(BaseHTTPRequestHandler):
                     "extra": {"authentication.kubernetes.io/pod-name": [k["pod"]["name"]],
                               "authentication.kubernetes.io/pod-uid": [k["pod"]["uid"]]},
                 },
-                "audiences": sorted(set(wanted) & set(claims["aud"])) if wanted else claims["aud"],
+                "audiences": sorted(set(wanted) & set(claims["aud"])),
             }
         elif claims is not None:
             status = {"authenticated": False, "error": "token audiences do not match"}
@@ -243,6 +253,7 @@ class ApiServer:
         self.webhook_configs = []     # MutatingWebhookConfiguration objects
         self.ca_pem = ca_pem
         self.tokenreviews = 0
+        self.token_reviewers = set()  # users bound to system:auth-delegator
         self._http = None
         if tls_cert:
             self._http = ThreadingHTTPServer(("127.0.0.1", 0), _TokenReviewHandler)

@@ -47,6 +47,8 @@ class TokenIssuer:
         except (ValueError, InvalidSignature):
             return None
         now = now if now is not None else time.time()
+        if claims.get("iss") != ISSUER:
+            return None
         if claims.get("exp", 0) < now or claims.get("nbf", 0) > now + 60:
             return None
         return claims
