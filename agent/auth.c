@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "afile.h"
+#include "ascii.h"
 #include "auth.h"
 #include "log.h"
 #include "sched.h"
@@ -132,9 +133,10 @@ int auth_read_jwt(const char *path, struct buf *jwt, struct buf *err)
 		return r;
 	}
 	e = len;
-	while (s < e && strchr(" \t\r\n\v\f", text[s]))
+	/* strchr(" \t…", c) would also match the NUL that ends its string */
+	while (s < e && ascii_isspace(text[s]))
 		s++;
-	while (e > s && strchr(" \t\r\n\v\f", text[e - 1]))
+	while (e > s && ascii_isspace(text[e - 1]))
 		e--;
 	if (e == s) {
 		if (buf_appendf(err, "the service-account token %s is empty", path) < 0)

@@ -17,11 +17,6 @@
 
 #define QUERY_PAIRS_MAX 64
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
 /* Percent-decodes s[0..n) into out; plus_space for query components. */
 static int unescape(const char *s, size_t n, bool plus_space, struct buf *out)
 {
@@ -181,9 +176,9 @@ int vpath_parse(const char *as_written, struct vpath *ret, struct buf *err)
 
 	buf_init(&path, VPATH_MAX);
 	buf_init(&query, VPATH_MAX);
-	while (s < e && is_space(*s))
+	while (s < e && ascii_isspace(*s))
 		s++;
-	while (e > s && is_space(e[-1]))
+	while (e > s && ascii_isspace(e[-1]))
 		e--;
 	while (s < e && *s == '/')
 		s++;

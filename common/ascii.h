@@ -14,6 +14,12 @@ static inline bool ascii_isdigit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* C's isspace in the C locale: space, \t \n \v \f \r (never NUL). */
+static inline bool ascii_isspace(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* The value of a hexadecimal digit, or -1. */
 static inline int ascii_hexval(char c)
 {

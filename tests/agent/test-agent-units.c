@@ -421,6 +421,24 @@ static void test_auth_pure(void **state)
 	auth_token_drop(&t);
 	assert_false(auth_token_valid(&t));
 	buf_done(&body);
+	/* the token file: blanks around it trimmed, a NUL is not a blank */
+	{
+		char path[] = "/tmp/vaultlet-jwt-XXXXXX";
+		int fd = mkstemp(path);
+		struct buf jwt, err;
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, " \0a.b.c\0\n", 9), 9);
+		close(fd);
+		buf_init(&jwt, 1024);
+		buf_init(&err, 256);
+		assert_int_equal(auth_read_jwt(path, &jwt, &err), 0);
+		assert_int_equal(jwt.len, 7);
+		assert_memory_equal(jwt.data, "\0a.b.c\0", 7);
+		unlink(path);
+		buf_done(&jwt);
+		buf_done(&err);
+	}
 }
 
 static void test_astate(void **state)
