@@ -30,9 +30,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "afile.h"
 #include "agent.h"
-#include "b64.h"
 #include "commands.h"
 #include "config.h"
 #include "goparse.h"
@@ -82,54 +80,6 @@ static void setup_logging(void)
 	if (bad_fmt)
 		log_emit(LOG_WARN, LOG_FIELDS(LOG_STR("value", fmt)),
 			 "unknown VAULT_LOG_FORMAT, using text");
-}
-
-/* Reads the config text: -config FILE, else VAULT_CONFIG. */
-static int read_config_text(const char *file, struct buf *text, struct buf *err)
-{
-	const char *env;
-	int r;
-
-	if (file) {
-		char *s = NULL;
-		size_t len = 0;
-
-		r = afile_read(file, ACFG_TEXT_MAX, false, &s, &len);
-		if (r < 0) {
-			if (buf_appendf(err, "reading %s: %s", file,
-					r == -E2BIG ? "larger than 1 MiB" : strerror(-r)) < 0)
-				buf_reset(err);
-			return r;
-		}
-		r = buf_append(text, s, len);
-		free(s);
-		return r;
-	}
-	env = getenv("VAULT_CONFIG");
-	if (!env || !env[0]) {
-		if (buf_append_str(err, "no configuration: set VAULT_CONFIG (base64 JSON) or pass "
-					"-config FILE") < 0)
-			buf_reset(err);
-		return -ENOENT;
-	}
-	{
-		size_t off = 0;
-		size_t n = strlen(env);
-
-		/* `echo $VAULT_CONFIG | base64 -d` tolerated a trailing newline; so do we. */
-		while (n > 0 && (env[n - 1] == '\n' || env[n - 1] == '\r'))
-			n--;
-		r = b64_decode(env, n, B64_STD, B64_STRICT, text, &off);
-		if (r == -EINVAL) {
-			if (buf_appendf(err, "VAULT_CONFIG is not valid standard base64 (byte %zu)",
-					off) < 0)
-				buf_reset(err);
-		} else if (r == -E2BIG) {
-			if (buf_append_str(err, "VAULT_CONFIG is larger than 1 MiB") < 0)
-				buf_reset(err);
-		}
-		return r;
-	}
 }
 
 static void env_default(char **field, const char *name)
@@ -254,7 +204,7 @@ static int load(int argc, char **argv, struct acfg *cfg, struct agent_opts *o)
 	}
 	buf_init(&text, ACFG_TEXT_MAX);
 	buf_init(&err, 1024);
-	r = read_config_text(file, &text, &err);
+	r = acfg_read_text(file, &text, &err);
 	if (r == 0) {
 		r = acfg_parse(text.data ? text.data : "", text.len, cfg, &err);
 		if (r == 0) {

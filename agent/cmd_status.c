@@ -24,7 +24,6 @@
 
 #include "afile.h"
 #include "astate.h"
-#include "b64.h"
 #include "commands.h"
 #include "config.h"
 
@@ -48,28 +47,7 @@ static int path_from_config(const char *file, struct buf *out)
 
 	buf_init(&text, ACFG_TEXT_MAX);
 	buf_init(&err, 512);
-	if (file) {
-		char *s = NULL;
-		size_t len = 0;
-
-		r = afile_read(file, ACFG_TEXT_MAX, false, &s, &len);
-		if (r == 0) {
-			r = buf_append(&text, s, len);
-			free(s);
-		}
-	} else {
-		const char *env = getenv("VAULT_CONFIG");
-		size_t off, n;
-
-		if (!env || !env[0]) {
-			r = -ENOENT;
-			goto out;
-		}
-		n = strlen(env);
-		while (n > 0 && (env[n - 1] == '\n' || env[n - 1] == '\r'))
-			n--;
-		r = b64_decode(env, n, B64_STD, B64_STRICT, &text, &off);
-	}
+	r = acfg_read_text(file, &text, &err);
 	if (r < 0)
 		goto out;
 	r = acfg_parse(text.data ? text.data : "", text.len, &cfg, &err);

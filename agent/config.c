@@ -22,6 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "afile.h"
+#include "b64.h"
 #include "config.h"
 #include "goparse.h"
 
@@ -725,4 +727,51 @@ int acfg_status_path(const struct acfg *cfg, struct buf *out)
 		}
 	}
 	return buf_appendf(out, "%s/%s", ACFG_DEFAULT_HOME, ACFG_DEFAULT_STATUS_NAME);
+}
+
+int acfg_read_text(const char *file, struct buf *text, struct buf *err)
+{
+	const char *env;
+	int r;
+
+	if (file) {
+		char *s = NULL;
+		size_t len = 0;
+
+		r = afile_read(file, ACFG_TEXT_MAX, false, &s, &len);
+		if (r < 0) {
+			if (buf_appendf(err, "reading %s: %s", file,
+					r == -E2BIG ? "larger than 1 MiB" : strerror(-r)) < 0)
+				buf_reset(err);
+			return r;
+		}
+		r = buf_append(text, s, len);
+		free(s);
+		return r;
+	}
+	env = getenv("VAULT_CONFIG");
+	if (!env || !env[0]) {
+		if (buf_append_str(err, "no configuration: set VAULT_CONFIG (base64 JSON) or pass "
+					"-config FILE") < 0)
+			buf_reset(err);
+		return -ENOENT;
+	}
+	{
+		size_t off = 0;
+		size_t n = strlen(env);
+
+		/* `echo $VAULT_CONFIG | base64 -d` tolerated a trailing newline; so do we. */
+		while (n > 0 && (env[n - 1] == '\n' || env[n - 1] == '\r'))
+			n--;
+		r = b64_decode(env, n, B64_STD, B64_STRICT, text, &off);
+		if (r == -EINVAL) {
+			if (buf_appendf(err, "VAULT_CONFIG is not valid standard base64 (byte %zu)",
+					off) < 0)
+				buf_reset(err);
+		} else if (r == -E2BIG) {
+			if (buf_append_str(err, "VAULT_CONFIG is larger than 1 MiB") < 0)
+				buf_reset(err);
+		}
+		return r;
+	}
 }

@@ -106,6 +106,11 @@ struct acfg {
  * naming the field in err, -E2BIG over a cap, -ENOMEM.
  */
 int acfg_parse(const char *text, size_t len, struct acfg *cfg, struct buf *err);
+/*
+ * The config's text: the file when given, else VAULT_CONFIG base64-decoded
+ * (a trailing newline tolerated). 0, or -errno with a one-line reason in err.
+ */
+int acfg_read_text(const char *file, struct buf *text, struct buf *err);
 
 void acfg_done(struct acfg *cfg);
 
