@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "acmd.h"
+#include "sched.h"
 
 #define CMD_MAX	  (64 * 1024)
 #define KILL_WAIT (INT64_C(2) * 1000000000)
@@ -68,14 +69,6 @@ int acmd_split(const char *cmd, char *copy, char *argv[static ACMD_ARGS_MAX + 1]
 	return n == 0 ? -EINVAL : n;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Waits for pid until deadline; 1 when reaped (*status), 0 on timeout,
  * 2 when the wake callback asked to stop, -errno.
@@ -84,7 +77,7 @@ static int wait_until(pid_t pid, int pidfd, int64_t deadline, const struct acmd_
 		      int *status)
 {
 	for (;;) {
-		int64_t left = deadline - now_ns();
+		int64_t left = deadline - sched_now();
 		pid_t p = waitpid(pid, status, WNOHANG);
 
 		if (p == pid)
@@ -170,13 +163,13 @@ int acmd_run(const char *cmd, int64_t timeout_ns, const struct acmd_wake *w,
 		close(devnull);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	*ret = (struct acmd_result){ 0 };
-	r = wait_until(pid, pidfd, now_ns() + timeout_ns, w, &status);
+	r = wait_until(pid, pidfd, sched_now() + timeout_ns, w, &status);
 	if (r == 0 || r == 2) {
 		ret->timed_out = r == 0;
 		ret->interrupted = r == 2;
 		kill(-pid, SIGTERM);
 		kill(pid, SIGTERM);
-		r = wait_until(pid, pidfd, now_ns() + (r == 2 ? KILL_WAIT / 4 : KILL_WAIT), NULL,
+		r = wait_until(pid, pidfd, sched_now() + (r == 2 ? KILL_WAIT / 4 : KILL_WAIT), NULL,
 			       &status);
 		if (r == 0) {
 			kill(-pid, SIGKILL);

@@ -143,14 +143,6 @@ struct agent {
 	bool final_status;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * SCHED_SEC + ts.tv_nsec;
-}
-
 static int64_t wall_s(void)
 {
 	return (int64_t)time(NULL);
@@ -1125,7 +1117,7 @@ static int loop(struct agent *a)
 	bool fetched_any = true;
 
 	for (;;) {
-		int64_t now = mono_ns(), next = NEVER;
+		int64_t now = sched_now(), next = NEVER;
 		bool fatal = false;
 
 		if (a->stop)
@@ -1144,12 +1136,12 @@ static int loop(struct agent *a)
 				continue;
 			if (r == -EPERM)
 				return AGENT_EXIT_FAILED;
-			now = mono_ns();
+			now = sched_now();
 		}
 		if (token_usable(a, now) && now >= a->renew_at) {
 			if (do_renew(a, now) == -ECANCELED)
 				continue;
-			now = mono_ns();
+			now = sched_now();
 		}
 		/* fetch what is due */
 		if (token_usable(a, now)) {
@@ -1160,7 +1152,7 @@ static int loop(struct agent *a)
 				if (s->next_fetch > now)
 					continue;
 				fo = fetch(a, s);
-				now = mono_ns();
+				now = sched_now();
 				if (fo == FETCH_CANCELED)
 					break;
 				if (fo == FETCH_INVALID_TOKEN) {
@@ -1263,7 +1255,7 @@ static int loop(struct agent *a)
 			if (a->token_expiry != NEVER)
 				next = VL_MIN(next, a->token_expiry);
 		}
-		now = mono_ns();
+		now = sched_now();
 		if (next > now) {
 			int r;
 

@@ -24,6 +24,14 @@ static double clamp_u(double u)
 	return u;
 }
 
+int64_t sched_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * SCHED_SEC + ts.tv_nsec;
+}
+
 int64_t sched_seconds_ns(int64_t s)
 {
 	const int64_t max_s = INT64_C(100) * 365 * 24 * 3600;

@@ -69,6 +69,9 @@ int64_t sched_leased_refresh(int64_t lease_ns, double u);
  */
 int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u);
 
+/* CLOCK_MONOTONIC in ns: every deadline above is on this clock. */
+int64_t sched_now(void);
+
 /* A uniform random number in [0, 1) from getrandom(2) (falls back to a clock mix). */
 double sched_random(void);
 

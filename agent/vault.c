@@ -50,14 +50,6 @@ struct vault {
 	bool too_big;
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * SCHED_SEC + ts.tv_nsec;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
 	struct vault *v = ctx;
@@ -415,10 +407,30 @@ out:
 	return r;
 }
 
+/*
+ * Appends "name: value" (value NULL: "name:", which removes a header curl
+ * would add) to *list, formatted in h (sensitive: it may hold the token)
+ * and wiped at once. 0 or -ENOMEM.
+ */
+static int add_header(struct curl_slist **list, struct buf *h, const char *name, const char *value)
+{
+	struct curl_slist *l;
+
+	buf_reset(h);
+	if (buf_appendf(h, "%s:", name) < 0 || (value && buf_appendf(h, " %s", value) < 0))
+		return -ENOMEM;
+	l = curl_slist_append(*list, buf_str(h));
+	buf_reset(h);
+	if (!l)
+		return -ENOMEM;
+	*list = l;
+	return 0;
+}
+
 int vault_request(struct vault *v, const char *method, const char *path, const char *token,
 		  const char *body, unsigned retries, struct vault_resp *resp)
 {
-	struct curl_slist *headers = NULL, *l;
+	struct curl_slist *headers = NULL;
 	struct buf url, h;
 	int r = -ENOMEM;
 
@@ -426,39 +438,14 @@ int vault_request(struct vault *v, const char *method, const char *path, const c
 	buf_init_sensitive(&h, 8192);
 	if (buf_appendf(&url, "%s/v1/%s", v->base, path) < 0)
 		goto out;
-	l = curl_slist_append(headers, "X-Vault-Request: true");
-	if (!l)
-		goto out;
-	headers = l;
-	if (token) {
-		if (buf_appendf(&h, "X-Vault-Token: %s", token) < 0)
-			goto out;
-		l = curl_slist_append(headers, buf_str(&h));
-		buf_reset(&h);
-		if (!l)
-			goto out;
-		headers = l;
-	}
-	if (v->namespace && strncmp(path, "sys/health", 10) != 0) {
-		if (buf_appendf(&h, "X-Vault-Namespace: %s", v->namespace) < 0)
-			goto out;
-		l = curl_slist_append(headers, buf_str(&h));
-		buf_reset(&h);
-		if (!l)
-			goto out;
-		headers = l;
-	}
-	if (body) {
-		l = curl_slist_append(headers, "Content-Type: application/json");
-		if (!l)
-			goto out;
-		headers = l;
-	}
 	/* curl adds "Expect: 100-continue" for large bodies; Vault does not need it. */
-	l = curl_slist_append(headers, "Expect:");
-	if (!l)
+	if (add_header(&headers, &h, "X-Vault-Request", "true") < 0 ||
+	    (token && add_header(&headers, &h, "X-Vault-Token", token) < 0) ||
+	    (v->namespace && strncmp(path, "sys/health", 10) != 0 &&
+	     add_header(&headers, &h, "X-Vault-Namespace", v->namespace) < 0) ||
+	    (body && add_header(&headers, &h, "Content-Type", "application/json") < 0) ||
+	    add_header(&headers, &h, "Expect", NULL) < 0)
 		goto out;
-	headers = l;
 
 	for (unsigned attempt = 0;; attempt++) {
 		r = perform_once(v, method, buf_str(&url), headers, body, resp);
@@ -489,10 +476,10 @@ out:
 
 int vault_sleep(struct vault *v, int64_t ns)
 {
-	int64_t deadline = now_ns() + (ns > 0 ? ns : 0);
+	int64_t deadline = sched_now() + (ns > 0 ? ns : 0);
 
 	for (;;) {
-		int64_t left = deadline - now_ns();
+		int64_t left = deadline - sched_now();
 		struct pollfd pfd = { .fd = v->wake_fd, .events = POLLIN };
 		int timeout, n;
 
