@@ -370,6 +370,34 @@ static bool token_rejected(struct agent *a)
 	return bad;
 }
 
+/*
+ * GETs path with the agent's token on behalf of s. FETCH_OK when Vault
+ * answered (the caller looks at resp->status), FETCH_CANCELED, FETCH_ERROR
+ * when no answer came, FETCH_INVALID_TOKEN when Vault refused the token;
+ * s->last_err says why, prefixed with what.
+ */
+static enum fetch_outcome vault_get(struct agent *a, struct secret *s, const char *path,
+				    const char *what, struct vault_resp *resp)
+{
+	int r = vault_request(a->v, "GET", path, buf_str(&a->tok.value), NULL,
+			      (unsigned)a->o->http_retries, resp);
+
+	if (r == -ECANCELED)
+		return FETCH_CANCELED;
+	if (r < 0) {
+		s->last_status = 0;
+		set_err(s->last_err, sizeof(s->last_err), "%s%s", what, resp->err);
+		return FETCH_ERROR;
+	}
+	s->last_status = resp->status;
+	if (vresp_invalid_token(resp->status, resp->err) ||
+	    (resp->status == 403 && token_rejected(a))) {
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp->err);
+		return FETCH_INVALID_TOKEN;
+	}
+	return FETCH_OK;
+}
+
 /* Works out the request path (mounts discovery for v1-style paths). */
 static enum fetch_outcome discover(struct agent *a, struct secret *s)
 {
@@ -391,26 +419,11 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 		r = vpath_escape(s->vp.path, &path);
 	if (r < 0)
 		goto done;
-	r = vault_request(a->v, "GET", buf_str(&path), buf_str(&a->tok.value), NULL,
-			  (unsigned)a->o->http_retries, &resp);
-	if (r == -ECANCELED) {
-		out = FETCH_CANCELED;
+	out = vault_get(a, s, buf_str(&path), "mounts lookup: ", &resp);
+	if (out != FETCH_OK)
 		goto done;
-	}
-	if (r < 0) {
-		s->last_status = 0;
-		set_err(s->last_err, sizeof(s->last_err), "mounts lookup: %s", resp.err);
-		goto done;
-	}
-	if (vresp_invalid_token(resp.status, resp.err) ||
-	    (resp.status == 403 && token_rejected(a))) {
-		s->last_status = resp.status;
-		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
-		out = FETCH_INVALID_TOKEN;
-		goto done;
-	}
+	out = FETCH_ERROR;
 	if (resp.status >= 500 || resp.status == 429 || resp.status == 412) {
-		s->last_status = resp.status;
 		set_err(s->last_err, sizeof(s->last_err), "mounts lookup: %d %s", resp.status,
 			resp.err);
 		goto done;
@@ -494,25 +507,10 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 			return out;
 	}
 	vault_resp_init(&resp);
+	out = vault_get(a, s, s->req, "", &resp);
+	if (out != FETCH_OK)
+		goto done;
 	out = FETCH_ERROR;
-	r = vault_request(a->v, "GET", s->req, buf_str(&a->tok.value), NULL,
-			  (unsigned)a->o->http_retries, &resp);
-	if (r == -ECANCELED) {
-		out = FETCH_CANCELED;
-		goto done;
-	}
-	if (r < 0) {
-		s->last_status = 0;
-		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
-		goto done;
-	}
-	s->last_status = resp.status;
-	if (vresp_invalid_token(resp.status, resp.err) ||
-	    (resp.status == 403 && token_rejected(a))) {
-		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
-		out = FETCH_INVALID_TOKEN;
-		goto done;
-	}
 	if (resp.status == 404) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
