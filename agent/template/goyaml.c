@@ -1045,30 +1045,19 @@ static void emit_text(struct em *e, const char *s)
 	emit_scalar(e, s, strlen(s), S_PLAIN);
 }
 
-/* yaml.v2's keyList.Less for string keys */
-static bool key_less(const char *a, const char *b)
-{
-	size_t an = strlen(a), bn = strlen(b), i = 0, j = 0;
-	uint32_t *ar, *br;
-	size_t na = 0, nb = 0, w, k;
-	bool r;
+/* A key as runes, decoded once per map (keyList.Less compares runes). */
+struct rkey {
+	const cJSON *member;
+	uint32_t *r;
+	size_t n;
+};
 
-	ar = malloc((an + 1) * sizeof(*ar));
-	br = malloc((bn + 1) * sizeof(*br));
-	if (!ar || !br) {
-		free(ar);
-		free(br);
-		return strcmp(a, b) < 0;
-	}
-	while (i < an) {
-		ar[na++] = tmplutf_decode(a + i, an - i, &w);
-		i += w;
-	}
-	while (j < bn) {
-		br[nb++] = tmplutf_decode(b + j, bn - j, &w);
-		j += w;
-	}
-	r = na < nb;
+/* yaml.v2's keyList.Less for string keys */
+static bool key_less(const struct rkey *a, const struct rkey *b)
+{
+	const uint32_t *ar = a->r, *br = b->r;
+	size_t na = a->n, nb = b->n, k;
+
 	for (k = 0; k < na && k < nb; k++) {
 		bool al, bl;
 		int64_t an2 = 0, bn2 = 0;
@@ -1078,14 +1067,10 @@ static bool key_less(const char *a, const char *b)
 			continue;
 		al = tmplutf_is_letter(ar[k]);
 		bl = tmplutf_is_letter(br[k]);
-		if (al && bl) {
-			r = ar[k] < br[k];
-			goto out;
-		}
-		if (al || bl) {
-			r = bl;
-			goto out;
-		}
+		if (al && bl)
+			return ar[k] < br[k];
+		if (al || bl)
+			return bl;
 		if (ar[k] == '0' || br[k] == '0') {
 			for (size_t m = k; m-- > 0 && tmplutf_is_digit(ar[m]);) {
 				if (ar[m] != '0') {
@@ -1099,36 +1084,58 @@ static bool key_less(const char *a, const char *b)
 			an2 = an2 * 10 + (int64_t)ar[ai] - '0';
 		for (bi = k; bi < nb && tmplutf_is_digit(br[bi]); bi++)
 			bn2 = bn2 * 10 + (int64_t)br[bi] - '0';
-		if (an2 != bn2) {
-			r = an2 < bn2;
-			goto out;
-		}
-		if (ai != bi) {
-			r = ai < bi;
-			goto out;
-		}
-		r = ar[k] < br[k];
-		goto out;
+		if (an2 != bn2)
+			return an2 < bn2;
+		if (ai != bi)
+			return ai < bi;
+		return ar[k] < br[k];
 	}
-out:
-	free(ar);
-	free(br);
-	return r;
+	return na < nb;
 }
 
-/* insertion-sort-stable ordering is irrelevant: keys are distinct */
-static void sort_keys(const cJSON **m, size_t n)
+/*
+ * Sorts the members m[0..n) in yaml.v2's key order: each key decoded once,
+ * then an insertion sort (keys are distinct). 0 or -ENOMEM.
+ */
+static int sort_keys(const cJSON **m, size_t n)
 {
-	for (size_t i = 1; i < n; i++) {
-		const cJSON *x = m[i];
+	struct rkey *keys = calloc(n ? n : 1, sizeof(*keys));
+	int r = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *s = m[i]->string;
+		size_t len = strlen(s), off = 0, w;
+
+		keys[i].member = m[i];
+		keys[i].r = malloc((len + 1) * sizeof(*keys[i].r));
+		if (!keys[i].r) {
+			r = -ENOMEM;
+			break;
+		}
+		while (off < len) {
+			keys[i].r[keys[i].n++] = tmplutf_decode(s + off, len - off, &w);
+			off += w;
+		}
+	}
+	for (size_t i = 1; i < n && r == 0; i++) {
+		struct rkey x = keys[i];
 		size_t j = i;
 
-		while (j > 0 && key_less(x->string, m[j - 1]->string)) {
-			m[j] = m[j - 1];
+		while (j > 0 && key_less(&x, &keys[j - 1])) {
+			keys[j] = keys[j - 1];
 			j--;
 		}
-		m[j] = x;
+		keys[j] = x;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			m[i] = keys[i].member;
+		free(keys[i].r);
+	}
+	free(keys);
+	return r;
 }
 
 static bool simple_key(struct em *e, const char *k)
@@ -1272,12 +1279,13 @@ static void emit_node(struct em *e, const struct gval *v, bool root, bool seq, b
 			e->r = -ENOMEM;
 		} else {
 			n = gv_sorted_members(v->map, m);
-			sort_keys(m, n);
-			for (i = 0; i < n; i++) {
+			e->r = sort_keys(m, n);
+			for (i = 0; i < n && !e->r; i++) {
 				keys[i] = m[i]->string;
 				vals[i] = gv_from_json(m[i]);
 			}
-			emit_block_mapping(e, keys, vals, n);
+			if (!e->r)
+				emit_block_mapping(e, keys, vals, n);
 		}
 		free(m);
 		free(keys);
