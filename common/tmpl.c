@@ -1853,7 +1853,6 @@ decls:
 	if (t->type == T_VARIABLE) {
 		size_t vidx = p->idx;
 		struct tok *v = p_next(p);
-		struct tok *after = p_peek(p);
 		struct tok *next = p_peek_nonspace(p);
 		struct tmpl_str *name;
 
@@ -1891,7 +1890,6 @@ decls:
 				return NULL;
 			}
 		} else {
-			(void)after;
 			p->idx = vidx;
 		}
 	}
@@ -2032,12 +2030,9 @@ static struct tmpl_node *p_control(struct parser *p, enum tmpl_node_type type, u
 			n->branch.else_list.items[0] = elif;
 			n->branch.else_list.n = 1;
 		} else {
-			uint32_t else_pos = p->last_pos;
-
 			if (!p_item_list(p, &n->branch.else_list))
 				return NULL;
 			if (p->last_kind != P_END) {
-				(void)else_pos;
 				p_fail(p, -EINVAL, p->last_pos, "expected end; found {{else}}");
 				return NULL;
 			}
@@ -2126,12 +2121,9 @@ static struct tmpl_node *p_action(struct parser *p)
 	}
 	p_backup(p);
 	{
-		struct tok *first = p_peek(p);
 		struct tmpl_node *pipe;
-
 		uint32_t start = p->action_start;
 
-		(void)first;
 		n = p_node(p, TMPL_NODE_ACTION, start);
 		if (!n)
 			return NULL;

@@ -1363,13 +1363,10 @@ static void int_from_arg(const struct gval *a, size_t n, size_t *argnum, int *nu
 		const struct gval *v = &a[*argnum];
 
 		if (v->kind == GV_INT) {
-			if (v->i >= INT32_MIN * 1000LL && v->i <= INT32_MAX * 1000LL) {
+			/* fmt's tooLarge: beyond ±1e6 a width or precision is not a number */
+			if (v->i <= FMT_TOO_LARGE && v->i >= -FMT_TOO_LARGE) {
 				*num = (int)v->i;
 				*isint = true;
-			}
-			if (v->i > FMT_TOO_LARGE || v->i < -FMT_TOO_LARGE) {
-				*num = 0;
-				*isint = false;
 			}
 		} else if (v->kind == GV_UINT8) {
 			*num = (int)v->i;

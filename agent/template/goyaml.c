@@ -1173,8 +1173,6 @@ static void emit_flow_empty(struct em *e, bool map)
 {
 	write_indicator(e, map ? "{" : "[", true, true, false);
 	increase_indent(e, true, false);
-	e->flow_level++;
-	e->flow_level--;
 	pop_indent(e);
 	write_indicator(e, map ? "}" : "]", false, false, false);
 }
@@ -1343,7 +1341,7 @@ int goyaml_marshal(struct buf *o, const struct gval *v, const char **ret_msg)
 		write_indent(&e);
 	if (e.r) {
 		*ret_msg = e.msg ? e.msg : "cannot marshal value";
-		return e.r == -ENOTSUP || e.r == -EINVAL ? e.r : e.r;
+		return e.r;
 	}
 	return 0;
 }

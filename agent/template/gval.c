@@ -197,11 +197,6 @@ struct gv_str gv_strs_at(const struct gval *v, size_t i)
 	return gv_json_str(c);
 }
 
-static int key_cmp(const char *a, const char *b)
-{
-	return strcmp(a, b);
-}
-
 struct gval gv_map_get(const struct gval *m, const char *key, size_t klen, bool *found)
 {
 	const cJSON *c;
@@ -222,7 +217,7 @@ static int member_cmp(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
 
-	return key_cmp(x->string ? x->string : "", y->string ? y->string : "");
+	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
 }
 
 size_t gv_sorted_members(const cJSON *obj, const cJSON **ret)

@@ -1411,10 +1411,7 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 		if (!r && !t) {
 			struct gval pair[2] = { argv[0], argv[1] };
 
-			r = fn_eq(x, node, pair, 2, &t);
-			if (r && fn == TMPL_FN_GT) {
-				/* gt reports le's error under its own name; keep eq's text */
-			}
+			r = fn_eq(x, node, pair, 2, &t); /* its error text is eq's, for le and gt */
 		}
 		if (!r)
 			*ret = gv_bool(fn == TMPL_FN_LE ? t : !t);
