@@ -606,6 +606,43 @@ def main():
         run_check("SIGTERM: readiness 503 + Connection: close, listener closed after the delay, "
                   "the in-flight request completes, exit 0", drain)
 
+        # ------------------------------------------------------------ connection cap
+        def connection_cap():
+            # each connection has a thread: -max-connections bounds both
+            sub = os.path.join(tmp, "capped")
+            os.makedirs(sub, exist_ok=True)
+            capped = Server(exe, sub, secret.root, extra=("-max-connections", "4"))
+            held = []
+            try:
+                for _ in range(4):
+                    held.append(raw_tls(capped, ctx))
+                try:
+                    s5 = raw_tls(capped, ctx, timeout=5)
+                    s5.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    got = s5.recv(100)
+                    s5.close()
+                    if got:
+                        return "a 5th connection was served: %r" % got[:40]
+                except (ssl.SSLError, OSError):
+                    pass
+                held.pop().close()
+                deadline = time.time() + 5
+                while True:
+                    try:
+                        st = request(capped, ctx, "GET", "/healthz")[0]
+                        break
+                    except (ssl.SSLError, OSError):
+                        if time.time() > deadline:
+                            return "no connection taken after one of the 4 closed"
+                        time.sleep(0.1)
+                return None if st == 200 else "after one closed: status %d" % st
+            finally:
+                for h in held:
+                    h.close()
+                capped.stop()
+        run_check("-max-connections 4: a 5th connection is refused, a freed slot is reused",
+                  connection_cap)
+
         # ------------------------------------------------------------ startup errors
         def startup_errors():
             env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
