@@ -164,10 +164,11 @@ int auth_login(struct vault *v, const char *mount_path, const char *role, const 
 	r = auth_read_jwt(token_path, &jwt, err);
 	if (r < 0)
 		goto out;
-	r = log_secret_add(jwt.data, jwt.len); /* never log in with a JWT a log line could show */
-	if (r < 0)
+	/* never log in with a JWT a log line could show (too short to register: never logged) */
+	r = log_secret_add(jwt.data, jwt.len);
+	if (r < 0 && r != -EINVAL)
 		goto out;
-	jwt_held = true;
+	jwt_held = r == 0;
 	r = auth_login_body(role, buf_str(&jwt), &body);
 	if (r < 0)
 		goto out;
@@ -196,6 +197,8 @@ int auth_login(struct vault *v, const char *mount_path, const char *role, const 
 		goto out;
 	r = log_secret_add(t->value.data, t->value.len);
 	t->held = r == 0;
+	if (r == -EINVAL)
+		r = 0; /* shorter than LOG_SECRET_MIN: the registry refuses it, nothing logs it */
 	if (r < 0)
 		auth_token_drop(t); /* a token a log line could show is not used */
 out:
