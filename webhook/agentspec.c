@@ -32,6 +32,7 @@
 #include "agentspec.h"
 #include "goparse.h"
 #include "gopath.h"
+#include "tmplutf.h"
 
 #define A(x) ANNOTATION_PREFIX x
 
@@ -177,26 +178,11 @@ static int get_bool(struct bctx *c, const char *stage, const char *key, bool dfl
 /* Go's unicode.IsSpace for every rune of s (strings.TrimSpace(s) == ""). */
 static bool is_blank(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), w;
 
-	while (*p) {
-		if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
-			p++;
-		} else if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0)) {
-			p += 2;
-		} else if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) {
-			p += 3; /* U+1680 */
-		} else if (p[0] == 0xe2 && p[1] == 0x80 &&
-			   ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 ||
-			    p[2] == 0xaf)) {
-			p += 3; /* U+2000..U+200A, U+2028, U+2029, U+202F */
-		} else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) {
-			p += 3; /* U+205F */
-		} else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) {
-			p += 3; /* U+3000 */
-		} else {
+	for (size_t i = 0; i < n; i += w) {
+		if (!tmplutf_is_space(tmplutf_decode(s + i, n - i, &w)))
 			return false;
-		}
 	}
 	return true;
 }

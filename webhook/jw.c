@@ -16,6 +16,7 @@
 
 #include "b64.h"
 #include "jw.h"
+#include "tmplutf.h"
 
 /* Bytes copied as they are: printable ASCII except " \\ < > & */
 static const bool plain[256] = {
@@ -287,45 +288,6 @@ void jw_kv_int(struct jw *w, const char *key, int64_t v)
 	jw_int(w, v);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s[0..n) and its code point, or 0
- * when the bytes there are not valid UTF-8 (as Go's utf8.DecodeRune sees
- * it: no overlong forms, no surrogates, nothing above U+10FFFF).
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
-{
-	uint32_t cp;
-	size_t len, i;
-	unsigned char c = s[0];
-
-	if (c < 0xc2)
-		return 0; /* ASCII is handled by the caller; 0x80..0xc1 never start a rune */
-	if (c < 0xe0) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c < 0xf0) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c < 0xf5) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*ret_cp = cp;
-	return len;
-}
-
 int jw_escape(struct buf *out, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -375,10 +337,11 @@ int jw_escape(struct buf *out, const char *str, size_t n)
 				break;
 			}
 		} else {
-			uint32_t cp = 0;
-			size_t len = utf8_decode(s + i, n - i, &cp);
+			size_t len;
+			uint32_t cp = tmplutf_decode(str + i, n - i, &len);
 
-			if (len == 0) {
+			/* invalid as Go's utf8.DecodeRune sees it (a real U+FFFD is 3 bytes) */
+			if (cp == TMPLUTF_ERROR && len == 1) {
 				memcpy(esc, "\\ufffd", 6);
 				esclen = 6;
 			} else if (cp == 0x2028 || cp == 0x2029) {
