@@ -239,6 +239,12 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	struct buf err, key;
 	struct secret *found = NULL;
 
+	/* the usual case, every call of a template spelling the path the same way */
+	for (size_t i = 0; i < a->nsecrets; i++) {
+		if (strcmp(a->secrets[i]->written, written) == 0)
+			return a->secrets[i];
+	}
+	/* else maybe the same secret written another way: compare normalised keys */
 	buf_init(&err, 256);
 	buf_init(&key, VPATH_MAX * 2);
 	if (vpath_parse(written, &vp, &err) == 0 && vpath_key(&vp, &key) == 0) {
