@@ -96,7 +96,6 @@ struct secret {
 struct tpl {
 	const struct acfg_template *cfg;
 	struct tmpl *t;
-	bool done_once; /* rendered (or already identical) at least once */
 	int64_t rendered_at, checked_at, error_at;
 	uint64_t writes;
 	char last_error[ERRTEXT_MAX];
@@ -599,6 +598,22 @@ static void schedule_renewal(struct agent *a, int64_t now, int64_t lease)
 	a->renew_at = now + sleep;
 }
 
+/* The token's expiry from its lease, on both clocks (NEVER without a lease). */
+static void set_expiry(struct agent *a, int64_t now)
+{
+	a->token_expiry = a->tok.lease_ns > 0 ? now + a->tok.lease_ns : NEVER;
+	a->token_expiry_wall = a->tok.lease_ns > 0 ? wall_s() + a->tok.lease_ns / SCHED_SEC : 0;
+}
+
+/* No secret is fetched before until (the runner restarting after a backoff). */
+static void hold_fetches(struct agent *a, int64_t until)
+{
+	for (size_t i = 0; i < a->nsecrets; i++) {
+		if (a->secrets[i]->next_fetch < until)
+			a->secrets[i]->next_fetch = until;
+	}
+}
+
 static void fail_state(struct agent *a, const char *fmt, ...) VL_PRINTF(2, 3);
 static void fail_state(struct agent *a, const char *fmt, ...)
 {
@@ -658,8 +673,7 @@ static int do_login(struct agent *a, int64_t now)
 	a->tok = nt;
 	auth_token_init(&nt);
 	a->need_login = false;
-	a->token_expiry = a->tok.lease_ns > 0 ? now + a->tok.lease_ns : NEVER;
-	a->token_expiry_wall = a->tok.lease_ns > 0 ? wall_s() + a->tok.lease_ns / SCHED_SEC : 0;
+	set_expiry(a, now);
 	a->prior_lease = a->tok.lease_ns;
 	a->grace = sched_grace(a->tok.lease_ns, sched_random());
 	a->renew_errors = 0;
@@ -716,9 +730,7 @@ static int do_renew(struct agent *a, int64_t now)
 		goto out;
 	if (r == 0) {
 		a->renew_errors = 0;
-		a->token_expiry = a->tok.lease_ns > 0 ? now + a->tok.lease_ns : NEVER;
-		a->token_expiry_wall =
-		    a->tok.lease_ns > 0 ? wall_s() + a->tok.lease_ns / SCHED_SEC : 0;
+		set_expiry(a, now);
 		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("ttl_s", a->tok.lease_ns / SCHED_SEC)),
 			 "renewed token");
 		a->state_dirty = true;
@@ -912,7 +924,6 @@ static enum pass_result render_pass(struct agent *a)
 		}
 		t->checked_at = wall_s();
 		t->last_error[0] = '\0';
-		t->done_once = true;
 		a->state_dirty = true;
 		if (written) {
 			t->rendered_at = t->checked_at;
@@ -1067,7 +1078,7 @@ static int load_templates(struct agent *a)
 static bool all_rendered(const struct agent *a)
 {
 	for (size_t i = 0; i < a->ntpls; i++) {
-		if (!a->tpls[i].done_once)
+		if (!a->tpls[i].checked_at) /* never rendered (or found identical) */
 			return false;
 	}
 	return true;
@@ -1107,11 +1118,9 @@ static bool give_up(struct agent *a, struct secret *s, int64_t now)
 				    LOG_STR("error", s->last_err), LOG_STR("hint", hint),
 				    LOG_INT("restart_in_ms", wait / SCHED_MS)),
 			 "secret retries exhausted, restarting after backoff");
-		for (size_t i = 0; i < a->nsecrets; i++) {
+		for (size_t i = 0; i < a->nsecrets; i++)
 			a->secrets[i]->retries = 0;
-			if (a->secrets[i]->next_fetch < now + wait)
-				a->secrets[i]->next_fetch = now + wait;
-		}
+		hold_fetches(a, now + wait);
 	}
 	return false;
 }
@@ -1230,10 +1239,7 @@ static int loop(struct agent *a)
 				}
 				/* restart the runner after a backoff (§2.5) */
 				wait = sched_backoff_next(&a->runner_bo, sched_random());
-				for (size_t i = 0; i < a->nsecrets; i++) {
-					if (a->secrets[i]->next_fetch < now + wait)
-						a->secrets[i]->next_fetch = now + wait;
-				}
+				hold_fetches(a, now + wait);
 			} else if (pr != PASS_DONE) {
 				again = true; /* new secrets to fetch: go fetch them now */
 			}
