@@ -809,56 +809,51 @@ static int parse_float(struct bctx *c, const char *key, const char *v)
 	return 0;
 }
 
+/*
+ * The next item of a comma list at *pos, trimmed of blanks (the stock
+ * injector does not trim "a, b"), as [*b, *e); false at the end. Empty
+ * items come back empty.
+ */
+static bool next_item(const char **pos, const char **b, const char **e)
+{
+	const char *item = *pos, *end;
+	size_t len;
+
+	if (!*item)
+		return false;
+	end = strchr(item, ',');
+	len = end ? (size_t)(end - item) : strlen(item);
+	*b = item;
+	*e = item + len;
+	while (*b < *e && (**b == ' ' || **b == '\t'))
+		(*b)++;
+	while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+	*pos = end ? end + 1 : item + len;
+	return true;
+}
+
 static int select_targets(struct bctx *c)
 {
 	const struct pod *p = c->pod;
 	struct agentspec *s = c->s;
-	const char *list = lookup(c, A("agent-inject-containers"));
+	const char *list = lookup(c, A("agent-inject-containers")), *pos = list, *b, *e;
+	bool *hit;
 	int r;
 
 	s->targets = arena_alloc(c->a, (p->ncontainers ? p->ncontainers : 1) * sizeof(size_t));
-	if (!s->targets)
+	hit = arena_alloc(c->a, p->ncontainers ? p->ncontainers : 1);
+	if (!s->targets || !hit)
 		return -ENOMEM;
-	if (!list) {
-		for (size_t i = 0; i < p->ncontainers; i++)
-			s->targets[s->ntargets++] = i;
-		return 0;
-	}
-	for (size_t i = 0; i < p->ncontainers; i++) {
-		const char *item = list;
-
-		while (*item) {
-			const char *end = strchr(item, ',');
-			size_t len = end ? (size_t)(end - item) : strlen(item);
-			const char *b = item, *e = item + len;
-
-			/* trimmed (the stock injector does not trim "a, b") */
-			while (b < e && (*b == ' ' || *b == '\t'))
-				b++;
-			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if (e > b && strlen(p->containers[i].name) == (size_t)(e - b) &&
-			    memcmp(p->containers[i].name, b, (size_t)(e - b)) == 0) {
-				s->targets[s->ntargets++] = i;
-				break;
-			}
-			item = end ? end + 1 : item + len;
-		}
-	}
-	/* names that match no container are most likely typos */
-	for (const char *item = list; *item;) {
-		const char *end = strchr(item, ',');
-		size_t len = end ? (size_t)(end - item) : strlen(item);
-		const char *b = item, *e = item + len;
+	while (list && next_item(&pos, &b, &e)) {
 		bool found = false;
 
-		while (b < e && (*b == ' ' || *b == '\t'))
-			b++;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		for (size_t i = 0; i < p->ncontainers && e > b && !found; i++)
-			found = strlen(p->containers[i].name) == (size_t)(e - b) &&
-				memcmp(p->containers[i].name, b, (size_t)(e - b)) == 0;
+		for (size_t i = 0; i < p->ncontainers && e > b; i++) {
+			if (strlen(p->containers[i].name) == (size_t)(e - b) &&
+			    memcmp(p->containers[i].name, b, (size_t)(e - b)) == 0)
+				found = hit[i] = true;
+		}
+		/* names that match no container are most likely typos */
 		if (e > b && !found) {
 			r = agentspec_warn(
 			    s, c->a,
@@ -868,7 +863,11 @@ static int select_targets(struct bctx *c)
 			if (r < 0)
 				return r;
 		}
-		item = end ? end + 1 : item + len;
+	}
+	/* in the pod's order, whatever the list's */
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		if (!list || hit[i])
+			s->targets[s->ntargets++] = i;
 	}
 	return 0;
 }
