@@ -43,9 +43,8 @@ struct ictx {
 	struct jw *w;
 	const char **msg;
 	bool copy_checked; /* the copy-volume-mounts source was looked up (warn once) */
-	/* Both agents' configurations as JSON (arena); VAULT_CONFIG is their base64 */
-	const char *config_json[2]; /* [0] sidecar, [1] init */
-	size_t config_len[2];
+	/* Both agents' configurations as JSON; VAULT_CONFIG is their base64 */
+	struct buf config[2]; /* [0] sidecar, [1] init */
 };
 
 static int deny(struct ictx *c, const char *fmt, ...) VL_PRINTF(2, 3);
@@ -282,45 +281,20 @@ static int agent_mounts(struct ictx *c, bool init, struct mount *list, size_t *n
 
 /* ---- the containers ---- */
 
-/* base64 of one config, in the arena */
-/* Keeps a configuration in the arena until the patch is written. */
-static int keep_config(struct ictx *c, const struct buf *json, bool init)
-{
-	char *copy = arena_strndup(c->a, buf_str(json), json->len);
-
-	if (!copy)
-		return -ENOMEM;
-	c->config_json[init] = copy;
-	c->config_len[init] = json->len;
-	return 0;
-}
-
-/* Both agents' VAULT_CONFIG values. */
+/* Both agents' configurations, into c->config (freed by inject_patch). */
 static int agent_configs(struct ictx *c)
 {
-	struct buf init, sidecar;
-	int r;
+	int r = buf_reserve(&c->config[1], 4096);
 
-	buf_init(&init, VCONFIG_MAX);
-	buf_init(&sidecar, VCONFIG_MAX);
-	r = buf_reserve(&init, 4096);
 	if (r == 0)
-		r = vconfig_render_both(c->s, &init, &sidecar);
-	if (r == -E2BIG) {
-		r = deny(c,
-			 "the agent configuration is over %d bytes, too big for the VAULT_CONFIG "
-			 "environment variable (Linux allows 128 KiB); use fewer or smaller "
-			 "inline templates, or agent-inject-template-file",
-			 VCONFIG_MAX);
-		goto out;
-	}
-	if (r == 0)
-		r = keep_config(c, &init, true);
-	if (r == 0)
-		r = keep_config(c, &sidecar, false);
-out:
-	buf_done(&init);
-	buf_done(&sidecar);
+		r = vconfig_render_both(c->s, &c->config[1], &c->config[0]);
+	if (r == -E2BIG)
+		return deny(
+		    c,
+		    "the agent configuration is over %d bytes, too big for the VAULT_CONFIG "
+		    "environment variable (Linux allows 128 KiB); use fewer or smaller "
+		    "inline templates, or agent-inject-template-file",
+		    VCONFIG_MAX);
 	return r;
 }
 
@@ -362,7 +336,7 @@ static int write_container(struct ictx *c, bool init)
 	jw_object_open(w);
 	jw_kv_string(w, "name", "VAULT_CONFIG");
 	jw_key(w, "value");
-	jw_base64_string(w, c->config_json[init], c->config_len[init]);
+	jw_base64_string(w, c->config[init].data, c->config[init].len);
 	jw_object_close(w);
 	value_env(w, "VAULT_CACERT_BYTES", s->cacert_bytes);
 	jw_array_close(w);
@@ -536,26 +510,25 @@ static int check_mount_paths(struct ictx *c, const struct pod_container *pc)
 	return 0;
 }
 
-int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct arena *a,
-		 struct buf *out, const char **ret_msg)
+static int write_patch(struct ictx *c, struct buf *out)
 {
+	const struct agentspec *s = c->s;
 	const struct pod *p = s->pod;
 	struct jw w;
-	struct ictx c = { .d = d, .s = s, .pod = p, .a = a, .w = &w, .msg = ret_msg };
 	struct arr vols = { "/spec/volumes", p->nvolumes };
 	struct arr inits = { "/spec/initContainers", p->ninit };
 	struct arr conts = { "/spec/containers", p->ncontainers };
 	size_t start = out->len;
 	int r;
 
-	*ret_msg = NULL;
-	r = check_conflicts(&c);
+	c->w = &w;
+	r = check_conflicts(c);
 	for (size_t t = 0; t < s->ntargets && r == 0; t++)
-		r = check_mount_paths(&c, &p->containers[s->targets[t]]);
+		r = check_mount_paths(c, &p->containers[s->targets[t]]);
 	for (size_t i = 0; i < p->ninit && r == 0 && s->pre_populate; i++)
-		r = check_mount_paths(&c, &p->init_containers[i]);
+		r = check_mount_paths(c, &p->init_containers[i]);
 	if (r == 0)
-		r = agent_configs(&c);
+		r = agent_configs(c);
 	if (r < 0)
 		return r;
 
@@ -604,7 +577,7 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 		struct arr m = { .len = p->containers[i].nmounts };
 
 		snprintf(m.path, sizeof(m.path), "/spec/containers/%zu/volumeMounts", i);
-		secrets_mount_ops(&c, &m);
+		secrets_mount_ops(c, &m);
 	}
 
 	/* the init agent, and the secrets mounts in the other init containers */
@@ -613,13 +586,13 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 
 		if (s->init_first && inits.len > 0) {
 			op_begin(&w, "add", inits.path, "/0");
-			r = write_container(&c, true);
+			r = write_container(c, true);
 			jw_object_close(&w);
 			inits.len++;
 			shift = 1;
 		} else {
 			add_begin(&w, &inits);
-			r = write_container(&c, true);
+			r = write_container(c, true);
 			add_end(&w, &inits);
 		}
 		if (r < 0)
@@ -629,7 +602,7 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 
 			snprintf(m.path, sizeof(m.path), "/spec/initContainers/%zu/volumeMounts",
 				 i + shift);
-			secrets_mount_ops(&c, &m);
+			secrets_mount_ops(c, &m);
 		}
 	}
 	if (s->share_process_namespace >= 0) {
@@ -641,7 +614,7 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 	/* the sidecar */
 	if (!s->pre_populate_only) {
 		add_begin(&w, &conts);
-		r = write_container(&c, false);
+		r = write_container(c, false);
 		add_end(&w, &conts);
 		if (r < 0)
 			goto fail;
@@ -658,5 +631,20 @@ int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct ar
 		return 0;
 fail:
 	buf_truncate(out, start);
+	return r;
+}
+
+int inject_patch(const struct inject_defaults *d, struct agentspec *s, struct arena *a,
+		 struct buf *out, const char **ret_msg)
+{
+	struct ictx c = { .d = d, .s = s, .pod = s->pod, .a = a, .msg = ret_msg };
+	int r;
+
+	*ret_msg = NULL;
+	buf_init(&c.config[0], VCONFIG_MAX);
+	buf_init(&c.config[1], VCONFIG_MAX);
+	r = write_patch(&c, out);
+	buf_done(&c.config[0]);
+	buf_done(&c.config[1]);
 	return r;
 }
