@@ -1125,6 +1125,15 @@ static bool give_up(struct agent *a, struct secret *s, int64_t now)
 	return false;
 }
 
+/*
+ * The exit code when SIGTERM/SIGINT stops the loop: 0 for a sidecar, and
+ * for an init container only if every template rendered (0 promises that).
+ */
+static int stop_code(const struct agent *a)
+{
+	return a->init_mode && !all_rendered(a) ? AGENT_EXIT_FAILED : AGENT_EXIT_OK;
+}
+
 static int loop(struct agent *a)
 {
 	bool fetched_any = true;
@@ -1134,7 +1143,7 @@ static int loop(struct agent *a)
 		bool fatal = false;
 
 		if (a->stop)
-			return AGENT_EXIT_OK;
+			return stop_code(a);
 		if (a->hup) {
 			a->hup = false;
 			for (size_t i = 0; i < a->nsecrets; i++)
@@ -1221,7 +1230,7 @@ static int loop(struct agent *a)
 			return AGENT_EXIT_FAILED;
 		}
 		if (a->stop)
-			return AGENT_EXIT_OK;
+			return stop_code(a);
 		/* render */
 		if (fetched_any && token_usable(a, now)) {
 			enum pass_result pr = render_pass(a);
@@ -1254,7 +1263,7 @@ static int loop(struct agent *a)
 			return AGENT_EXIT_OK;
 		}
 		if (a->stop)
-			return AGENT_EXIT_OK;
+			return stop_code(a);
 		/* sleep until the next timer */
 		if (a->need_login || !token_usable(a, now)) {
 			next = a->auth_next;

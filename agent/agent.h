@@ -12,7 +12,8 @@
  * Exit codes (agent_run's return value, also documented in docs/agent.md):
  *   0  init: every template rendered; sidecar: stopped by SIGTERM/SIGINT
  *   1  gave up: a secret could not be fetched after the retries, a template
- *      failed (exit_on_retry_failure), or login failed with exit_on_err
+ *      failed (exit_on_retry_failure), or login failed with exit_on_err; or
+ *      init was stopped by a signal before every template rendered
  *   2  bad configuration or a template that does not parse
  */
 #ifndef VAULTLET_AGENT_AGENT_H

@@ -194,6 +194,13 @@ def t_rotation(env, v):
 def t_down_at_start(env, v, sim_factory):
     port = free_port()
     addr = 'https://127.0.0.1:%d' % port
+    # stopped while Vault is still down: exit 0 would tell Kubernetes the files are there
+    a = env.agent(env.config(addr=addr, init=True, method_extra={'min_backoff': '200ms'}))
+    time.sleep(1.0)
+    a.signal()
+    rc = a.wait(10)
+    a.kill()
+    T.ok(rc == 1, '[%s] init stopped before anything rendered exits 1, not 0' % v, a.text())
     a = env.agent(env.config(addr=addr, init=True, method_extra={
         'min_backoff': '200ms', 'max_backoff': '1s'}))
     time.sleep(2.0)
