@@ -36,8 +36,8 @@
  * Secrets are cached as the vjson trees of the read responses (numbers
  * keep their literal text), keyed by the canonical path ("path?query"), so
  * a path used by several templates, or written twice, is fetched once per
- * pass. Every string in a secret's data is registered with the log
- * scrubber while cached.
+ * pass. Every string and number in a secret's data is registered with the
+ * log scrubber while cached.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +77,11 @@
 
 enum kv_kind { KV_UNKNOWN, KV_AS_IS, KV_V2 };
 
+struct registered {
+	char *value;
+	size_t len;
+};
+
 struct secret {
 	char *key;     /* canonical "path?query" */
 	char *written; /* as first written in a template */
@@ -89,7 +94,7 @@ struct secret {
 	unsigned retries;   /* failed attempts since the last success */
 	int last_status;
 	char last_err[ERRTEXT_MAX];
-	char **registered; /* strings registered with the log scrubber */
+	struct registered *registered; /* values registered with the log scrubber */
 	size_t nregistered;
 };
 
@@ -176,9 +181,9 @@ static bool on_wake(void *ctx)
 static void secret_unregister(struct secret *s)
 {
 	for (size_t i = 0; i < s->nregistered; i++) {
-		log_secret_forget(s->registered[i], strlen(s->registered[i]));
-		explicit_bzero(s->registered[i], strlen(s->registered[i]));
-		free(s->registered[i]);
+		log_secret_forget(s->registered[i].value, s->registered[i].len);
+		explicit_bzero(s->registered[i].value, s->registered[i].len);
+		free(s->registered[i].value);
 	}
 	free(s->registered);
 	s->registered = NULL;
@@ -193,23 +198,30 @@ static size_t register_strings(struct secret *s, const cJSON *n, size_t depth)
 
 	if (!n || depth > 64)
 		return 0;
-	if (cJSON_IsString(n) && strlen(n->valuestring) >= LOG_SECRET_MIN) {
-		char **grown, *copy;
+	/* strings (NULs included) and numbers as Vault wrote them: a PIN is a secret too */
+	if (cJSON_IsString(n) || (cJSON_IsNumber(n) && vjson_number_text(n))) {
+		const char *text = cJSON_IsString(n) ? n->valuestring : vjson_number_text(n);
+		size_t len = cJSON_IsString(n) ? vjson_string_len(n) : strlen(text);
+		struct registered *grown;
+		char *copy;
 
+		if (len < LOG_SECRET_MIN)
+			return 0;
 		if (s->nregistered >= 256)
 			return 1;
 		grown = realloc(s->registered, (s->nregistered + 1) * sizeof(*grown));
 		if (!grown)
 			return 1;
 		s->registered = grown;
-		copy = strdup(n->valuestring);
+		copy = malloc(len);
 		if (!copy)
 			return 1;
-		if (log_secret_add(copy, strlen(copy)) < 0) {
+		memcpy(copy, text, len);
+		if (log_secret_add(copy, len) < 0) {
 			free(copy);
 			return 1;
 		}
-		s->registered[s->nregistered++] = copy;
+		s->registered[s->nregistered++] = (struct registered){ copy, len };
 		return 0;
 	}
 	cJSON_ArrayForEach(c, n)

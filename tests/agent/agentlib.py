@@ -40,11 +40,12 @@ VAULTSIM = os.path.join(SRC, 'tests', 'vaultsim', 'vaultsim.py')
 PY = '/usr/bin/python3'
 ROOT_TOKEN = 'root'
 
-# The LiteLLM runbook's secret. Long, distinctive values so the log grep cannot miss them.
+# The LiteLLM runbook's secret. Long, distinctive values so the log grep cannot miss
+# them, and plainly fake (they are printed in TAP diagnostics when a check fails).
 LITELLM_SECRET = {
-    'master_key': 'sk-master-5d3f0a9c7e1b42f8a6d0c3e9b7f1a2c4',
-    'openrouter_api_key': 'sk-or-v1-8e7d6c5b4a3928171615141312111009',
-    'db_password': 'pw-Qz7Lm2Rt9Xv4Kc8Hn3Bj6Wd1',
+    'master_key': 'sk-FAKE-vaultlet-test-master-5d3f0a9c7e1b42f8',
+    'openrouter_api_key': 'sk-or-v1-FAKE-vaultlet-test-8e7d6c5b4a392817',
+    'db_password': 'pw-FAKE-vaultlet-test-Qz7Lm2Rt9Xv4',
 }
 
 # The two templates of examples/litellm-pod.yaml, byte for byte (YAML `|`: one final \n).
