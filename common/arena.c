@@ -128,6 +128,19 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+char *arena_join(struct arena *a, const char *x, char sep, const char *y)
+{
+	size_t xl = strlen(x), yl = strlen(y);
+	char *p = arena_alloc_uninit(a, xl + yl + 2);
+
+	if (!p)
+		return NULL;
+	memcpy(p, x, xl);
+	p[xl] = sep;
+	memcpy(p + xl + 1, y, yl + 1);
+	return p;
+}
+
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -64,6 +64,8 @@ void *arena_alloc_uninit(struct arena *a, size_t n);
 /* NUL-terminated copy of s[0..n). */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
+/* "x<sep>y" (the hot path's "%s/%s" without printf). */
+char *arena_join(struct arena *a, const char *x, char sep, const char *y);
 char *arena_printf(struct arena *a, const char *fmt, ...) VL_PRINTF(2, 3);
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) VL_PRINTF(2, 0);
 

@@ -247,57 +247,58 @@ static const struct {
 	{ "template-max-connections-per-host", WHEN_NONEMPTY, "connection tuning" },
 };
 
+/* Sorted: looked up with bsearch (agentspec_tables_sorted checks it, for the tests). */
 static const char *const known_exact[] = {
+	"agent-auto-auth-exit-on-err",
+	"agent-configmap",
+	"agent-copy-volume-mounts",
+	"agent-extra-secret",
+	"agent-image",
+	"agent-init-first",
 	"agent-inject",
+	"agent-inject-containers",
+	"agent-inject-default-template",
 	"agent-inject-status",
+	"agent-inject-token",
+	"agent-limits-cpu",
+	"agent-limits-ephemeral",
+	"agent-limits-mem",
 	"agent-pre-populate",
 	"agent-pre-populate-only",
-	"agent-init-first",
-	"agent-inject-containers",
-	"agent-image",
-	"agent-inject-default-template",
-	"secret-volume-path",
-	"preserve-secret-case",
-	"role",
+	"agent-request-namespace",
+	"agent-requests-cpu",
+	"agent-requests-ephemeral",
+	"agent-requests-mem",
+	"agent-revoke-grace",
+	"agent-revoke-on-shutdown",
+	"agent-run-as-group",
+	"agent-run-as-same-user",
+	"agent-run-as-user",
+	"agent-service-account-token-volume-name",
+	"agent-set-security-context",
+	"agent-share-process-namespace",
+	"auth-max-backoff",
+	"auth-min-backoff",
 	"auth-path",
 	"auth-type",
-	"auth-min-backoff",
-	"auth-max-backoff",
-	"namespace",
-	"service",
-	"tls-skip-verify",
-	"tls-secret",
-	"tls-server-name",
 	"ca-cert",
 	"ca-key",
 	"client-cert",
 	"client-key",
-	"agent-limits-cpu",
-	"agent-limits-mem",
-	"agent-limits-ephemeral",
-	"agent-requests-cpu",
-	"agent-requests-mem",
-	"agent-requests-ephemeral",
-	"agent-run-as-user",
-	"agent-run-as-group",
-	"agent-run-as-same-user",
-	"agent-set-security-context",
-	"agent-service-account-token-volume-name",
-	"agent-revoke-on-shutdown",
-	"agent-revoke-grace",
-	"template-config-exit-on-retry-failure",
-	"template-static-secret-render-interval",
-	"template-lease-renewal-threshold",
-	"log-level",
 	"log-format",
-	"agent-extra-secret",
-	"agent-copy-volume-mounts",
-	"agent-inject-token",
+	"log-level",
+	"namespace",
+	"preserve-secret-case",
 	"proxy-address",
-	"agent-share-process-namespace",
-	"agent-auto-auth-exit-on-err",
-	"agent-request-namespace",
-	"agent-configmap",
+	"role",
+	"secret-volume-path",
+	"service",
+	"template-config-exit-on-retry-failure",
+	"template-lease-renewal-threshold",
+	"template-static-secret-render-interval",
+	"tls-secret",
+	"tls-server-name",
+	"tls-skip-verify",
 };
 
 /* Families "<family>-<secret name>"; the first three define secrets. */
@@ -307,6 +308,20 @@ static const char *const secret_families[] = {
 	"error-on-missing-key", "agent-template-left-delim",  "agent-template-right-delim",
 	"secret-volume-path",	"preserve-secret-case",
 };
+
+static int cmp_name(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+bool agentspec_tables_sorted(void)
+{
+	for (size_t k = 1; k < ARRAY_SIZE(known_exact); k++) {
+		if (strcmp(known_exact[k - 1], known_exact[k]) >= 0)
+			return false;
+	}
+	return true;
+}
 
 static bool is_secret_name(const struct agentspec *s, const char *raw)
 {
@@ -327,9 +342,8 @@ static int scan_annotations(struct bctx *c)
 		const char *raw = NULL;
 		size_t f;
 
-		for (size_t k = 0; k < ARRAY_SIZE(known_exact) && !known; k++)
-			known = strcmp(e->key, known_exact[k]) == 0;
-		if (known)
+		if (bsearch(&e->key, known_exact, ARRAY_SIZE(known_exact), sizeof(known_exact[0]),
+			    cmp_name))
 			continue;
 		for (size_t k = 0; k < ARRAY_SIZE(unsupported); k++) {
 			bool off = false;
@@ -587,7 +601,7 @@ static int secret_details(struct bctx *c, struct agentspec_secret *sec)
 			return fail(c, STAGE_NEW, "secret name \"%s\" is not a file name",
 				    sec->name);
 		/* fmt.Sprintf("%s/%s"), not filepath.Join: exactly the stock string */
-		sec->destination = arena_printf(c->a, "%s/%s", sec->mount_path, sec->name);
+		sec->destination = arena_join(c->a, sec->mount_path, '/', sec->name);
 		if (!sec->destination)
 			return -ENOMEM;
 	}

@@ -162,6 +162,9 @@ struct agentspec {
 	size_t warnings_dropped;
 };
 
+/* Whether the annotation tables searched with bsearch are sorted (for the tests). */
+bool agentspec_tables_sorted(void);
+
 /* An interval vaultlet-agent accepts: whole seconds, or a positive Go duration. */
 bool agentspec_interval_ok(const char *v);
 /*

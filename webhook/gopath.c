@@ -71,7 +71,7 @@ char *gopath_join(struct arena *a, const char *x, const char *y)
 		return gopath_clean(a, y);
 	if (!*y)
 		return gopath_clean(a, x);
-	joined = arena_printf(a, "%s/%s", x, y);
+	joined = arena_join(a, x, '/', y);
 	if (!joined)
 		return NULL;
 	return gopath_clean(a, joined);

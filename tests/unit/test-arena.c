@@ -34,6 +34,9 @@ static void test_strings(void **state)
 	assert_string_equal(arena_strndup(&a, "abcdef", 3), "abc");
 	assert_string_equal(arena_strdup(&a, ""), "");
 	assert_string_equal(arena_printf(&a, "%s-%d", "x", 42), "x-42");
+	assert_string_equal(arena_join(&a, "/vault/secrets", '/', "app.sh"),
+			    "/vault/secrets/app.sh");
+	assert_string_equal(arena_join(&a, "", '/', ""), "/");
 	arena_done(&a);
 	assert_true(a.sensitive); /* reusable, still wiping */
 	assert_string_equal(arena_strdup(&a, "again"), "again");

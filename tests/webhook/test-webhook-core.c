@@ -49,6 +49,12 @@ static void test_gojson_row(void **state)
 	arena_done(&a);
 }
 
+static void test_tables_sorted(void **state)
+{
+	(void)state;
+	assert_true(agentspec_tables_sorted());
+}
+
 static void test_dotdot(void **state)
 {
 	(void)state;
@@ -517,6 +523,7 @@ int main(void)
 	tdata_load("webhook/gojson.txt", &rows);
 	tlist_add_rows(&l, &rows, test_gojson_row);
 	tlist_add(&l, "gopath_has_dotdot", test_dotdot, NULL);
+	tlist_add(&l, "agentspec: the bsearch tables are sorted", test_tables_sorted, NULL);
 	tlist_add(&l, "jw document", test_jw_document, NULL);
 	tlist_add(&l, "jw misuse and caps", test_jw_misuse, NULL);
 	tlist_add(&l, "whconfig defaults", test_whconfig_defaults, NULL);
