@@ -99,7 +99,7 @@ int buf_append_grow(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int buf_extend(struct buf *b, size_t n, char **ret)
+int buf_extend_grow(struct buf *b, size_t n, char **ret)
 {
 	int r = buf_reserve(b, n);
 

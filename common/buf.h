@@ -70,13 +70,24 @@ VL_NODISCARD int buf_vappendf(struct buf *b, const char *fmt, va_list ap) VL_PRI
  * reallocate. 0, -E2BIG (len + extra > max), -ENOMEM.
  */
 VL_NODISCARD int buf_reserve(struct buf *b, size_t extra);
+/* The growing path of buf_extend; call buf_extend. */
+VL_NODISCARD int buf_extend_grow(struct buf *b, size_t n, char **ret);
 /*
  * Grows the content by n bytes and points *ret at them (uninitialised; the
  * caller fills them in). For writers that know their output size, so they
  * fill it in place instead of appending piecewise. 0, -E2BIG, -ENOMEM; on
- * error b is unchanged.
+ * error b is unchanged. Inline for the same reason as buf_append.
  */
-VL_NODISCARD int buf_extend(struct buf *b, size_t n, char **ret);
+VL_NODISCARD static inline int buf_extend(struct buf *b, size_t n, char **ret)
+{
+	if (b->data && n < b->cap - b->len && b->len + n <= b->max) {
+		*ret = b->data + b->len;
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_extend_grow(b, n, ret);
+}
 /*
  * Replaces the content with a formatted message, best effort: for error
  * reports, where the caller's return code still says what failed when the
