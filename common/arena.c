@@ -143,19 +143,26 @@ char *arena_join(struct arena *a, const char *x, char sep, const char *y)
 
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 {
+	char tmp[512];
 	va_list ap2;
 	char *p;
 	int n;
 
+	/* one formatting pass for the usual short message, a second only past tmp */
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		return NULL;
-	p = arena_alloc(a, (size_t)n + 1);
+	p = arena_alloc_uninit(a, (size_t)n + 1);
 	if (!p)
 		return NULL;
-	(void)vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof(tmp))
+		memcpy(p, tmp, (size_t)n + 1);
+	else
+		(void)vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if (a->sensitive)
+		explicit_bzero(tmp, sizeof(tmp));
 	return p;
 }
 
