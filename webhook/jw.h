@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -47,10 +48,20 @@ void jw_object_close(struct jw *w);
 void jw_array_open(struct jw *w);
 void jw_array_close(struct jw *w);
 /* An object member name; the value comes with the next call. */
-void jw_key(struct jw *w, const char *key);
-
-void jw_string(struct jw *w, const char *s);
+void jw_keyn(struct jw *w, const char *key, size_t n);
 void jw_stringn(struct jw *w, const char *s, size_t n);
+
+/* Inline so that the length of a literal key or value is a constant. */
+static inline void jw_key(struct jw *w, const char *key)
+{
+	jw_keyn(w, key, strlen(key));
+}
+
+static inline void jw_string(struct jw *w, const char *s)
+{
+	jw_stringn(w, s, strlen(s));
+}
+
 void jw_bool(struct jw *w, bool v);
 void jw_int(struct jw *w, int64_t v);
 void jw_float(struct jw *w, double v);
@@ -59,7 +70,12 @@ void jw_null(struct jw *w);
 void jw_base64_string(struct jw *w, const void *data, size_t n);
 
 /* Shorthands for "key": value. */
-void jw_kv_string(struct jw *w, const char *key, const char *s);
+static inline void jw_kv_string(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_string(w, s);
+}
+
 void jw_kv_bool(struct jw *w, const char *key, bool v);
 void jw_kv_int(struct jw *w, const char *key, int64_t v);
 
