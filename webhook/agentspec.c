@@ -616,7 +616,8 @@ static int build_secrets(struct bctx *c)
 	size_t cap = AGENTSPEC_MAX_SECRETS;
 	int r;
 
-	s->secrets = arena_alloc(c->a, cap * sizeof(*s->secrets));
+	/* uninitialised: each entry is written whole when it is added */
+	s->secrets = arena_alloc_uninit(c->a, cap * sizeof(*s->secrets));
 	if (!s->secrets)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nanns; i++) {
