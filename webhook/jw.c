@@ -42,8 +42,7 @@ static unsigned escape_mask(__m128i v)
 {
 	const __m128i space = _mm_set1_epi8(' ');
 	/* signed compare: below ' ' catches controls and every byte >= 0x80 */
-	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
-				   _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
 
 	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
@@ -102,7 +101,8 @@ static size_t plain_span(const char *s, size_t n)
 		return m ? n - 8 + (size_t)__builtin_ctz(m >> 8) : n;
 	}
 	if (n >= 4) {
-		m = escape_mask(_mm_set_epi32(0, 0, (int)load32(s + n - 4), (int)load32(s))) & 0xffu;
+		m = escape_mask(_mm_set_epi32(0, 0, (int)load32(s + n - 4), (int)load32(s))) &
+		    0xffu;
 		if (m & 0xfu)
 			return (size_t)__builtin_ctz(m);
 		return m ? n - 4 + (size_t)__builtin_ctz(m >> 4) : n;
