@@ -67,7 +67,7 @@ static void test_encode_vectors(void **state)
 }
 
 /*
- * Every length around the encoder's strides (12 bytes with SSSE3, then 6,
+ * Every length around the encoder's strides (24 bytes with AVX2, 12 with SSSE3, then 6,
  * then 3) round-trips, with every byte value in every position of a triple.
  */
 static void test_roundtrip_lengths(void **state)
