@@ -761,6 +761,10 @@ static int quantity(struct bctx *c, const char *key, const char *dflt, char out[
 	out[0] = '\0';
 	if (!v[0])
 		return 0;
+	if (v == dflt && strlen(v) < QUANTITY_MAX) {
+		memcpy(out, v, strlen(v) + 1); /* canonical already (inject_defaults) */
+		return 0;
+	}
 	r = quantity_normalize(v, out);
 	if (r < 0) {
 		out[0] = '\0';

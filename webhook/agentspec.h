@@ -74,6 +74,7 @@ struct inject_defaults {
 	bool run_as_same_user;
 	bool set_security_context;
 	const char *default_template;
+	/* canonical Kubernetes quantities or "" (whconfig_parse normalizes them) */
 	const char *cpu_request, *mem_request, *ephemeral_request;
 	const char *cpu_limit, *mem_limit, *ephemeral_limit;
 	bool exit_on_retry_failure;

@@ -310,12 +310,18 @@ static int validate(struct whconfig *c, struct buf *err)
 			    "invalid or unsupported TLS version \"%s\" (vaultlet serves tls12 "
 			    "or tls13)",
 			    c->value[WH_TLS_MIN_VERSION]);
+	/* kept in canonical form, so that a pod without resource annotations costs no parsing */
 	for (size_t i = 0; i < ARRAY_SIZE(quantities); i++) {
 		enum whflag f = quantities[i];
 
-		if (c->value[f][0] && quantity_normalize(c->value[f], qbuf) < 0)
+		if (!c->value[f][0])
+			continue;
+		if (quantity_normalize(c->value[f], qbuf) < 0)
 			return errf(err, "%s: \"%s\" is not a Kubernetes quantity", src_name(c, f),
 				    c->value[f]);
+		r = set_value(c, f, qbuf);
+		if (r < 0)
+			return r;
 	}
 	if (!goparse_int64(c->value[WH_RUN_AS_USER], &i64))
 		return errf(err, "%s: invalid integer \"%s\"", src_name(c, WH_RUN_AS_USER),

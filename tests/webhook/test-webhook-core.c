@@ -296,6 +296,24 @@ static void test_whconfig_flag_forms(void **state)
 	buf_done(&err);
 }
 
+/* Agent resource defaults are kept canonical: agentspec copies them as they are. */
+static void test_whconfig_quantities_canonical(void **state)
+{
+	static const char *argv[] = { "-vault-address", "https://v", "-cpu-request", "0.25" };
+	static const char *const env[] = { "AGENT_INJECT_MEM_LIMIT", "0.5Gi", NULL };
+	struct whconfig c;
+	struct buf err;
+	int argi = -1;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, env, 4, argv, &err, &argi), 0);
+	assert_string_equal(c.defaults.cpu_request, "250m");
+	assert_string_equal(c.defaults.mem_limit, "512Mi");
+	whconfig_done(&c);
+	buf_done(&err);
+}
+
 static void test_whconfig_env_wins(void **state)
 {
 	static const char *argv[] = { "-vault-address", "https://flag",	 "-vault-image",
@@ -604,6 +622,8 @@ int main(void)
 	tlist_add(&l, "jw misuse and caps", test_jw_misuse, NULL);
 	tlist_add(&l, "whconfig defaults", test_whconfig_defaults, NULL);
 	tlist_add(&l, "whconfig flag forms", test_whconfig_flag_forms, NULL);
+	tlist_add(&l, "whconfig keeps quantities canonical", test_whconfig_quantities_canonical,
+		  NULL);
 	tlist_add(&l, "whconfig env wins when non-empty", test_whconfig_env_wins, NULL);
 	tlist_add(&l, "whconfig errors", test_whconfig_errors, NULL);
 	tlist_add(&l, "whconfig help and cacert", test_whconfig_help_and_cacert, NULL);
