@@ -38,7 +38,7 @@ static const bool plain[256] = {
 
 #if defined(__SSE2__)
 /* Bit k set when byte k of v needs an escape. */
-static unsigned escape_mask(__m128i v)
+static inline unsigned escape_mask(__m128i v)
 {
 	const __m128i space = _mm_set1_epi8(' ');
 	/* signed compare: below ' ' catches controls and every byte >= 0x80 */
@@ -127,7 +127,7 @@ int jw_finish(struct jw *w)
 	return 0;
 }
 
-static void put(struct jw *w, const char *s, size_t n)
+static inline void put(struct jw *w, const char *s, size_t n)
 {
 	int r;
 
@@ -138,7 +138,7 @@ static void put(struct jw *w, const char *s, size_t n)
 		w->err = r;
 }
 
-static void putc_(struct jw *w, char c)
+static inline void putc_(struct jw *w, char c)
 {
 	put(w, &c, 1);
 }
