@@ -922,7 +922,8 @@ injected("litellm-seed-shell-warning",
          "warning suggests shellQuote or single quotes (the pod is still injected unchanged)",
          review(seed_pod, namespace="litellm"),
          flags=["-vault-address", "https://vault.vault.svc:8200"],
-         warnings_contain=["template app-credentials.sh", "shellQuote"])
+         warnings_contain=["template app-credentials.sh inserts a value inside double quotes "
+                           "at 3:26, 4:28, 5:44: ", "shellQuote"])
 denied("template-parse-error", "Template check: a template that does not parse is denied with "
        "template <name>: line:col",
        review(pod(ann(role="demo", agent_inject_template_cfg="ok\n{{ .Data.x "))),
