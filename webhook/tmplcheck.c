@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "tmpl.h"
 #include "tmplcheck.h"
 
@@ -79,29 +80,6 @@ static bool ends_with(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/*
- * A word-at-a-time multiplicative hash: the memo only needs slots spread
- * well (keys are compared in full), and a review hashes every template's
- * text, which byte-at-a-time FNV made the larger part of a memo hit.
- */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
-	uint64_t w;
-
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	w = n;
-	for (size_t i = 0; i < n; i++)
-		w = w << 8 | s[i];
-	h = (h ^ w) * k;
-	return h ^ h >> 32;
 }
 
 /* The memo key: left \0 right \0 text, kept in pieces until it is stored. */
