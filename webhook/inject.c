@@ -67,10 +67,7 @@ static void empty_dir(struct jw *w, const char *name)
 {
 	jw_object_open(w);
 	jw_kv_string(w, "name", name);
-	jw_key(w, "emptyDir");
-	jw_object_open(w);
-	jw_kv_string(w, "medium", "Memory");
-	jw_object_close(w);
+	JW_ENCODED_MEMBERS(w, "\"emptyDir\":{\"medium\":\"Memory\"}");
 	jw_object_close(w);
 }
 
@@ -120,20 +117,6 @@ static void write_mount(struct jw *w, const struct mount *m)
 				jw_kv_string(w, fields[i].key, sv);
 		}
 	}
-	jw_object_close(w);
-}
-
-static void field_ref_env(struct jw *w, const char *name, const char *field)
-{
-	jw_object_open(w);
-	jw_kv_string(w, "name", name);
-	jw_key(w, "valueFrom");
-	jw_object_open(w);
-	jw_key(w, "fieldRef");
-	jw_object_open(w);
-	jw_kv_string(w, "fieldPath", field);
-	jw_object_close(w);
-	jw_object_close(w);
 	jw_object_close(w);
 }
 
@@ -327,9 +310,13 @@ static int write_container(struct ictx *c, bool init)
 	jw_array_close(w);
 	jw_key(w, "env");
 	jw_array_open(w);
-	field_ref_env(w, "NAMESPACE", "metadata.namespace");
-	field_ref_env(w, "HOST_IP", "status.hostIP");
-	field_ref_env(w, "POD_IP", "status.podIP");
+	/* the downward API variables, the same in every agent container */
+	JW_ENCODED(w, "{\"name\":\"NAMESPACE\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":"
+		      "\"metadata.namespace\"}}}");
+	JW_ENCODED(w, "{\"name\":\"HOST_IP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":"
+		      "\"status.hostIP\"}}}");
+	JW_ENCODED(w, "{\"name\":\"POD_IP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":"
+		      "\"status.podIP\"}}}");
 	value_env(w, "VAULT_LOG_LEVEL", s->log_level);
 	value_env(w, "VAULT_LOG_FORMAT", s->log_format);
 	value_env(w, "HTTPS_PROXY", s->proxy_address);
@@ -366,22 +353,13 @@ static int write_container(struct ictx *c, bool init)
 	if (s->set_security_context) {
 		jw_key(w, "securityContext");
 		jw_object_open(w);
-		jw_key(w, "capabilities");
-		jw_object_open(w);
-		jw_key(w, "drop");
-		jw_array_open(w);
-		jw_string(w, "ALL");
-		jw_array_close(w);
-		jw_object_close(w);
+		JW_ENCODED_MEMBERS(w, "\"capabilities\":{\"drop\":[\"ALL\"]}");
 		jw_kv_int(w, "runAsUser", s->run_as_user);
 		jw_kv_int(w, "runAsGroup", s->run_as_group);
 		jw_kv_bool(w, "runAsNonRoot", s->run_as_user != 0 && s->run_as_group != 0);
-		jw_kv_bool(w, "readOnlyRootFilesystem", true);
-		jw_kv_bool(w, "allowPrivilegeEscalation", false);
-		jw_key(w, "seccompProfile");
-		jw_object_open(w);
-		jw_kv_string(w, "type", "RuntimeDefault");
-		jw_object_close(w);
+		JW_ENCODED_MEMBERS(w, "\"readOnlyRootFilesystem\":true,"
+				      "\"allowPrivilegeEscalation\":false,"
+				      "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}");
 		jw_object_close(w);
 	}
 	jw_object_close(w);

@@ -295,6 +295,25 @@ void jw_base64_string(struct jw *w, const void *data, size_t n)
 	putc_(w, '"');
 }
 
+void jw_encoded(struct jw *w, const char *json, size_t n)
+{
+	before_value(w);
+	put(w, json, n);
+}
+
+void jw_encoded_members(struct jw *w, const char *members, size_t n)
+{
+	if (w->err)
+		return;
+	if (!w->is_object[w->depth] || w->depth == 0 || w->after_key) {
+		w->err = -EINVAL;
+		return;
+	}
+	if (w->count[w->depth]++ > 0)
+		putc_(w, ',');
+	put(w, members, n);
+}
+
 void jw_bool(struct jw *w, bool v)
 {
 	before_value(w);

@@ -69,6 +69,18 @@ void jw_null(struct jw *w);
 /* A string holding the standard base64 of data[0..n), encoded in place. */
 void jw_base64_string(struct jw *w, const void *data, size_t n);
 
+/*
+ * Pre-encoded JSON, for the constant parts of vaultlet's documents: a value,
+ * or one or more "key":value members of the open object. Only through the
+ * macros, which accept nothing but a string literal, so input never gets
+ * here unescaped; the literal must be what Go's encoding/json writes (the
+ * admission tests compare whole patches byte for byte).
+ */
+void jw_encoded(struct jw *w, const char *json, size_t n);
+void jw_encoded_members(struct jw *w, const char *members, size_t n);
+#define JW_ENCODED(w, literal)	       jw_encoded((w), "" literal "", sizeof(literal) - 1)
+#define JW_ENCODED_MEMBERS(w, literal) jw_encoded_members((w), "" literal "", sizeof(literal) - 1)
+
 /* Shorthands for "key": value. */
 static inline void jw_kv_string(struct jw *w, const char *key, const char *s)
 {

@@ -91,10 +91,16 @@ static void test_jw_document(void **state)
 	jw_object_close(&w);
 	jw_array_close(&w);
 	jw_kv_bool(&w, "c", true);
+	JW_ENCODED_MEMBERS(&w, "\"d\":[1],\"e\":{}");
+	jw_key(&w, "f");
+	jw_array_open(&w);
+	JW_ENCODED(&w, "{\"g\":2}");
+	JW_ENCODED(&w, "3");
+	jw_array_close(&w);
 	jw_object_close(&w);
 	assert_int_equal(jw_finish(&w), 0);
-	assert_string_equal(buf_str(&out),
-			    "{\"a\":\"x\\u003cy\",\"b\":[-3,false,null,0.75,{}],\"c\":true}");
+	assert_string_equal(buf_str(&out), "{\"a\":\"x\\u003cy\",\"b\":[-3,false,null,0.75,{}],"
+					   "\"c\":true,\"d\":[1],\"e\":{},\"f\":[{\"g\":2},3]}");
 	buf_done(&out);
 }
 
@@ -199,6 +205,12 @@ static void test_jw_misuse(void **state)
 	jw_init(&w, &out);
 	jw_int(&w, 1);
 	jw_int(&w, 2); /* two top-level values */
+	assert_int_equal(jw_finish(&w), -EINVAL);
+
+	buf_reset(&out);
+	jw_init(&w, &out);
+	jw_array_open(&w);
+	JW_ENCODED_MEMBERS(&w, "\"a\":1"); /* members outside an object */
 	assert_int_equal(jw_finish(&w), -EINVAL);
 
 	buf_reset(&out);
