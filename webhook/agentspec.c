@@ -48,6 +48,9 @@
 #define DEFAULT_JSON_TEMPLATE "{{ with secret \"%s\" }}{{ .Data | toJSON }}\n{{ end }}"
 
 /* One vault.hashicorp.com/... annotation: the part after the prefix, and its value. */
+/* Most vault annotations a pod may have for lookups to use the hash index. */
+#define ANN_INDEX_MAX 256
+
 struct ann_entry {
 	const char *key;
 	const char *value;
@@ -104,20 +107,36 @@ int agentspec_warn(struct agentspec *s, struct arena *a, const char *fmt, ...)
  * The value of the vault annotation `name` (the part after
  * ANNOTATION_PREFIX), or NULL. A build asks for ~40 names, mostly absent:
  * a hash probe answers a miss without comparing a string, where a binary
- * search over the sorted keys made ~200 strcmp calls per pod.
+ * search over the sorted keys made ~200 strcmp calls per pod. The hash is
+ * public, so a pod with thousands of annotations chosen to collide could
+ * make probing quadratic: past ANN_INDEX_MAX annotations (real pods have a
+ * few dozen) the binary search answers instead.
  */
 static const char *lookup_name(const struct bctx *c, const char *name)
 {
+	size_t lo = 0, hi = c->nanns;
 	uint64_t h;
 
-	if (!c->slots)
-		return NULL;
-	h = hash_bytes(0, name, strlen(name));
-	for (size_t i = h & c->slot_mask; c->slots[i]; i = (i + 1) & c->slot_mask) {
-		const struct ann_entry *e = &c->anns[c->slots[i] - 1];
+	if (c->slots) {
+		h = hash_bytes(0, name, strlen(name));
+		for (size_t i = h & c->slot_mask; c->slots[i]; i = (i + 1) & c->slot_mask) {
+			const struct ann_entry *e = &c->anns[c->slots[i] - 1];
 
-		if (e->hash == h && strcmp(e->key, name) == 0)
-			return e->value;
+			if (e->hash == h && strcmp(e->key, name) == 0)
+				return e->value;
+		}
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(name, c->anns[mid].key);
+
+		if (d == 0)
+			return c->anns[mid].value;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return NULL;
 }
@@ -222,8 +241,8 @@ static int collect_annotations(struct bctx *c)
 	}
 	qsort(c->anns, n, sizeof(*c->anns), cmp_ann);
 	c->nanns = n;
-	if (n == 0 || n > UINT32_MAX / 4)
-		return 0;
+	if (n == 0 || n > ANN_INDEX_MAX)
+		return 0; /* lookup_name searches the sorted keys */
 	/* at most half full, so that probes stay short */
 	c->slot_mask = 15;
 	while (c->slot_mask + 1 < 2 * n)

@@ -16,9 +16,10 @@
  * sixth of the work of an allowed review. jansson's allocator hooks are
  * process-wide, so they consult a thread-local arena, set only while
  * review_handle runs; everywhere else jansson gets malloc and free. Nothing
- * jansson allocates inside review_handle outlives it (the tree is released
- * before it returns), and the arena's cap, and the budget the server's
- * arenas share, bound what a hostile review can make the parser allocate.
+ * jansson allocates inside review_handle outlives the arena (the tree is
+ * never decref'd: it goes with the arena), and the arena's cap, and the
+ * budget the server's arenas share, bound what a hostile review can make
+ * the parser allocate.
  */
 #include <errno.h>
 #include <jansson.h>

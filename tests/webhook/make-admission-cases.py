@@ -924,6 +924,19 @@ injected("litellm-seed-shell-warning",
          flags=["-vault-address", "https://vault.vault.svc:8200"],
          warnings_contain=["template app-credentials.sh inserts a value inside double quotes "
                            "at 3:26, 4:28, 5:44: ", "shellQuote"])
+many = ann(role="demo", agent_inject_secret_db="kv/data/db", log_level="debug",
+           agent_limits_cpu="1")
+many.update({P + "zz-pad-%03d" % i: "x" for i in range(300)})
+injected("many-annotations", "A pod with 300 vault annotations more than it needs (past the "
+         "size where annotations are found by hashing, so by binary search): the real ones "
+         "are still read, each unknown one is warned about (up to the cap)",
+         review(pod(many)),
+         pod={"/spec/initContainers/1/env/3/value": "debug",
+              "/spec/initContainers/1/resources/limits/cpu": "1"},
+         config_values={"init": {"/auto_auth/method/config/role": "demo",
+                                 "/template/0/destination": "/vault/secrets/db"}},
+         warnings_contain=["unknown annotation vault.hashicorp.com/zz-pad-000",
+                           "more warnings were left out"])
 denied("template-parse-error", "Template check: a template that does not parse is denied with "
        "template <name>: line:col",
        review(pod(ann(role="demo", agent_inject_template_cfg="ok\n{{ .Data.x "))),
