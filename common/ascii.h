@@ -8,6 +8,7 @@
 #define VAULTLET_ASCII_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 static inline bool ascii_isdigit(char c)
 {
@@ -30,6 +31,18 @@ static inline int ascii_hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/*
+ * Writes v in decimal so that it ends just before end (at most 20 digits);
+ * returns where it starts. For writers that build a number from the right.
+ */
+static inline char *ascii_udec_before(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
 }
 
 #endif

@@ -211,17 +211,6 @@ static char *fmt_frac(char *w, uint64_t *v, int prec)
 	return w;
 }
 
-static char *fmt_int(char *w, uint64_t v)
-{
-	if (v == 0)
-		*--w = '0';
-	while (v > 0) {
-		*--w = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return w;
-}
-
 char *goparse_duration_format(int64_t ns, char out[static GOPARSE_DURATION_MAX])
 {
 	char tmp[GOPARSE_DURATION_MAX];
@@ -249,19 +238,19 @@ char *goparse_duration_format(int64_t ns, char out[static GOPARSE_DURATION_MAX])
 			*--w = 'm';
 		}
 		w = fmt_frac(w, &u, prec);
-		w = fmt_int(w, u);
+		w = ascii_udec_before(w, u);
 	} else {
 		*--w = 's';
 		w = fmt_frac(w, &u, 9);
-		w = fmt_int(w, u % 60);
+		w = ascii_udec_before(w, u % 60);
 		u /= 60;
 		if (u > 0) {
 			*--w = 'm';
-			w = fmt_int(w, u % 60);
+			w = ascii_udec_before(w, u % 60);
 			u /= 60;
 			if (u > 0) {
 				*--w = 'h';
-				w = fmt_int(w, u);
+				w = ascii_udec_before(w, u);
 			}
 		}
 	}

@@ -16,6 +16,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "ascii.h"
 #include "b64.h"
 #include "jw.h"
 #include "tmplutf.h"
@@ -325,13 +326,10 @@ void jw_bool(struct jw *w, bool v)
 
 void jw_int(struct jw *w, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	char tmp[24];
 	/* the magnitude as unsigned, so INT64_MIN negates without overflow */
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = ascii_udec_before(tmp + sizeof(tmp), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
 	if (v < 0)
 		*--p = '-';
 	before_value(w);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "hash.h"
 #include "tmpl.h"
 #include "tmplcheck.h"
@@ -186,14 +187,10 @@ static int lookup(struct tmplcheck_cache *c, const struct agentspec_secret *sec,
 /* Writes v in decimal at p (at most 10 digits); returns how many. */
 static size_t put_uint(char *p, unsigned v)
 {
-	char tmp[10];
-	size_t n = 0;
+	char tmp[10], *s = ascii_udec_before(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - s);
 
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while (v /= 10);
-	for (size_t i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
+	memcpy(p, s, n);
 	return n;
 }
 
