@@ -68,6 +68,9 @@ struct ex {
 	bool err_set;
 };
 
+/* Longest error text formatted before it is redacted and cut to TMPL_ERROR_MAX. */
+#define RENDER_ERROR_TEXT_MAX (64 * 1024)
+
 /* The "missing" final argument of evalCall (Go's missingVal). */
 struct final {
 	bool present;
@@ -78,33 +81,135 @@ static const struct final NO_FINAL = { 0 };
 
 static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char *fmt, va_list ap)
     VL_PRINTF(4, 0);
+/* A value error messages must not show: a string or number of a secret used so far. */
+struct hidden {
+	const char *p;
+	size_t n;
+};
+
+struct hidden_list {
+	struct hidden *v;
+	size_t n, cap;
+};
+
+static int collect_hidden(struct hidden_list *l, const cJSON *n, int depth)
+{
+	const cJSON *c;
+
+	if (!n || depth > 64)
+		return 0;
+	if ((cJSON_IsString(n) || cJSON_IsNumber(n)) && n->valuestring &&
+	    strlen(n->valuestring) >= 3) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 16;
+			struct hidden *grown = realloc(l->v, cap * sizeof(*grown));
+
+			if (!grown)
+				return -ENOMEM;
+			l->v = grown;
+			l->cap = cap;
+		}
+		l->v[l->n++] = (struct hidden){ n->valuestring, strlen(n->valuestring) };
+	}
+	for (c = n->child; c; c = c->next) {
+		if (collect_hidden(l, c, depth + 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every string and number of the secrets used so far, for redact(). */
+static int used_values(struct ex *x, struct hidden_list *l)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < x->res->nused && x->o->secret && r == 0; i++) {
+		const cJSON *sec = x->o->secret(x->o->secret_ctx, x->res->used[i]);
+
+		if (sec)
+			r = collect_hidden(l, cJSON_GetObjectItemCaseSensitive(sec, "data"), 0);
+	}
+	return r;
+}
+
+/*
+ * in[0..n) with every byte that belongs to one of the values hidden: each
+ * run of such bytes becomes one [redacted]. Matches are all found in the
+ * original text first, so overlapping values leave no piece behind and a
+ * value inside "[redacted]" itself ("red", "act") is never matched again.
+ */
+static int redact(const struct hidden_list *l, const char *in, size_t n, struct buf *out)
+{
+	bool *hide = NULL;
+	int r = 0;
+
+	if (l->n && n) {
+		hide = calloc(n, sizeof(*hide));
+		if (!hide)
+			return -ENOMEM;
+	}
+	for (size_t k = 0; k < l->n && hide; k++) {
+		const char *p = in, *end = in + n;
+
+		while ((p = memmem(p, (size_t)(end - p), l->v[k].p, l->v[k].n)) != NULL) {
+			memset(hide + (p - in), true, l->v[k].n);
+			p++;
+		}
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!hide || !hide[i])
+			r = buf_putc(out, in[i]);
+		else if (i == 0 || !hide[i - 1])
+			r = buf_append(out, "[redacted]", 10);
+	}
+	free(hide);
+	return r;
+}
+
 static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char *fmt, va_list ap)
 {
-	char msg[TMPL_ERROR_MAX];
+	static const char nomem[] = "(the error message could not be made: out of memory)";
 	struct tmpl_error *e = &x->res->err;
+	struct hidden_list hidden = { 0 };
+	struct buf raw, msg, at;
+	const char *m = nomem;
+	bool ok;
 
 	if (x->err_set)
 		return r;
 	x->err_set = true;
 	if (!n)
 		n = x->at;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* whole, and redacted before it is cut: a cut value would no longer match */
+	buf_init_sensitive(&raw, RENDER_ERROR_TEXT_MAX);
+	buf_init_sensitive(&msg, RENDER_ERROR_TEXT_MAX);
+	buf_init_sensitive(&at, RENDER_ERROR_TEXT_MAX);
+	ok = used_values(x, &hidden) == 0;
+	if (ok && buf_vappendf(&raw, fmt, ap) == 0 && redact(&hidden, raw.data, raw.len, &msg) == 0)
+		m = buf_str(&msg);
 	if (n) {
 		const char *src = x->t->text + n->pos.offset;
-		int len = (int)VL_MIN(n->src_len, 48u);
-		const char *nl = memchr(src, '\n', (size_t)len);
+		size_t len = VL_MIN(n->src_len, 48u);
+		const char *nl = memchr(src, '\n', len);
 
 		if (nl)
-			len = (int)(nl - src);
+			len = (size_t)(nl - src);
 		e->line = n->pos.line;
 		e->col = n->pos.col;
-		snprintf(e->msg, sizeof(e->msg), "executing at <%.*s%s>: %.180s", len, src,
-			 (uint32_t)len < n->src_len ? "..." : "", msg);
+		/* the template's own text too, as it may quote a value */
+		if (!ok || redact(&hidden, src, len, &at) < 0)
+			m = nomem;
+		snprintf(e->msg, sizeof(e->msg), "executing at <%s%s>: %.180s", buf_str(&at),
+			 len < n->src_len ? "..." : "", m);
 	} else {
 		e->line = 1;
 		e->col = 1;
-		snprintf(e->msg, sizeof(e->msg), "%s", msg);
+		snprintf(e->msg, sizeof(e->msg), "%s", m);
 	}
+	buf_done(&raw);
+	buf_done(&msg);
+	buf_done(&at);
+	free(hidden.v);
 	return r;
 }
 
@@ -1983,68 +2088,6 @@ static int walk_list(struct ex *x, struct gval dot, const struct tmpl_list *l)
 	return 0;
 }
 
-/* ---- redaction ----------------------------------------------------- */
-
-/*
- * Every occurrence of val in msg (NUL-terminated, cap bytes) becomes
- * [redacted], in one forward pass: what was put in is never searched again
- * (a value like "red" or "act" is inside "[redacted]" itself), and the
- * result is cut to fit.
- */
-static void redact_in(char *msg, size_t cap, const char *val, size_t vlen)
-{
-	static const char rep[] = "[redacted]";
-	char out[TMPL_ERROR_MAX];
-	size_t n = strlen(msg), i = 0, o = 0, room;
-
-	if (vlen < 3 || cap == 0 || !memmem(msg, n, val, vlen))
-		return;
-	room = VL_MIN(cap, sizeof(out)) - 1;
-	while (i < n && o < room) {
-		if (n - i >= vlen && memcmp(msg + i, val, vlen) == 0) {
-			size_t k = VL_MIN(sizeof(rep) - 1, room - o);
-
-			memcpy(out + o, rep, k);
-			o += k;
-			i += vlen;
-		} else {
-			out[o++] = msg[i++];
-		}
-	}
-	out[o] = '\0';
-	memcpy(msg, out, o + 1);
-	explicit_bzero(out, sizeof(out));
-}
-
-static void redact_tree(char *msg, size_t cap, const cJSON *n, int depth)
-{
-	const cJSON *c;
-
-	if (!n || depth > 64)
-		return;
-	if (cJSON_IsString(n) && n->valuestring)
-		redact_in(msg, cap, n->valuestring, strlen(n->valuestring));
-	if (cJSON_IsNumber(n) && n->valuestring)
-		redact_in(msg, cap, n->valuestring, strlen(n->valuestring));
-	for (c = n->child; c; c = c->next)
-		redact_tree(msg, cap, c, depth + 1);
-}
-
-static void redact(struct ex *x)
-{
-	size_t i;
-
-	if (!x->err_set || !x->o->secret)
-		return;
-	for (i = 0; i < x->res->nused; i++) {
-		const cJSON *s = x->o->secret(x->o->secret_ctx, x->res->used[i]);
-
-		if (s)
-			redact_tree(x->res->err.msg, sizeof(x->res->err.msg),
-				    cJSON_GetObjectItemCaseSensitive(s, "data"), 0);
-	}
-}
-
 /* ---- entry points -------------------------------------------------- */
 
 int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf *out,
@@ -2073,9 +2116,7 @@ int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf
 		r = walk_list(&x, GV_INVALID_VALUE, &t->root);
 	if (r > 0) /* break/continue cannot escape a range: the parser checks */
 		r = 0;
-	if (r < 0)
-		redact(&x);
-	else if (x.missing)
+	if (r >= 0 && x.missing)
 		r = RENDER_INCOMPLETE;
 	if (r != 0)
 		buf_reset(out);

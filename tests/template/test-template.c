@@ -413,6 +413,13 @@ static void test_redaction(void **state)
 		assert_null(strstr(m, "red"));
 	}
 	render_result_done(&res);
+	/* overlapping values: no piece of either is left (the old pass left "gh") */
+	store_add(&s, "o", "{\"x\":\"abcdef\",\"y\":\"cdefgh\"}");
+	assert_int_equal(run("{{ with secret \"o\" }}{{ mustEnv \"_abcdefgh_\" }}{{ end }}", 0, &s,
+			     false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "_[redacted]_"));
+	render_result_done(&res);
 	/* shellQuote, when enabled */
 	store_add(&s, "q", "{\"v\":\"it's $(x) \\\"y\\\"\"}");
 	assert_int_equal(run("{{ with secret \"q\" }}X={{ .Data.v | shellQuote }}{{ end }}",
