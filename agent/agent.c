@@ -77,8 +77,9 @@
 
 enum kv_kind { KV_UNKNOWN, KV_AS_IS, KV_V2 };
 
+/* a string of the secret's response (s->resp), registered for log redaction */
 struct registered {
-	char *value;
+	const char *value;
 	size_t len;
 };
 
@@ -180,11 +181,9 @@ static bool on_wake(void *ctx)
 
 static void secret_unregister(struct secret *s)
 {
-	for (size_t i = 0; i < s->nregistered; i++) {
+	/* before the response they point into is deleted */
+	for (size_t i = 0; i < s->nregistered; i++)
 		log_secret_forget(s->registered[i].value, s->registered[i].len);
-		explicit_bzero(s->registered[i].value, s->registered[i].len);
-		free(s->registered[i].value);
-	}
 	free(s->registered);
 	s->registered = NULL;
 	s->nregistered = 0;
@@ -203,7 +202,6 @@ static size_t register_strings(struct secret *s, const cJSON *n, size_t depth)
 		const char *text = cJSON_IsString(n) ? n->valuestring : vjson_number_text(n);
 		size_t len = cJSON_IsString(n) ? vjson_string_len(n) : strlen(text);
 		struct registered *grown;
-		char *copy;
 
 		if (len < LOG_SECRET_MIN)
 			return 0;
@@ -213,15 +211,9 @@ static size_t register_strings(struct secret *s, const cJSON *n, size_t depth)
 		if (!grown)
 			return 1;
 		s->registered = grown;
-		copy = malloc(len);
-		if (!copy)
+		if (log_secret_add(text, len) < 0)
 			return 1;
-		memcpy(copy, text, len);
-		if (log_secret_add(copy, len) < 0) {
-			free(copy);
-			return 1;
-		}
-		s->registered[s->nregistered++] = (struct registered){ copy, len };
+		s->registered[s->nregistered++] = (struct registered){ text, len };
 		return 0;
 	}
 	cJSON_ArrayForEach(c, n)
