@@ -131,16 +131,15 @@ int log_secret_add(const void *value, size_t len)
 	memcpy(copy, value, len);
 	pthread_mutex_lock(&log_lock);
 	if (nsecrets == secrets_cap) {
-		size_t cap = secrets_cap ? secrets_cap * 2 : 64;
-		struct secret_entry *grown = NULL;
+		size_t cap = VL_MIN(secrets_cap ? secrets_cap * 2 : 64, LOG_SECRETS_MAX);
+		struct secret_entry *grown;
 
-		if (secrets_cap < LOG_SECRETS_MAX)
-			grown = realloc(secrets, VL_MIN(cap, LOG_SECRETS_MAX) * sizeof(*secrets));
+		grown = cap > secrets_cap ? realloc(secrets, cap * sizeof(*secrets)) : NULL;
 		if (grown) {
 			secrets = grown;
-			secrets_cap = VL_MIN(cap, LOG_SECRETS_MAX);
+			secrets_cap = cap;
 		} else {
-			r = secrets_cap < LOG_SECRETS_MAX ? -ENOMEM : -E2BIG;
+			r = cap > secrets_cap ? -ENOMEM : -E2BIG;
 		}
 	}
 	if (r == 0) {
