@@ -115,7 +115,7 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 
 	if (n == SIZE_MAX)
 		return NULL;
-	p = arena_alloc(a, n + 1);
+	p = arena_alloc_uninit(a, n + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, s, n);
