@@ -1276,8 +1276,8 @@ static void print_value(struct pp *p, const struct gval *value, uint32_t verb, i
 		if (depth == 0) {
 			struct gval sv = { .kind = GV_SECRETV, .secret = value->secret };
 
-			wc(p,
-			   '&'); /* %v and %#v of a pointer to struct: &{…}, &dependency.Secret{…} */
+			/* %v and %#v of a pointer to struct: &{…}, &dependency.Secret{…} */
+			wc(p, '&');
 			print_value(p, &sv, verb, depth + 1);
 			break;
 		}
