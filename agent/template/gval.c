@@ -134,50 +134,52 @@ long gv_len(const struct gval *v)
 	}
 }
 
-struct gval gv_slice_at(const struct gval *v, size_t i)
+/* The k-th element of a JSON array, or NULL. */
+static const cJSON *nth_child(const cJSON *arr, size_t k)
 {
 	const cJSON *c;
-	size_t k = v->slice.off + i;
 
-	for (c = v->slice.arr ? v->slice.arr->child : NULL; c && k > 0; c = c->next)
+	for (c = arr ? arr->child : NULL; c && k > 0; c = c->next)
 		k--;
-	return gv_from_json(c);
+	return c;
+}
+
+/* A string element of a string slice read from JSON; anything else is "". */
+static struct gv_str json_str_or_empty(const cJSON *c)
+{
+	if (!c || !cJSON_IsString(c))
+		return (struct gv_str){ "", 0 };
+	return gv_json_str(c);
+}
+
+struct gval gv_slice_at(const struct gval *v, size_t i)
+{
+	return gv_from_json(nth_child(v->slice.arr, v->slice.off + i));
 }
 
 void gv_iter_init(struct gv_iter *it, const struct gval *v)
 {
-	size_t k;
-
 	*it = (struct gv_iter){ .v = v, .n = v->kind == GV_SLICE ? v->slice.len : v->strs.len };
-	if (v->kind == GV_SLICE || !v->strs.items) {
-		const cJSON *arr = v->kind == GV_SLICE ? v->slice.arr : v->strs.arr;
-
-		k = v->kind == GV_SLICE ? v->slice.off : v->strs.off;
-		for (it->c = arr ? arr->child : NULL; it->c && k > 0; it->c = it->c->next)
-			k--;
-	}
+	if (v->kind == GV_SLICE)
+		it->c = nth_child(v->slice.arr, v->slice.off);
+	else if (!v->strs.items)
+		it->c = nth_child(v->strs.arr, v->strs.off);
 }
 
 bool gv_iter_next(struct gv_iter *it, struct gval *ret)
 {
 	const struct gval *v = it->v;
 	const cJSON *c = it->c;
+	struct gv_str s;
 
 	if (it->i >= it->n)
 		return false;
 	it->c = c ? c->next : NULL;
 	if (v->kind == GV_SLICE) {
 		*ret = gv_from_json(c);
-	} else if (v->strs.items) {
-		struct gv_str s = v->strs.items[v->strs.off + it->i];
-
-		*ret = gv_string(s.s, s.len);
-	} else if (c && cJSON_IsString(c)) {
-		struct gv_str s = gv_json_str(c);
-
-		*ret = gv_string(s.s, s.len);
 	} else {
-		*ret = gv_string("", 0);
+		s = v->strs.items ? v->strs.items[v->strs.off + it->i] : json_str_or_empty(c);
+		*ret = gv_string(s.s, s.len);
 	}
 	it->i++;
 	return true;
@@ -185,16 +187,9 @@ bool gv_iter_next(struct gv_iter *it, struct gval *ret)
 
 struct gv_str gv_strs_at(const struct gval *v, size_t i)
 {
-	const cJSON *c;
-	size_t k = v->strs.off + i;
-
 	if (v->strs.items)
-		return v->strs.items[k];
-	for (c = v->strs.arr ? v->strs.arr->child : NULL; c && k > 0; c = c->next)
-		k--;
-	if (!c || !cJSON_IsString(c))
-		return (struct gv_str){ "", 0 };
-	return gv_json_str(c);
+		return v->strs.items[v->strs.off + i];
+	return json_str_or_empty(nth_child(v->strs.arr, v->strs.off + i));
 }
 
 struct gval gv_map_get(const struct gval *m, const char *key, size_t klen, bool *found)
