@@ -178,6 +178,9 @@ def run_case(exe, data, stem, go_inputs):
         return None
     check(r.get("patchType") == "JSONPatch", "patchType %r" % r.get("patchType"))
     ops = json.loads(base64.b64decode(r["patch"], validate=True))
+    text = base64.b64decode(r["patch"]).decode()
+    for want in exp.get("patch_contains", []):
+        check(want in text, "the patch text lacks %r" % want)
     if exp.get("ops") is not None:
         got = [[o["op"], o["path"]] for o in ops]
         check(got == exp["ops"], "ops:\n  got  %s\n  want %s" % (got, exp["ops"]))

@@ -18,6 +18,7 @@ expect.json keys (all optional except comment):
   allowed, patched whether the response allows, and carries a patch
   api_version      expected response apiVersion
   ops              exact [op, path] sequence of the patch
+  patch_contains   substrings of the patch's JSON text (field order, as Go marshals it)
   message_contains substrings of the denial message
   warnings_contain substrings, each found in some warning; no_warnings: true
   pod              {json-pointer: value} in the patched pod
@@ -1013,8 +1014,14 @@ def native(name, comment, annotations, **kw):
 native("native-basic", "Native sidecar (vaultlet/native-sidecar): one vault-agent ahead of the "
        "app's init containers, restartPolicy Always, startupProbe `vaultlet-agent status -ready` "
        "every 1 s for up to 300 failures, the sidecar's config (exit_after_auth false); the "
-       "app's init containers get the secrets mount (the agent runs before them)",
-       dict(ann(role="demo"), **{NS: "true"}), no_warnings=True)
+       "app's init containers get the secrets mount (the agent runs before them). The new "
+       "fields sit where Go's corev1.Container and corev1.Probe put them",
+       dict(ann(role="demo"), **{NS: "true"}), no_warnings=True,
+       patch_contains=['"requests":{"cpu":"250m","memory":"64Mi"}},"restartPolicy":"Always",'
+                       '"volumeMounts":[',
+                       '{"name":"vault-secrets","mountPath":"/vault/secrets"}],"startupProbe":'
+                       '{"exec":{"command":["/usr/local/bin/vaultlet-agent","status","-ready"]},'
+                       '"periodSeconds":1,"failureThreshold":300},"securityContext":'])
 native("native-upstream-annotation", "Native sidecar via the upstream proposal's name "
        "vault.hashicorp.com/agent-native-sidecar (vault-k8s PR #659): same shape, and it is "
        "not warned about as unknown", ann(role="demo", agent_native_sidecar="true"),
