@@ -11,7 +11,7 @@ which kubesim's kubelet runs the way the kubelet runs native sidecars
   1. the seed's LiteLLM pod: one login, both files rendered before LiteLLM
      starts, rotation picked up, `status` works, a sidecar that dies is
      restarted, and on delete LiteLLM gets SIGTERM before the agent, both
-     exit 0;
+     exit 0, the agent revoking its token (agent-revoke-on-shutdown);
   2. a Job's pod (restartPolicy Never) whose container sources
      app-credentials.sh and prints a digest: it completes within 2 s of its
      container's exit; the same Job in classic mode (the annotation set to
@@ -110,7 +110,8 @@ def probes(run, name="vault-agent"):
 def seed_pod(f):
     secret_values = list(f.secrets.values())
     pod, warnings, _ = f.create("litellm", f.litellm_pod(
-        {"vault.hashicorp.com/template-static-secret-render-interval": "2s"}))
+        {"vault.hashicorp.com/template-static-secret-render-interval": "2s",
+         "vault.hashicorp.com/agent-revoke-on-shutdown": "true"}))
     spec = pod["spec"]
     inits = spec.get("initContainers") or []
     check([c["name"] for c in inits] == ["vault-agent"] and
@@ -120,9 +121,9 @@ def seed_pod(f):
     agent = inits[0]
     check(agent.get("restartPolicy") == "Always" and
           agent.get("startupProbe", {}).get("exec", {}).get("command") ==
-          [AGENT, "status", "-ready"],
-          "the agent is a native sidecar whose startupProbe execs vaultlet-agent status -ready",
-          agent.get("startupProbe"))
+          [AGENT, "status", "-ready"] and "lifecycle" not in agent,
+          "the agent is a native sidecar whose startupProbe execs vaultlet-agent status -ready "
+          "(and, with revoke-on-shutdown, no preStop sleep)", agent)
 
     f.sim.clear_requests()
     run = f.run(pod)
@@ -168,6 +169,7 @@ def seed_pod(f):
     check(again, "a vault-agent that dies is restarted by the kubelet and is ready again",
           run.events[-6:])
 
+    f.sim.clear_requests()
     stopped = run.stop(grace=10)
     t_term_app = run.first_event("sigterm", "litellm")
     t_exit_app = run.last_event("exit", "litellm")
@@ -181,6 +183,10 @@ def seed_pod(f):
           and t_exit_agent - t_term_agent < 2,
           "both exit 0, the agent at once (%.2fs after its SIGTERM)"
           % ((t_exit_agent or 0) - (t_term_agent or 0)), stopped)
+    revoked = [r for r in f.sim.requests() if r["path"] == "/v1/auth/token/revoke-self"]
+    check(len(revoked) == 1 and revoked[0]["status"] == 204,
+          "on its SIGTERM the agent revoked its token (agent-revoke-on-shutdown)",
+          f.sim.requests())
     logs = "".join(run.init_logs.values()) + run.sidecars["vault-agent"].logs()
     check(not any(s in logs for s in secret_values) and "hvs." not in logs and
           "eyJ" not in logs, "no secret, token or JWT in the native sidecar's log")

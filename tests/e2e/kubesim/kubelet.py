@@ -33,7 +33,9 @@ pkg/kubelet/prober):
     every regular container has exited (OnFailure: with 0; a failed one is
     restarted): phase Succeeded or Failed, then the sidecars are stopped.
 What kubesim does not model: restarts of regular containers under
-restartPolicy Always, liveness and readiness probes, lifecycle hooks.
+restartPolicy Always, liveness and readiness probes, the startup probe of a
+sidecar restarted after it had started (it gates nothing then), lifecycle
+hooks.
 Every start, SIGTERM, exit and phase change is recorded in PodRun.events.
 """
 import json
@@ -110,7 +112,7 @@ class PodRun:
         self.terminating = False
         self._lock = threading.Lock()
         self._supervisor = None
-        self._starts = {}
+        self._started = set()    # sidecars whose startup completed (the supervisor's)
         self.restart_policy = pod["spec"].get("restartPolicy") or "Always"
         os.makedirs(self.dir)
         self.fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
@@ -391,6 +393,8 @@ class PodRun:
             for name, ctr in list(self.sidecars.items()) + list(self.containers.items()):
                 if ctr.proc.poll() is None or (name, id(ctr)) in seen:
                     continue
+                if name in self.sidecars and name not in self._started:
+                    continue  # still starting: _wait_started restarts it
                 seen.add((name, id(ctr)))
                 self.event("exit", name, ctr.proc.returncode)
                 c = self._container_spec(name)
@@ -437,6 +441,9 @@ class PodRun:
             if is_sidecar(c):
                 self.sidecars[c["name"]] = self._start(c)
                 self._wait_started(c, timeout)
+                # from here on the kubelet's sync loop restarts it if it exits
+                self._started.add(c["name"])
+                self._supervise_start()
                 continue
             for attempt in range(init_attempts):
                 ctr = self._start(c, attempt)
@@ -460,8 +467,12 @@ class PodRun:
             self.containers[c["name"]] = self._start(c)
         self.phase = "Running"
         self.event("phase", "", self.phase)
-        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
-        self._supervisor.start()
+        self._supervise_start()
+
+    def _supervise_start(self):
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+            self._supervisor.start()
 
     def exec(self, container, argv, timeout=30):
         """kubectl exec: run argv inside a running container's namespaces, as
