@@ -122,9 +122,8 @@ static int ready_code(const char *json, size_t len, const char *path)
 		goto out;
 	}
 	if (pending) {
-		printf("not ready: %zu of %zu templates not rendered yet, first %s (see "
-		       "`vaultlet-agent "
-		       "status` and the agent's log)\n",
+		printf("not ready: %zu of %zu templates not rendered yet, first %s "
+		       "(see `vaultlet-agent status` and the agent's log)\n",
 		       pending, n, missing);
 		goto out;
 	}
