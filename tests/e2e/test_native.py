@@ -17,7 +17,9 @@ which kubesim's kubelet runs the way the kubelet runs native sidecars
      container's exit; the same Job in classic mode (the annotation set to
      false) does not complete (bounded wait);
   3. Vault sealed at start: the app does not start until the agent has
-     rendered, and starts within one probe period of the rendering.
+     rendered, and starts within one probe period of the rendering;
+  4. kubesim itself: a sidecar whose startup probe keeps failing is killed
+     after failureThreshold runs spaced periodSeconds apart, and restarted.
 """
 import hashlib
 import os
@@ -69,7 +71,7 @@ def main():
         shutil.rmtree(f.work, ignore_errors=True)
         return 0
     try:
-        for scenario in (seed_pod, job_pod, vault_down):
+        for scenario in (seed_pod, job_pod, vault_down, probe_threshold):
             try:
                 scenario(f)
             except Exception as e:  # noqa: BLE001 - a crash fails the scenario, not the rest
@@ -286,6 +288,55 @@ def vault_down(f):
           "began %.2fs after it, LiteLLM %.2fs later; %.2fs after Vault came back (the agent "
           "retries every 1s here)" % (t_probe - t_render, t_app - t_probe, t_app - unsealed["t"]),
           run.events)
+    run.stop(grace=5)
+
+
+# ---------------------------------------------------------------- 4. kubesim's probe rules
+
+def probe_threshold(f):
+    """A hand-made pod (no webhook): the sidecar's probe passes only once the
+    test creates a file, after the kubelet has killed and restarted it."""
+    loop = "trap 'exit 0' TERM; while :; do sleep 0.1; done"
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "probe-rules", "namespace": "litellm", "uid": "probe-rules-1"},
+           "spec": {"restartPolicy": "Never", "volumes": [{"name": "scratch", "emptyDir": {}}],
+                    "initContainers": [{
+                        "name": "side", "image": flowmod.LITELLM_IMAGE, "restartPolicy": "Always",
+                        "command": ["/bin/sh", "-c", loop],
+                        "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+                        "startupProbe": {"exec": {"command": ["/bin/sh", "-c",
+                                                              "test -e /scratch/ready"]},
+                                         "periodSeconds": 1, "failureThreshold": 2}}],
+                    "containers": [{"name": "app", "image": flowmod.LITELLM_IMAGE,
+                                    "command": ["/bin/sh", "-c", "exit 0"]}]}}
+    run = f.kubelet.run_pod(pod)
+
+    def release():
+        if wait_for(lambda: run.restarts.get("side") == 1, 15):
+            time.sleep(0.5)
+            open(os.path.join(run.volumes["scratch"], "ready"), "w").close()
+
+    t = threading.Thread(target=release)
+    t.start()
+    try:
+        run.run_init_containers(timeout=30)
+        run.start_containers()
+    finally:
+        t.join()
+    runs = [tm for tm, w, n, _ in run.events if w == "probe-run" and n == "side"]
+    first = [tm for tm, w, n, d in run.events if w == "start" and n == "side"]
+    kill = run.first_event("kill", "side")
+    gaps = [b - a for a, b in zip(runs, runs[1:]) if kill is None or not a < kill < b]
+    check(kill is not None and sum(1 for r in runs if r < kill) == 2 and len(first) == 2 and
+          run.restarts.get("side") == 1,
+          "kubesim: failureThreshold 2 failed probes kill the sidecar, which is started again",
+          run.events)
+    check(gaps and all(0.9 <= g <= 1.3 for g in gaps),
+          "kubesim: probes run periodSeconds (1 s) apart: %s" % ["%.2f" % g for g in gaps])
+    check(run.first_event("start", "app") > run.last_event("started", "side") and
+          run.wait_phase(("Succeeded", "Failed"), 10) == "Succeeded",
+          "kubesim: the app starts only after the restarted sidecar's probe passed; the pod "
+          "(restartPolicy Never) completes", run.events)
     run.stop(grace=5)
 
 

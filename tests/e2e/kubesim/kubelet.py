@@ -20,10 +20,11 @@ Native sidecars (init containers with restartPolicy Always, Kubernetes
 pkg/kubelet/prober):
   - a sidecar is started in its place among the init containers and keeps
     running; the next container starts only once it is "started": at once
-    without a startupProbe, else when the probe passes. The probe runs
-    initialDelaySeconds after the start, then every periodSeconds, each
-    run bounded by timeoutSeconds; failureThreshold failures in a row kill
-    the sidecar and start it again;
+    without a startupProbe, else when the probe passes. The probe ticks
+    every periodSeconds from the start (after initialDelaySeconds), a tick
+    that finds the container not yet running is skipped, each run is
+    bounded by timeoutSeconds; failureThreshold failures in a row kill the
+    sidecar and start it again;
   - a sidecar that exits is restarted whatever the pod's restartPolicy (the
     first restart at once, then CrashLoopBackOff: 10 s doubling to 300 s);
   - pod deletion stops the regular containers first, then the sidecars in
@@ -316,9 +317,11 @@ class PodRun:
         try:
             with open("/proc/%d/cmdline" % ctr.proc.pid, "rb") as f:
                 argv = f.read().split(b"\0")
+            with open("/proc/self/cmdline", "rb") as f:
+                ours = f.read().split(b"\0")  # what a child shows before its exec
         except OSError:
             return False
-        return not (argv[0].endswith(b"unshare") or RUNTIME.encode() in argv)
+        return not (argv == ours or argv[0].endswith(b"unshare") or RUNTIME.encode() in argv)
 
     def _probe_once(self, c, ctr, probe):
         """One exec probe run inside the container; True when it exits 0. The
@@ -357,10 +360,13 @@ class PodRun:
                 next_run = begun + probe["initialDelaySeconds"]
                 continue
             now = time.monotonic()
-            if now < next_run or not self._exec_done(ctr):
-                time.sleep(min(0.05, max(0.0, next_run - now)) or 0.01)
+            if now < next_run:
+                time.sleep(min(0.05, next_run - now))
                 continue
+            # the prober's ticker: a tick that finds the container not running yet is skipped
             next_run += probe["periodSeconds"]
+            if not self._exec_done(ctr):
+                continue
             if self._probe_once(c, ctr, probe):
                 self.event("started", name)
                 return
