@@ -14,7 +14,8 @@
      then the LiteLLM container (a stand-in for the `litellm` command that
      keeps the chart's real command line) and the vault-agent sidecar start.
 
-Used by tests/e2e/test_litellm.py and by scripts/demo. Needs root (mount
+Used by tests/e2e/test_litellm.py, tests/e2e/test_native.py and scripts/demo
+(chart_values adds --set values for charts/vaultlet). Needs root (mount
 namespaces); Flow.requirements() says what is missing.
 """
 import base64
