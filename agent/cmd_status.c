@@ -13,6 +13,14 @@
  * Exit status: 0 all templates rendered and no error pending; 1 no status
  * file (agent not running here, or not started yet); 3 some template has
  * an error or has never rendered.
+ *
+ * `-ready` is the native sidecar's startupProbe (the image has no shell,
+ * so the kubelet execs this): it prints nothing and exits 0 once every
+ * template has been rendered at least once (checked_at set: the file holds
+ * a complete rendering, whatever errors came later), or, with no
+ * templates, once the agent holds a token; else one line saying what is
+ * missing and 3 (1 without a status file). It only reads the config and
+ * the status file, so it is cheap enough to run every second.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,12 +37,16 @@
 
 static void status_usage(FILE *f)
 {
-	fputs("usage: vaultlet-agent status [-json] [-file PATH] [-config FILE]\n"
+	fputs("usage: vaultlet-agent status [-json | -ready] [-file PATH] [-config FILE]\n"
 	      "\n"
 	      "Shows what the agent in this container rendered, when, from which\n"
 	      "secret version, and its last error. Never prints a secret value.\n"
 	      "Exit status: 0 ok, 1 no status file, 3 a template has an error or\n"
-	      "has not rendered yet.\n",
+	      "has not rendered yet.\n"
+	      "\n"
+	      "-ready  print nothing; exit 0 once every template has been rendered\n"
+	      "        at least once (the native sidecar's startupProbe), else print\n"
+	      "        what is missing and exit 3 (1 without a status file).\n",
 	      f);
 }
 
@@ -76,10 +88,55 @@ static bool has_problem(const char *json, size_t len)
 	return bad;
 }
 
+/*
+ * -ready: 0 when every template has been rendered at least once (or, with
+ * none, a token is held); else 3 with one line on stdout saying what is
+ * missing. Never prints an error text from the file: only destinations.
+ */
+static int ready_code(const char *json, size_t len, const char *path)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *tpls = cJSON_GetObjectItemCaseSensitive(root, "templates"), *t;
+	const char *missing = NULL;
+	size_t n = 0, pending = 0;
+	int code = 3;
+
+	if (!cJSON_IsArray(tpls)) {
+		printf("not ready: %s is not a valid status file\n", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(t, tpls)
+	{
+		n++;
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "checked_at")))
+			continue;
+		pending++;
+		if (!missing) {
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "destination");
+
+			missing = cJSON_IsString(d) ? d->valuestring : "?";
+		}
+	}
+	if (n == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "authenticated"))) {
+		printf("not ready: the agent has not logged in to Vault yet (see its log)\n");
+		goto out;
+	}
+	if (pending) {
+		printf("not ready: %zu of %zu templates not rendered yet, first %s "
+		       "(see `vaultlet-agent status` and the agent's log)\n",
+		       pending, n, missing);
+		goto out;
+	}
+	code = 0;
+out:
+	cJSON_Delete(root);
+	return code;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char *file = NULL, *config = NULL;
-	bool as_json = false;
+	bool as_json = false, ready = false;
 	struct buf path;
 	char *text = NULL;
 	size_t len = 0;
@@ -90,6 +147,8 @@ int cmd_status(int argc, char **argv)
 
 		if (strcmp(a, "-json") == 0 || strcmp(a, "--json") == 0) {
 			as_json = true;
+		} else if (strcmp(a, "-ready") == 0 || strcmp(a, "--ready") == 0) {
+			ready = true;
 		} else if ((strcmp(a, "-file") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
 			file = argv[++i];
 		} else if ((strcmp(a, "-config") == 0 || strcmp(a, "--config") == 0) &&
@@ -123,6 +182,10 @@ int cmd_status(int argc, char **argv)
 			"vaultlet-agent status: no status at %s (%s): is the agent running in "
 			"this container?\n",
 			buf_str(&path), strerror(-r));
+		goto out;
+	}
+	if (ready) {
+		code = ready_code(text, len, buf_str(&path));
 		goto out;
 	}
 	r = astate_print(text, len, as_json, (int64_t)time(NULL), stdout);

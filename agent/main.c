@@ -15,7 +15,7 @@ static void main_usage(FILE *f)
 {
 	fputs("usage: vaultlet-agent [run] [-config FILE]\n"
 	      "       vaultlet-agent render -secrets FILE [-error-on-missing-key] TEMPLATE_FILE\n"
-	      "       vaultlet-agent status [-json] [-file PATH]\n"
+	      "       vaultlet-agent status [-json | -ready] [-file PATH]\n"
 	      "       vaultlet-agent --version | --help\n"
 	      "\n"
 	      "run     log in to Vault with the pod's service-account token and render the\n"

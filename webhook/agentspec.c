@@ -302,6 +302,7 @@ static const char *const known_exact[] = {
 	"agent-limits-cpu",
 	"agent-limits-ephemeral",
 	"agent-limits-mem",
+	"agent-native-sidecar",
 	"agent-pre-populate",
 	"agent-pre-populate-only",
 	"agent-request-namespace",
@@ -930,6 +931,49 @@ static int select_targets(struct bctx *c)
 	return 0;
 }
 
+/* ---- native sidecar mode ---- */
+
+/*
+ * s->native_sidecar from vaultlet/native-sidecar, else the upstream
+ * proposal's agent-native-sidecar, else the -native-sidecar default. When
+ * both annotations are set they must agree. agent-pre-populate-only wins:
+ * an init container only, as without native mode, and a warning says so.
+ */
+static int native_sidecar(struct bctx *c)
+{
+	const char *ours = pod_annotation(c->pod, NATIVE_SIDECAR_ANNOTATION);
+	const char *theirs = lookup(c, A("agent-native-sidecar"));
+	bool on = c->d->native_sidecar, upstream = false;
+
+	if (ours && !goparse_bool(ours, &on))
+		return fail(
+		    c, STAGE_NEW,
+		    NATIVE_SIDECAR_ANNOTATION ": invalid boolean \"%s\" (use true or false)", ours);
+	if (theirs && !goparse_bool(theirs, &upstream))
+		return fail(
+		    c, STAGE_NEW,
+		    A("agent-native-sidecar") ": invalid boolean \"%s\" (use true or false)",
+		    theirs);
+	if (ours && theirs && on != upstream)
+		return fail(c, STAGE_NEW,
+			    NATIVE_SIDECAR_ANNOTATION
+			    " is %s but " A("agent-native-sidecar") " is %s: remove one of them",
+			    ours, theirs);
+	if (!ours && theirs)
+		on = upstream;
+	c->s->native_sidecar = on && !c->s->pre_populate_only;
+	if (!on || !c->s->pre_populate_only)
+		return 0;
+	return agentspec_warn(c->s, c->a,
+			      "native sidecar mode (%s) was ignored: " A(
+				  "agent-pre-populate-only") " injects an init container only; "
+							     "drop it to get a native sidecar, "
+							     "which also lets a Job's pod complete",
+			      ours     ? NATIVE_SIDECAR_ANNOTATION
+			      : theirs ? A("agent-native-sidecar")
+				       : "-native-sidecar");
+}
+
 int agentspec_build(const struct inject_defaults *d, const struct pod *pod, const char *ns,
 		    struct arena *a, struct agentspec *ret, const char **ret_msg)
 {
@@ -1024,6 +1068,9 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 		if (r < 0)
 			return r;
 	}
+	r = native_sidecar(&c);
+	if (r < 0)
+		return r;
 	v = ann(&c, A("agent-revoke-grace"), "5");
 	if (!goparse_uint64(v, &s->revoke_grace))
 		return fail(&c, STAGE_NEW,

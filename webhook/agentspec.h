@@ -21,7 +21,11 @@
  *   - known stock annotations vaultlet does not implement produce a
  *     warning each (and are otherwise ignored), agent-configmap and
  *     auth types other than kubernetes are refused;
- *   - the agent runs as `vaultlet-agent`, with seccompProfile RuntimeDefault.
+ *   - the agent runs as `vaultlet-agent`, with seccompProfile RuntimeDefault;
+ *   - native sidecar mode (vaultlet/native-sidecar, or the upstream
+ *     proposal's agent-native-sidecar, or the -native-sidecar default):
+ *     one vault-agent init container with restartPolicy Always instead of
+ *     vault-agent-init + vault-agent (see inject.h).
  *
  * Strings in the result point into the pod's JSON tree or the arena.
  */
@@ -37,6 +41,9 @@
 #include "quantity.h"
 
 #define ANNOTATION_PREFIX "vault.hashicorp.com/"
+/* vaultlet's own annotations (DESIGN.md: "Extensions of our own"). */
+#define VAULTLET_ANNOTATION_PREFIX "vaultlet/"
+#define NATIVE_SIDECAR_ANNOTATION  VAULTLET_ANNOTATION_PREFIX "native-sidecar"
 
 /* The agent container names and fixed paths (stock names). */
 #define AGENT_INIT_NAME	       "vault-agent-init"
@@ -51,6 +58,13 @@
 #define AGENT_EXTRA_VOLUME     "extra-secrets"
 #define AGENT_EXTRA_PATH       "/vault/custom"
 #define AGENT_SA_DEFAULT_MOUNT "/var/run/secrets/vault.hashicorp.com/serviceaccount"
+
+/*
+ * The native sidecar's startupProbe: `vaultlet-agent status -ready` every
+ * second, for at most five minutes (then the kubelet restarts the agent).
+ */
+#define AGENT_PROBE_PERIOD_S 1
+#define AGENT_PROBE_FAILURES 300
 
 /* vaultlet-agent renders at most this many templates (agent/config.h ACFG_TEMPLATES_MAX). */
 #define AGENTSPEC_MAX_SECRETS 64
@@ -82,6 +96,7 @@ struct inject_defaults {
 	const char *lease_renewal_threshold; /* "" = unset (the stock env bug, fixed) */
 	const char *auth_min_backoff, *auth_max_backoff;
 	const char *agent_command; /* the agent binary in the agent image */
+	bool native_sidecar;	   /* -native-sidecar: the default of vaultlet/native-sidecar */
 	/* optional memo of template checks shared by the workers (NULL: none) */
 	struct tmplcheck_cache *tmpl_cache;
 };
@@ -113,6 +128,11 @@ struct agentspec {
 	bool pre_populate;	/* init container */
 	bool pre_populate_only; /* no sidecar */
 	bool init_first;
+	/*
+	 * one vault-agent in initContainers[0] with restartPolicy Always and a
+	 * startupProbe, in place of both agents; never with pre_populate_only
+	 */
+	bool native_sidecar;
 	int share_process_namespace; /* -1: leave the pod alone */
 
 	/* app containers (indexes into pod->containers) that get the secrets mounts */

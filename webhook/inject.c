@@ -7,7 +7,9 @@
  * Ops are written straight into the output buffer with jw, in the stock
  * order: token volumes, secrets volumes, extra-secret and TLS volumes, app
  * container mounts, the init container and the existing init containers'
- * mounts, shareProcessNamespace, the sidecar, the status annotation.
+ * mounts, shareProcessNamespace, the sidecar, the status annotation. In
+ * native sidecar mode the one agent takes the init agent's place in that
+ * order, always at /spec/initContainers/0.
  * struct arr tracks one target array: its JSON pointer and how many
  * elements it has *now*, which decides between "add <path> [v]" (create)
  * and "add <path>/- v" (append).
@@ -281,6 +283,30 @@ static int agent_configs(struct ictx *c)
 	return r;
 }
 
+/*
+ * The native sidecar's startupProbe (corev1.Probe field order): the image
+ * has no shell, so the probe execs the agent binary itself.
+ */
+static void startup_probe(struct ictx *c)
+{
+	struct jw *w = c->w;
+
+	jw_key(w, "startupProbe");
+	jw_object_open(w);
+	jw_key(w, "exec");
+	jw_object_open(w);
+	jw_key(w, "command");
+	jw_array_open(w);
+	jw_string(w, c->d->agent_command);
+	jw_string(w, "status");
+	jw_string(w, "-ready");
+	jw_array_close(w);
+	jw_object_close(w);
+	jw_kv_int(w, "periodSeconds", AGENT_PROBE_PERIOD_S);
+	jw_kv_int(w, "failureThreshold", AGENT_PROBE_FAILURES);
+	jw_object_close(w);
+}
+
 static int write_container(struct ictx *c, bool init)
 {
 	const struct agentspec *s = c->s;
@@ -332,12 +358,17 @@ static int write_container(struct ictx *c, bool init)
 	resource_list(w, "limits", s->limits_cpu, s->limits_eph, s->limits_mem);
 	resource_list(w, "requests", s->requests_cpu, s->requests_eph, s->requests_mem);
 	jw_object_close(w);
+	if (!init && s->native_sidecar)
+		jw_kv_string(w, "restartPolicy", "Always");
 	jw_key(w, "volumeMounts");
 	jw_array_open(w);
 	for (size_t i = 0; i < nmounts; i++)
 		write_mount(w, &mounts[i]);
 	jw_array_close(w);
-	if (!init && s->revoke_on_shutdown && s->revoke_grace > 0) {
+	if (!init && s->native_sidecar)
+		startup_probe(c);
+	/* a native sidecar is stopped after the app containers: no sleep needed */
+	if (!init && !s->native_sidecar && s->revoke_on_shutdown && s->revoke_grace > 0) {
 		/* sleep, then Kubernetes sends SIGTERM and the agent revokes its token */
 		jw_key(w, "lifecycle");
 		jw_object_open(w);
@@ -503,7 +534,7 @@ static int write_patch(struct ictx *c, struct buf *out)
 	r = check_conflicts(c);
 	for (size_t t = 0; t < s->ntargets && r == 0; t++)
 		r = check_mount_paths(c, &p->containers[s->targets[t]]);
-	for (size_t i = 0; i < p->ninit && r == 0 && s->pre_populate; i++)
+	for (size_t i = 0; i < p->ninit && r == 0 && (s->pre_populate || s->native_sidecar); i++)
 		r = check_mount_paths(c, &p->init_containers[i]);
 	if (r == 0)
 		r = agent_configs(c);
@@ -517,7 +548,7 @@ static int write_patch(struct ictx *c, struct buf *out)
 	jw_array_open(&w);
 
 	/* volumes */
-	if (s->pre_populate) {
+	if (s->pre_populate && !s->native_sidecar) {
 		add_begin(&w, &vols);
 		empty_dir(&w, AGENT_HOME_INIT);
 		add_end(&w, &vols);
@@ -558,19 +589,19 @@ static int write_patch(struct ictx *c, struct buf *out)
 		secrets_mount_ops(c, &m);
 	}
 
-	/* the init agent, and the secrets mounts in the other init containers */
-	if (s->pre_populate) {
+	/* the init agent (or the native sidecar), and the secrets mounts in the other init containers */
+	if (s->pre_populate || s->native_sidecar) {
 		size_t shift = 0;
 
-		if (s->init_first && inits.len > 0) {
+		if ((s->init_first || s->native_sidecar) && inits.len > 0) {
 			op_begin(&w, "add", inits.path, "/0");
-			r = write_container(c, true);
+			r = write_container(c, !s->native_sidecar);
 			jw_object_close(&w);
 			inits.len++;
 			shift = 1;
 		} else {
 			add_begin(&w, &inits);
-			r = write_container(c, true);
+			r = write_container(c, !s->native_sidecar);
 			add_end(&w, &inits);
 		}
 		if (r < 0)
@@ -590,7 +621,7 @@ static int write_patch(struct ictx *c, struct buf *out)
 	}
 
 	/* the sidecar */
-	if (!s->pre_populate_only) {
+	if (!s->pre_populate_only && !s->native_sidecar) {
 		add_begin(&w, &conts);
 		r = write_container(c, false);
 		add_end(&w, &conts);

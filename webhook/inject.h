@@ -13,6 +13,14 @@
  * re-adding the whole array, so the other init containers are not
  * round-tripped.
  *
+ * Native sidecar mode (s->native_sidecar) injects one container instead of
+ * two: vault-agent, the sidecar's configuration, at /spec/initContainers/0
+ * (ahead of the app's init containers, which get the secrets mounts) with
+ * restartPolicy Always and a startupProbe that execs `vaultlet-agent status
+ * -ready`, so the kubelet starts the next container only once every
+ * template has been rendered. No home-init volume, no preStop sleep (the
+ * kubelet stops sidecars after the app containers).
+ *
  * The agent containers run vaultlet-agent directly (no /bin/sh, no
  * base64), read their configuration from VAULT_CONFIG, and carry
  * seccompProfile RuntimeDefault.

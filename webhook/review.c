@@ -292,10 +292,11 @@ static int decide(struct rctx *c, json_t *req)
 	if (r < 0)
 		goto out;
 	res->decision = REVIEW_INJECTED;
-	res->injected_init = spec.pre_populate;
+	res->injected_init = spec.pre_populate && !spec.native_sidecar;
 	res->injected_sidecar = !spec.pre_populate_only;
 	res->reason = arena_printf(c->a, "injected %s, %zu secret%s",
-				   !spec.pre_populate	    ? "sidecar only"
+				   spec.native_sidecar	    ? "native sidecar"
+				   : !spec.pre_populate	    ? "sidecar only"
 				   : spec.pre_populate_only ? "init only"
 							    : "init and sidecar",
 				   spec.nsecrets, spec.nsecrets == 1 ? "" : "s");

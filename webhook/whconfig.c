@@ -121,6 +121,11 @@ static const struct {
 	[WH_AGENT_COMMAND] = { "agent-command", "VAULTLET_WEBHOOK_AGENT_COMMAND", K_STRING,
 			       WHCONFIG_DEFAULT_AGENT,
 			       "The vaultlet-agent binary in the agent image." },
+	[WH_NATIVE_SIDECAR] = { "native-sidecar", "VAULTLET_WEBHOOK_NATIVE_SIDECAR", K_BOOL,
+				"false",
+				"Inject the agent as a native sidecar (one init container with "
+				"restartPolicy Always; Kubernetes 1.29+) unless a pod's "
+				"vaultlet/native-sidecar says otherwise." },
 	[WH_MAX_CONNECTIONS] = { "max-connections", "VAULTLET_WEBHOOK_MAX_CONNECTIONS", K_STRING,
 				 "512", "Most open client connections (a thread each)." },
 	[WH_CONNECTION_TIMEOUT] = { "connection-timeout", "VAULTLET_WEBHOOK_CONNECTION_TIMEOUT",
@@ -362,6 +367,8 @@ static int validate(struct whconfig *c, struct buf *err)
 		r = get_bool(c, WH_SET_SECURITY_CONTEXT, &d->set_security_context, err);
 	if (r == 0)
 		r = get_bool(c, WH_EXIT_ON_RETRY_FAILURE, &d->exit_on_retry_failure, err);
+	if (r == 0)
+		r = get_bool(c, WH_NATIVE_SIDECAR, &d->native_sidecar, err);
 	if (r < 0)
 		return r;
 	{

@@ -669,6 +669,45 @@ def t_sealed_sidecar(env, v):
         env.remember_token()
 
 
+def t_ready(env, v):
+    """`status -ready`, the native sidecar's startupProbe: not ready (3) while
+    Vault is sealed, ready (0) once every template has been rendered."""
+    status = os.path.join(env.home, '.vaultlet-status.json')
+
+    def ready():
+        p = subprocess.run([al.AGENT, 'status', '-ready', '-file', status],
+                           capture_output=True, text=True, timeout=10)
+        return p.returncode, p.stdout + p.stderr
+
+    rc0, out0 = ready()
+    env.sim.control('seal')
+    a = env.agent(fast(env, init=False))
+    try:
+        T.ok(al.wait_for(lambda: os.path.exists(status), 10),
+             '[%s] ready: the sidecar writes its status while Vault is sealed' % v, a.text())
+        time.sleep(0.5)
+        rc1, out1 = ready()
+        env.sim.control('unseal')
+        ok = al.wait_for(lambda: ready()[0] == 0, 15)
+        rc2, out2 = ready()
+        files = all(al.read(os.path.join(env.secrets, f)) for f in
+                    ('app-credentials.sh', 'config.yaml'))
+        T.ok(rc0 == 1 and rc1 == 3 and 'not rendered yet' in out1 and ok and rc2 == 0 and
+             out2 == '' and files,
+             '[%s] ready: status -ready exits 1 without a status file, 3 while sealed, '
+             '0 silently once both files are rendered' % v,
+             repr((rc0, out0, rc1, out1, rc2, out2, files)))
+        T.ok(not any(x in out1 + out2 for x in al.LITELLM_SECRET.values()),
+             '[%s] ready: the probe prints no secret value' % v)
+    finally:
+        env.sim.control('unseal')
+        a.signal(signal.SIGTERM)
+        rc = a.wait(5)
+        a.kill()
+        env.remember_token()
+    T.ok(rc == 0, '[%s] ready: the sidecar exits 0 on SIGTERM' % v)
+
+
 def t_429(env, v):
     env.sim.clear_requests()
     env.sim.control('faults', {'path_prefix': '/v1/secret/data/litellm/secrets',
@@ -772,6 +811,7 @@ def main():
                         ('missing-key', t_missing_key, False),
                         ('revoke-on-shutdown', t_revoke_on_shutdown, True),
                         ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
+                        ('ready', t_ready, False),
                         ('429', t_429, False), ('500', t_500, False),
                         ('options', t_options, False), ('tls', t_tls, False),
                         ('kv1', t_kv1, False), ('term-command', t_term_during_command, False)):

@@ -38,6 +38,41 @@ def mask(text):
     return text
 
 
+def native_sidecar_step(f):
+    """The extra step: native sidecar mode (docs/webhook.md#native-sidecar-mode)."""
+    step('native sidecar mode: the same pod with vaultlet/native-sidecar: "true" '
+         '(Kubernetes 1.29+)')
+    pod, _, _ = f.create("litellm", f.litellm_pod({"vaultlet/native-sidecar": "true"}))
+    spec = pod["spec"]
+    agent = spec["initContainers"][0]
+    print("    init containers: %s (restartPolicy: %s)" % (
+        ", ".join(c["name"] for c in spec["initContainers"]), agent.get("restartPolicy")))
+    print("    containers:      %s" % ", ".join(c["name"] for c in spec["containers"]))
+    print("    startupProbe:    %s every %ds" % (" ".join(agent["startupProbe"]["exec"]["command"]),
+                                                 agent["startupProbe"]["periodSeconds"]))
+    f.sim.clear_requests()
+    run = f.run(pod)
+    codes = [d for _, w, n, d in run.events if w == "probe" and n == "vault-agent"]
+    print("    the kubelet probed %d time(s) (exit codes %s), then started litellm %.2fs after "
+          "the agent" % (len(codes), codes, run.first_event("start", "litellm") -
+                         run.first_event("start", "vault-agent")))
+    logins = sum(1 for r in f.sim.requests() if r["path"].startswith("/v1/auth/kubernetes/login"))
+    print("    one agent, %d login(s) to Vault; `kubectl exec -c vault-agent` works as before:"
+          % logins)
+    st = run.exec("vault-agent", ["/usr/local/bin/vaultlet-agent", "status"])
+    show(st.stdout or st.stderr, "      ")
+    deadline = time.time() + 10
+    while "listening" not in run.containers["litellm"].logs() and time.time() < deadline:
+        time.sleep(0.1)
+    print("    kubectl delete pod: the app first, then the sidecar:")
+    t0 = run.events[0][0]
+    run.stop(grace=10)
+    for t, what, name, detail in run.events:
+        if what in ("sigterm", "exit") and name:
+            print("      +%6.2fs %-8s %s%s" % (t - t0, what, name,
+                                               "" if what == "sigterm" else " (%s)" % detail))
+
+
 def main():
     f = flowmod.Flow(say=lambda m: print("    " + m), secrets=DEMO_SECRETS)
     missing = f.requirements()
@@ -110,6 +145,8 @@ def main():
         for name, (rc, secs) in sorted(run.stop(grace=10).items()):
             print("    %-12s exit %d after %.2fs" % (name, rc, secs))
         run2.stop(grace=10)
+
+        native_sidecar_step(f)
 
         step("a template with a typo is refused when the pod is created, not at runtime")
         bad = f.litellm_pod({"vault.hashicorp.com/agent-inject-template-db.env":

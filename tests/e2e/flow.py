@@ -14,7 +14,8 @@
      then the LiteLLM container (a stand-in for the `litellm` command that
      keeps the chart's real command line) and the vault-agent sidecar start.
 
-Used by tests/e2e/test_litellm.py and by scripts/demo. Needs root (mount
+Used by tests/e2e/test_litellm.py, tests/e2e/test_native.py and scripts/demo
+(chart_values adds --set values for charts/vaultlet). Needs root (mount
 namespaces); Flow.requirements() says what is missing.
 """
 import base64
@@ -59,13 +60,14 @@ def reference_vectors():
 
 
 class Flow:
-    def __init__(self, build_root=None, workdir=None, say=None, secrets=None):
+    def __init__(self, build_root=None, workdir=None, say=None, secrets=None, chart_values=()):
         self.build = build_root or os.environ.get("VAULTLET_BUILD_ROOT") or \
             os.path.join(ROOT, "build")
         self.work = workdir or tempfile.mkdtemp(prefix="vaultlet-e2e-")
         self.say = say or (lambda msg: None)
         self.secrets = dict(secrets or SEED_SECRETS)
         self.sim = self.api = self.kubelet = self.webhook_pod = None
+        self.chart_values = list(chart_values)  # extra --set for charts/vaultlet
         self.image = "vaultlet/vaultlet:%s" % self._version()
 
     # -- prerequisites
@@ -168,7 +170,7 @@ class Flow:
         objs = helm.template(
             os.path.join(ROOT, "charts", "vaultlet"), "vaultlet", "vaultlet",
             set_values=["vaultAddress=" + self.vault_addr, "replicas=1",
-                        "containerPort=%d" % self.webhook_port],
+                        "containerPort=%d" % self.webhook_port] + self.chart_values,
             set_files=["tls.cert=" + os.path.join(certs, "tls.crt"),
                        "tls.key=" + os.path.join(certs, "tls.key"),
                        "tls.ca=" + os.path.join(certs, "ca.crt")])

@@ -8,8 +8,9 @@ NNN-name.expect.json (see make-admission-cases.py for the keys), applies the
 patch to request.object with python3-jsonpatch (an independent RFC 6902
 implementation), and checks the patched pod the way the API server would:
 unique container and volume names, every volumeMount names a volume, mount
-paths unique per container, quantities in Kubernetes syntax, the agent runs
-without /bin/sh, and VAULT_CONFIG is standard base64 of JSON. Finally every
+paths unique per container, quantities in Kubernetes syntax, restartPolicy,
+probes and lifecycle hooks as ValidatePodSpec allows them (kubesim's
+container_rules: native sidecars), the agent runs without /bin/sh, and VAULT_CONFIG is standard base64 of JSON. Finally every
 VAULT_CONFIG seen is re-marshalled by Go's encoding/json through
 vconfig_oracle.go (the stock injector's struct order) and must come back
 byte for byte.
@@ -26,6 +27,9 @@ import subprocess
 import sys
 
 import jsonpatch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from kubesim.apiserver import container_rules  # noqa: E402
 
 QUANTITY_RE = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 BASE_FLAGS = ["-vault-address", "https://vault:8200", "-vault-auth-path", "kubernetes",
@@ -89,6 +93,8 @@ def check_pod(orig, patched):
     # reference the patch introduces is an error
     new_dangling = dangling(patched) - dangling(orig)
     check(not new_dangling, "volumeMounts naming no volume: %s" % sorted(new_dangling))
+    rules = container_rules(patched.get("spec") or {})
+    check(not rules, "the API server would refuse the pod: %s" % "; ".join(rules))
     for c in all_containers(patched):
         paths = [m.get("mountPath") for m in c.get("volumeMounts") or []]
         check(len(paths) == len(set(paths)),
@@ -172,6 +178,9 @@ def run_case(exe, data, stem, go_inputs):
         return None
     check(r.get("patchType") == "JSONPatch", "patchType %r" % r.get("patchType"))
     ops = json.loads(base64.b64decode(r["patch"], validate=True))
+    text = base64.b64decode(r["patch"]).decode()
+    for want in exp.get("patch_contains", []):
+        check(want in text, "the patch text lacks %r" % want)
     if exp.get("ops") is not None:
         got = [[o["op"], o["path"]] for o in ops]
         check(got == exp["ops"], "ops:\n  got  %s\n  want %s" % (got, exp["ops"]))

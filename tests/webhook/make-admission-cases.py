@@ -18,6 +18,7 @@ expect.json keys (all optional except comment):
   allowed, patched whether the response allows, and carries a patch
   api_version      expected response apiVersion
   ops              exact [op, path] sequence of the patch
+  patch_contains   substrings of the patch's JSON text (field order, as Go marshals it)
   message_contains substrings of the denial message
   warnings_contain substrings, each found in some warning; no_warnings: true
   pod              {json-pointer: value} in the patched pod
@@ -946,6 +947,215 @@ injected("template-shellquote-ok", "Template check: shellQuote (vaultlet extensi
          review(pod(ann(**{"role": "demo", "agent-inject-template-env.sh":
                            "export A={{ .Data.data.a | shellQuote }}\n"}))),
          no_warnings=True)
+
+
+# ---------------------------------------------------------------- native sidecar mode (issue 14)
+# One vault-agent at /spec/initContainers/0 with restartPolicy Always and a startupProbe that
+# execs the agent (no shell in the image), the sidecar's VAULT_CONFIG, no vault-agent-init, no
+# regular vault-agent, no home-init volume. Checked against the API server's rules by
+# admission.py (kubesim's container_rules: restartPolicy only on init containers and only
+# Always; probes and lifecycle only on regular containers and restartPolicy Always init
+# containers; startupProbe successThreshold 1).
+NS = "vaultlet/native-sidecar"
+NATIVE_PROBE = {"exec": {"command": AGENT_CMD + ["status", "-ready"]},
+                "periodSeconds": 1, "failureThreshold": 300}
+BASE_SIDECAR_CONFIG = (
+    '{"auto_auth":{"method":{"type":"kubernetes","mount_path":"kubernetes","config":'
+    '{"role":"demo","token_path":"serviceaccount/somewhere/token"}},"sink":[{"type":"file",'
+    '"config":{"path":"/home/vault/.vault-token"}}]},"exit_after_auth":false,'
+    '"pid_file":"/home/vault/.pid","vault":{"address":"https://vault:8200"},'
+    '"template_config":{"exit_on_retry_failure":true}}')
+
+
+def native_container(**over):
+    c = {"name": "vault-agent", "image": "vault", "command": AGENT_CMD,
+         "env": [{"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                 {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
+                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                 {"name": "VAULT_LOG_LEVEL", "value": "info"},
+                 {"name": "VAULT_LOG_FORMAT", "value": "standard"},
+                 {"name": "VAULT_CONFIG", "value": "@@CONFIG_SIDECAR@@"}],
+         "resources": {"limits": {"cpu": "500m", "memory": "128Mi"},
+                       "requests": {"cpu": "250m", "memory": "64Mi"}},
+         "restartPolicy": "Always",
+         "volumeMounts": [{"name": "foobar", "readOnly": True,
+                           "mountPath": "serviceaccount/somewhere"},
+                          {"name": "home-sidecar", "mountPath": "/home/vault"},
+                          {"name": "vault-secrets", "mountPath": "/vault/secrets"}],
+         "startupProbe": NATIVE_PROBE,
+         "securityContext": SEC_CTX}
+    c.update(over)
+    return c
+
+
+NATIVE_OPS = [["add", "/spec/volumes"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/0/volumeMounts/-"], ["add", "/spec/initContainers/0"],
+              ["add", "/spec/initContainers/1/volumeMounts/-"], STATUS_OP]
+NATIVE_POD = {"/spec/volumes/0": {"name": "home-sidecar", "emptyDir": {"medium": "Memory"}},
+              "/spec/volumes/1": {"name": "vault-secrets", "emptyDir": {"medium": "Memory"}},
+              "/spec/initContainers/0": native_container(),
+              "/spec/initContainers/1/name": "web-init",
+              "/spec/initContainers/1/volumeMounts/1":
+                  {"name": "vault-secrets", "mountPath": "/vault/secrets"},
+              "/spec/containers/0/volumeMounts/1":
+                  {"name": "vault-secrets", "mountPath": "/vault/secrets"}}
+NATIVE_ABSENT = ["/spec/volumes/2", "/spec/containers/1", "/spec/initContainers/2",
+                 "/spec/initContainers/0/lifecycle"]
+
+
+def native(name, comment, annotations, **kw):
+    kw.setdefault("ops", NATIVE_OPS)
+    kw.setdefault("pod", NATIVE_POD)
+    kw.setdefault("pod_absent", NATIVE_ABSENT)
+    kw.setdefault("config", {"sidecar": BASE_SIDECAR_CONFIG})
+    injected(name, comment, review(pod(annotations)), **kw)
+
+
+native("native-basic", "Native sidecar (vaultlet/native-sidecar): one vault-agent ahead of the "
+       "app's init containers, restartPolicy Always, startupProbe `vaultlet-agent status -ready` "
+       "every 1 s for up to 300 failures, the sidecar's config (exit_after_auth false); the "
+       "app's init containers get the secrets mount (the agent runs before them). The new "
+       "fields sit where Go's corev1.Container and corev1.Probe put them",
+       dict(ann(role="demo"), **{NS: "true"}), no_warnings=True,
+       patch_contains=['"requests":{"cpu":"250m","memory":"64Mi"}},"restartPolicy":"Always",'
+                       '"volumeMounts":[',
+                       '{"name":"vault-secrets","mountPath":"/vault/secrets"}],"startupProbe":'
+                       '{"exec":{"command":["/usr/local/bin/vaultlet-agent","status","-ready"]},'
+                       '"periodSeconds":1,"failureThreshold":300},"securityContext":'])
+native("native-upstream-annotation", "Native sidecar via the upstream proposal's name "
+       "vault.hashicorp.com/agent-native-sidecar (vault-k8s PR #659): same shape, and it is "
+       "not warned about as unknown", ann(role="demo", agent_native_sidecar="true"),
+       no_warnings=True)
+native("native-both-agree", "Both annotations true: same shape",
+       dict(ann(role="demo", agent_native_sidecar="true"), **{NS: "true"}), no_warnings=True)
+native("native-flag-default", "-native-sidecar makes it the default for pods without the "
+       "annotation", ann(role="demo"), flags=BASE_FLAGS + ["-native-sidecar"], no_warnings=True)
+native("native-env-default", "VAULTLET_WEBHOOK_NATIVE_SIDECAR=true, the flag's env twin",
+       ann(role="demo"), env={"VAULTLET_WEBHOOK_NATIVE_SIDECAR": "true"}, no_warnings=True)
+injected("native-annotation-false-beats-flag", "-native-sidecar on, the pod says "
+         "vaultlet/native-sidecar: false: the classic two agents (as TV-07)",
+         review(pod(dict(ann(role="demo"), **{NS: "false"}))),
+         flags=BASE_FLAGS + ["-native-sidecar"],
+         ops=[["add", "/spec/volumes"], ["add", "/spec/volumes/-"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/0/volumeMounts/-"], ["add", "/spec/initContainers/-"],
+              ["add", "/spec/initContainers/0/volumeMounts/-"], ["add", "/spec/containers/-"],
+              STATUS_OP],
+         pod={"/spec/initContainers/1/name": "vault-agent-init",
+              "/spec/containers/1/name": "vault-agent"},
+         pod_absent=["/spec/initContainers/1/restartPolicy", "/spec/containers/1/restartPolicy",
+                     "/spec/containers/1/startupProbe"], no_warnings=True)
+injected("native-upstream-false-beats-flag", "-native-sidecar on, agent-native-sidecar: false "
+         "alone turns it off too",
+         review(pod(ann(role="demo", agent_native_sidecar="false"))),
+         flags=BASE_FLAGS + ["-native-sidecar"],
+         pod={"/spec/initContainers/1/name": "vault-agent-init",
+              "/spec/containers/1/name": "vault-agent"}, no_warnings=True)
+native("native-no-prepopulate", "agent-pre-populate: false with native mode is the same single "
+       "container", dict(ann(role="demo", agent_pre_populate="false"), **{NS: "true"}),
+       no_warnings=True)
+native("native-init-first-false", "agent-init-first: false does not move the native sidecar "
+       "behind the app's init containers: it must run before any init container that needs "
+       "the secrets", dict(ann(role="demo", agent_init_first="false"), **{NS: "true"}),
+       no_warnings=True)
+injected("native-prepopulate-only-wins", "agent-pre-populate-only wins: an init container only, "
+         "as without native mode (TV-10 shape), and a warning says native mode was ignored",
+         review(pod(dict(ann(role="demo", agent_pre_populate_only="true"), **{NS: "true"}))),
+         ops=[["add", "/spec/volumes"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/0/volumeMounts/-"], ["add", "/spec/initContainers/-"],
+              ["add", "/spec/initContainers/0/volumeMounts/-"], STATUS_OP],
+         pod={"/spec/volumes/0/name": "home-init", "/spec/initContainers/1/name": "vault-agent-init"},
+         pod_absent=["/spec/containers/1", "/spec/initContainers/1/restartPolicy",
+                     "/spec/initContainers/1/startupProbe", "/spec/initContainers/2"],
+         config={"init": BASE_SIDECAR_CONFIG.replace('"exit_after_auth":false',
+                                                     '"exit_after_auth":true')},
+         warnings_contain=["native sidecar mode (vaultlet/native-sidecar) was ignored: "
+                           "vault.hashicorp.com/agent-pre-populate-only"])
+injected("native-flag-prepopulate-only", "-native-sidecar default and agent-pre-populate-only: "
+         "init only, the warning names the flag",
+         review(pod(ann(role="demo", agent_pre_populate_only="true"))),
+         flags=BASE_FLAGS + ["-native-sidecar"],
+         pod={"/spec/initContainers/1/name": "vault-agent-init"},
+         pod_absent=["/spec/containers/1", "/spec/initContainers/1/restartPolicy"],
+         warnings_contain=["native sidecar mode (-native-sidecar) was ignored"])
+injected("native-no-init-containers", "Native mode on a pod without init containers creates the "
+         "array with the agent",
+         review(pod(dict(ann(role="demo"), **{NS: "true"}), spec={"containers": [
+             {"name": "web", "volumeMounts": [{"name": "foobar",
+                                               "mountPath": "serviceaccount/somewhere"}]}]})),
+         ops=[["add", "/spec/volumes"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/0/volumeMounts/-"], ["add", "/spec/initContainers"],
+              STATUS_OP],
+         pod={"/spec/initContainers/0": native_container()},
+         pod_absent=["/spec/initContainers/1", "/spec/containers/1"],
+         config={"sidecar": BASE_SIDECAR_CONFIG}, no_warnings=True)
+injected("native-inject-containers", "agent-inject-containers still picks which containers get "
+         "the mount in native mode",
+         review(pod(dict(ann(role="demo", agent_inject_containers="foo1"), **{NS: "true"}),
+                    spec=three_containers())),
+         ops=[["add", "/spec/volumes"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/1/volumeMounts/-"], ["add", "/spec/initContainers"],
+              STATUS_OP],
+         pod={"/spec/initContainers/0/name": "vault-agent",
+              "/spec/containers/1/volumeMounts/1":
+                  {"name": "vault-secrets", "mountPath": "/vault/secrets"}},
+         pod_absent=["/spec/containers/0/volumeMounts/1", "/spec/containers/2/volumeMounts/1",
+                     "/spec/containers/3"])
+injected("native-revoke-on-shutdown", "-revoke-on-shutdown in native mode: the agent revokes on "
+         "SIGTERM (vaultlet stanza in its config); no preStop sleep, because the kubelet stops "
+         "a native sidecar only after the app containers have exited",
+         review(pod(dict(ann(role="demo"), **{NS: "true"}))),
+         flags=BASE_FLAGS + ["-revoke-on-shutdown"],
+         ops=NATIVE_OPS, pod={"/spec/initContainers/0": native_container()},
+         pod_absent=NATIVE_ABSENT,
+         config={"sidecar": BASE_SIDECAR_CONFIG[:-1] + ',"vaultlet":{"revoke_on_shutdown":true}}'})
+denied("native-duplicate-init-container", "A pod that already has an init container named "
+       "vault-agent is refused, as today's duplicates are",
+       review(pod(dict(ann(role="demo"), **{NS: "true"}), spec={
+           "initContainers": [{"name": "vault-agent"}],
+           "containers": [{"name": "web", "volumeMounts": [
+               {"name": "foobar", "mountPath": "serviceaccount/somewhere"}]}]})),
+       "the pod already has a container named vault-agent")
+denied("native-duplicate-container", "A regular container named vault-agent is refused too",
+       review(pod(dict(ann(role="demo"), **{NS: "true"}), spec={
+           "containers": [{"name": "web", "volumeMounts": [
+               {"name": "foobar", "mountPath": "serviceaccount/somewhere"}]},
+               {"name": "vault-agent"}]})),
+       "the pod already has a container named vault-agent")
+denied("native-annotations-disagree", "vaultlet/native-sidecar and agent-native-sidecar both set "
+       "and different: denied, naming both",
+       review(pod(dict(ann(role="demo", agent_native_sidecar="false"), **{NS: "true"}))),
+       ["error creating new agent sidecar", "vaultlet/native-sidecar is true but "
+        "vault.hashicorp.com/agent-native-sidecar is false"])
+denied("native-invalid-boolean", "vaultlet/native-sidecar must be a Go boolean",
+       review(pod(dict(ann(role="demo"), **{NS: "yes"}))),
+       "vaultlet/native-sidecar: invalid boolean \"yes\"")
+denied("native-upstream-invalid-boolean", "agent-native-sidecar must be a Go boolean",
+       review(pod(ann(role="demo", agent_native_sidecar="on"))),
+       "vault.hashicorp.com/agent-native-sidecar: invalid boolean \"on\"")
+
+seed_native = copy.deepcopy(seed_pod)
+seed_native["metadata"]["annotations"]["vaultlet/native-sidecar"] = "true"
+injected("litellm-seed-native", "The seed's LiteLLM pod in native mode with the chart's flags: "
+         "one vault-agent init container with the sidecar's config byte for byte, the "
+         "kube-api-access mount, home-sidecar, the startupProbe; LiteLLM mounts /vault/secrets",
+         review(seed_native, namespace="litellm"),
+         flags=["-vault-address", "https://vault.vault.svc:8200", "-vault-image",
+                "vaultlet/vaultlet:0.1.0"],
+         ops=[["add", "/spec/volumes/-"], ["add", "/spec/volumes/-"],
+              ["add", "/spec/containers/0/volumeMounts/-"], ["add", "/spec/initContainers"],
+              STATUS_OP],
+         config={"sidecar": seed_config(False)},
+         pod={"/spec/initContainers/0/name": "vault-agent",
+              "/spec/initContainers/0/restartPolicy": "Always",
+              "/spec/initContainers/0/startupProbe": NATIVE_PROBE,
+              "/spec/initContainers/0/volumeMounts": [
+                  {"name": "kube-api-access-x7k2p", "readOnly": True,
+                   "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"},
+                  {"name": "home-sidecar", "mountPath": "/home/vault"},
+                  {"name": "vault-secrets", "mountPath": "/vault/secrets"}],
+              "/spec/containers/0/volumeMounts/2":
+                  {"name": "vault-secrets", "mountPath": "/vault/secrets"}},
+         pod_absent=["/spec/containers/1", "/spec/initContainers/1"])
 
 
 def main():

@@ -11,8 +11,9 @@ response must echo the request's apiVersion, kind and uid; a JSON Patch is
 applied (python3-jsonpatch, independent of vaultlet's generator); call
 failures follow failurePolicy; a denial fails the create with the message
 kubectl would show. The mutated pod is then validated the way the API server
-validates pods (a documented subset of ValidatePod) and, when the namespace
-asks for it, against the Pod Security Standard "restricted".
+validates pods (a documented subset of ValidatePod, including the rules for
+native sidecars: container_rules) and, when the namespace asks for it,
+against the Pod Security Standard "restricted".
 """
 import base64
 import copy
@@ -75,6 +76,93 @@ DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 VOLUME_SOURCES = ("emptyDir", "projected", "configMap", "secret", "hostPath",
                   "persistentVolumeClaim", "downwardAPI", "csi", "ephemeral")
+
+
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+# SetDefaults_Probe: a zero (or absent) field gets these before validation
+PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
+                  "failureThreshold": 3}
+
+
+def probe_defaults(probe):
+    """The probe as the API server stores it (defaults applied)."""
+    p = dict(probe)
+    for k, v in PROBE_DEFAULTS.items():
+        if not p.get(k):
+            p[k] = v
+    p.setdefault("initialDelaySeconds", 0)
+    return p
+
+
+def _probe_errors(where, name, probe, grace):
+    errs = []
+    handlers = [h for h in PROBE_HANDLERS if probe.get(h) is not None]
+    if not handlers:
+        errs.append("%s.%s: Required value: must specify a handler type" % (where, name))
+    for h in handlers[1:]:
+        errs.append("%s.%s.%s: Forbidden: may not specify more than 1 handler type"
+                    % (where, name, h))
+    if handlers and handlers[0] == "exec" and not (probe["exec"].get("command") or []):
+        errs.append("%s.%s.exec.command: Required value" % (where, name))
+    p = probe_defaults(probe)
+    for f in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
+              "failureThreshold"):
+        if not isinstance(p[f], int) or p[f] < 0:
+            errs.append("%s.%s.%s: Invalid value: %r: must be greater than or equal to 0"
+                        % (where, name, f, p[f]))
+    if name in ("livenessProbe", "startupProbe") and p["successThreshold"] != 1:
+        errs.append("%s.%s.successThreshold: Invalid value: %r: must be 1"
+                    % (where, name, p["successThreshold"]))
+    return errs
+
+
+def _lifecycle_errors(where, lifecycle, grace):
+    errs = []
+    for hook in ("postStart", "preStop"):
+        h = lifecycle.get(hook)
+        if h is None:
+            continue
+        sleep = h.get("sleep")
+        if sleep is not None and not 0 < sleep.get("seconds", 0) <= grace:
+            errs.append("%s.lifecycle.%s.sleep: Invalid value: %r: must be greater than 0 and "
+                        "less than terminationGracePeriodSeconds (%d)"
+                        % (where, hook, sleep.get("seconds"), grace))
+    return errs
+
+
+def container_rules(spec):
+    """What ValidatePodSpec (validateInitContainers, validateContainers,
+    validate*Probe, validateInitContainerRestartPolicy; Kubernetes 1.29+ with
+    sidecars on) says about restartPolicy, probes and lifecycle hooks: a
+    container's restartPolicy only on init containers and only "Always";
+    probes and lifecycle only on regular containers and on init containers
+    with restartPolicy Always; one probe handler; a startup or liveness
+    probe's successThreshold 1; a preStop sleep within the grace period."""
+    errs = []
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    for kind in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(kind) or []):
+            where = "spec.%s[%d]" % (kind, i)
+            rp = c.get("restartPolicy")
+            if kind == "containers" and rp is not None:
+                errs.append("%s.restartPolicy: Forbidden: may not be set for non-init "
+                            "containers" % where)
+            if kind == "initContainers" and rp is not None and rp != "Always":
+                errs.append('%s.restartPolicy: Unsupported value: "%s": supported values: '
+                            '"Always"' % (where, rp))
+            allowed = kind == "containers" or rp == "Always"
+            for name in PROBES + ("lifecycle",):
+                if c.get(name) is None:
+                    continue
+                if not allowed:
+                    errs.append("%s.%s: Forbidden: may not be set for init containers without "
+                                "restartPolicy=Always" % (where, name))
+                elif name == "lifecycle":
+                    errs.extend(_lifecycle_errors(where, c[name], grace))
+                else:
+                    errs.extend(_probe_errors(where, name, c[name], grace))
+    return errs
 
 
 def validate_pod(pod):
@@ -140,6 +228,7 @@ def validate_pod(pod):
                 if rq is not None and lq is not None and rq > lq:
                     errs.append("%s.resources.requests: Invalid value: %r: must be less than or "
                                 "equal to %s limit of %s" % (where, q, rname, lim))
+    errs.extend(container_rules(spec))
     return errs
 
 
