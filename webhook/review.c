@@ -265,6 +265,11 @@ static int decide(struct rctx *c, json_t *req)
 					 "namespaces: %s",
 					 ns));
 
+	r = pod_check_limits(&pod, c->a, &msg);
+	if (r == -EINVAL)
+		return deny(c, msg);
+	if (r < 0)
+		return r;
 	r = agentspec_build(c->d, &pod, ns, c->a, &spec, &msg);
 	if (r == -EINVAL)
 		return deny(c, msg);

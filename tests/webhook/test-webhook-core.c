@@ -16,6 +16,8 @@
 #include "gopath.h"
 #include "jw.h"
 #include "metrics.h"
+#include "pod.h"
+#include "agentspec.h"
 #include "review.h"
 #include "tdata.h"
 #include "whconfig.h"
@@ -618,6 +620,165 @@ static void test_review_parse_cap(void **state)
 		      "\"uid\":\"u1\",\"allowed\":true}");
 }
 
+/* ---- big pods: caps, and work that grows n log n at most ---- */
+
+/*
+ * A review of a pod asking for injection (role r), with `ann` appended to
+ * its annotations (JSON members, starting with a comma, or ""), ncont
+ * containers c0, c1, ... of which the first mounts the service-account
+ * token and `nmounts` more volumes at /m/<i> (`first` names the first
+ * container instead of c0).
+ */
+static char *big_review(const char *ann, size_t ncont, size_t nmounts, const char *first)
+{
+	struct buf b;
+	char *out;
+	size_t len;
+
+	buf_init(&b, 64u * 1024 * 1024);
+	assert_int_equal(
+	    buf_appendf(
+		&b,
+		"{\"request\":{\"uid\":\"big\",\"namespace\":\"app\",\"object\":{"
+		"\"metadata\":{\"annotations\":{\"vault.hashicorp.com/agent-inject\":"
+		"\"true\",\"vault.hashicorp.com/role\":\"r\"%s}},\"spec\":{\"containers\":[",
+		ann),
+	    0);
+	for (size_t i = 0; i < ncont; i++) {
+		if (i == 0) {
+			assert_int_equal(buf_appendf(&b,
+						     "{\"name\":\"%s\",\"volumeMounts\":[{\"name\":"
+						     "\"sa\",\"mountPath\":\"/var/run/secrets/"
+						     "kubernetes.io/serviceaccount\"}",
+						     first ? first : "c0"),
+					 0);
+			for (size_t j = 0; j < nmounts; j++)
+				assert_int_equal(buf_appendf(&b,
+							     ",{\"name\":\"v%zu\",\"mountPath\":"
+							     "\"/m/%zu\"}",
+							     j, j),
+						 0);
+			assert_int_equal(buf_append_str(&b, "]}"), 0);
+		} else {
+			assert_int_equal(buf_appendf(&b, ",{\"name\":\"c%zu\"}", i), 0);
+		}
+	}
+	assert_int_equal(buf_append_str(&b, "]}}}}"), 0);
+	out = buf_take(&b, &len);
+	buf_done(&b);
+	assert_non_null(out);
+	return out;
+}
+
+/* A comma-led annotation whose value is `n` comma-separated items c<i % mod>. */
+static char *list_annotation(const char *key, size_t n, size_t mod)
+{
+	struct buf b;
+	char *out;
+	size_t len;
+
+	buf_init(&b, 64u * 1024 * 1024);
+	assert_int_equal(buf_appendf(&b, ",\"%s\":\"", key), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_appendf(&b, "%sc%zu", i ? "," : "", i % mod), 0);
+	assert_int_equal(buf_append_str(&b, "\""), 0);
+	out = buf_take(&b, &len);
+	buf_done(&b);
+	assert_non_null(out);
+	return out;
+}
+
+static void expect_big(const char *ann, size_t ncont, size_t nmounts, const char *first,
+		       enum review_decision d, const char *in)
+{
+	char *body = big_review(ann, ncont, nmounts, first);
+
+	expect_review(body, 200, d, in);
+	free(body);
+}
+
+#define TARGETS "vault.hashicorp.com/agent-inject-containers"
+
+/*
+ * The reviewer's pods: 20,000 containers against a 130,000-item
+ * agent-inject-containers list took ~7 s with the pairwise match; over the
+ * caps it is now a denial that names the cap, and at the caps it is
+ * decided with sorted lookups.
+ */
+static void test_review_big_pods(void **state)
+{
+	char *ann;
+
+	(void)state;
+	ann = list_annotation(TARGETS, 130000, 20000);
+	expect_big(ann, 20000, 0, NULL, REVIEW_DENIED,
+		   "the pod has 20000 containers, more than the 256 vaultlet injects into");
+	free(ann);
+	expect_big("", POD_MAX_CONTAINERS + 1, 0, NULL, REVIEW_DENIED,
+		   "257 containers, more than the 256");
+	expect_big("", 2, POD_MAX_MOUNTS, NULL, REVIEW_DENIED,
+		   "1025 volumeMounts in spec.containers[0], more than the 1024");
+	ann = list_annotation(TARGETS, AGENTSPEC_MAX_TARGET_ITEMS + 1, 7);
+	expect_big(ann, 8, 0, NULL, REVIEW_DENIED,
+		   TARGETS " lists more than 1024 items; name each container once");
+	free(ann);
+
+	/* at the caps: every listed container (and only those) gets the secrets mount */
+	ann = list_annotation(TARGETS, AGENTSPEC_MAX_TARGET_ITEMS, POD_MAX_CONTAINERS - 1);
+	{
+		char *body = big_review(ann, POD_MAX_CONTAINERS, POD_MAX_MOUNTS - 1, NULL);
+		struct review_result res;
+		struct arena a;
+
+		arena_init(&a);
+		assert_int_equal(review_handle(review_defaults(), body, strlen(body), &a, &res), 0);
+		assert_int_equal(res.decision, REVIEW_INJECTED);
+		assert_int_equal(res.nwarnings, 0);
+		free(res.body);
+		arena_done(&a);
+		free(body);
+	}
+	free(ann);
+	/* a listed name that is no container is a warning, found by the sorted lookup */
+	expect_big(",\"" TARGETS "\":\"c1, nope ,c0\"", 3, 0, NULL, REVIEW_INJECTED,
+		   "names \\\"nope\\\", which is not a container of the pod");
+}
+
+/*
+ * agent-copy-volume-mounts with the most mounts a container may have: the
+ * duplicate check sorts once; a clash still names the first pair.
+ */
+static void test_review_copied_mounts(void **state)
+{
+	(void)state;
+	expect_big(",\"vault.hashicorp.com/agent-copy-volume-mounts\":\"c0\"", 2,
+		   POD_MAX_MOUNTS - 1, NULL, REVIEW_INJECTED, "\"allowed\":true");
+	expect_big(",\"vault.hashicorp.com/agent-copy-volume-mounts\":\"c0\","
+		   "\"vault.hashicorp.com/secret-volume-path\":\"/m/5\","
+		   "\"" TARGETS "\":\"c1\"",
+		   2, 10, NULL, REVIEW_DENIED,
+		   "the agent container would mount both vault-secrets and v5 at /m/5");
+}
+
+/* Many auth-config-* annotations: a clear cap; within it, the last value of a key wins. */
+static void test_review_auth_config(void **state)
+{
+	struct buf b;
+	char *ann;
+	size_t len;
+
+	(void)state;
+	buf_init(&b, 64u * 1024 * 1024);
+	for (int i = 0; i < 35000; i++)
+		assert_int_equal(
+		    buf_appendf(&b, ",\"vault.hashicorp.com/auth-config-k%d\":\"v\"", i), 0);
+	ann = buf_take(&b, &len);
+	buf_done(&b);
+	expect_big(ann, 1, 0, NULL, REVIEW_DENIED,
+		   "the auth config would have more than 64 parameters");
+	free(ann);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -643,6 +804,12 @@ int main(void)
 	tlist_add(&l, "arena", test_arena, NULL);
 	tlist_add(&l, "review HTTP-level answers", test_review_http, NULL);
 	tlist_add(&l, "review: parsing memory is capped", test_review_parse_cap, NULL);
+	tlist_add(&l, "review: pods over the caps are denied, at the caps decided",
+		  test_review_big_pods, NULL);
+	tlist_add(&l, "review: copied mounts are checked for clashes in n log n",
+		  test_review_copied_mounts, NULL);
+	tlist_add(&l, "review: auth-config-* annotations are capped", test_review_auth_config,
+		  NULL);
 	failed = tlist_run(&l, "webhook-core");
 	tdata_free(&rows);
 	return failed ? 1 : 0;
