@@ -378,6 +378,38 @@ static void expect_error(const char *const *env, int argc, const char **argv, co
 	buf_done(&err);
 }
 
+/* The memory budgets come from one limit: a quarter each for bodies and reviews. */
+static void test_whconfig_memory_limit(void **state)
+{
+	static const char *dflt[] = { "-vault-address", "x" };
+	static const char *mi[] = { "-vault-address", "x", "-webhook-memory-limit", "256Mi" };
+	static const char *env[] = { "VAULTLET_WEBHOOK_MEMORY_LIMIT", "67108864", NULL };
+	static const char *small[] = { "-vault-address", "x", "-webhook-memory-limit", "8Mi" };
+	static const char *bad[] = { "-vault-address", "x", "-webhook-memory-limit", "64MB" };
+	struct whconfig c;
+	struct buf err;
+	int argi;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, NULL, 2, dflt, &err, &argi), 0);
+	assert_int_equal(c.memory_limit, 64u << 20);
+	assert_int_equal(c.body_budget, 16u << 20);
+	assert_int_equal(c.review_budget, 16u << 20);
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, NULL, 4, mi, &err, &argi), 0);
+	assert_int_equal(c.body_budget, 64u << 20);
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, env, 2, dflt, &err, &argi), 0);
+	assert_int_equal(c.review_budget, 16u << 20);
+	whconfig_done(&c);
+	buf_done(&err);
+	/* 8Mi leaves 2 MiB for bodies: the default 4 MiB cap does not fit */
+	expect_error(NULL, 4, small,
+		     "-max-body-bytes 4194304 does not fit in the memory limit 8Mi");
+	expect_error(NULL, 4, bad, "\"64MB\" is not a memory size");
+}
+
 static void test_whconfig_errors(void **state)
 {
 	static const char *none[] = { "-listen", ":1" };
@@ -799,6 +831,8 @@ int main(void)
 		  NULL);
 	tlist_add(&l, "whconfig env wins when non-empty", test_whconfig_env_wins, NULL);
 	tlist_add(&l, "whconfig errors", test_whconfig_errors, NULL);
+	tlist_add(&l, "whconfig: the memory budgets follow -webhook-memory-limit",
+		  test_whconfig_memory_limit, NULL);
 	tlist_add(&l, "whconfig help and cacert", test_whconfig_help_and_cacert, NULL);
 	tlist_add(&l, "metrics text", test_metrics, NULL);
 	tlist_add(&l, "arena", test_arena, NULL);
