@@ -652,6 +652,71 @@ static void test_review_parse_cap(void **state)
 		      "\"uid\":\"u1\",\"allowed\":true}");
 }
 
+/* ---- the namespace, and memory that runs out after the parse ---- */
+
+/* A namespace must be a DNS-1123 label: anything else is a 400, before it is used. */
+static void test_review_namespace(void **state)
+{
+	static const char head[] = "{\"request\":{\"uid\":\"n\",\"namespace\":\"";
+	static const char tail[] = "\",\"object\":{\"metadata\":{\"annotations\":{"
+				   "\"vault.hashicorp.com/agent-inject\":\"true\"}}}}}";
+	size_t n = 3500 * 1000;
+	char *body = malloc(sizeof(head) + n + sizeof(tail));
+
+	(void)state;
+	assert_non_null(body);
+	memcpy(body, head, sizeof(head) - 1);
+	memset(body + sizeof(head) - 1, 'a', n);
+	memcpy(body + sizeof(head) - 1 + n, tail, sizeof(tail));
+	expect_review(body, 400, REVIEW_BAD_REQUEST, "is not a namespace name");
+	free(body);
+	expect_review("{\"request\":{\"namespace\":\"Apps\",\"object\":{}}}", 400,
+		      REVIEW_BAD_REQUEST, "request.namespace \"Apps\" is not a namespace name");
+	expect_review("{\"request\":{\"namespace\":\"a-\",\"object\":{}}}", 400, REVIEW_BAD_REQUEST,
+		      "not a namespace name");
+	expect_review("{\"request\":{\"namespace\":\"app-1\",\"object\":{}}}", 200, REVIEW_SKIPPED,
+		      "\"allowed\":true");
+	assert_true(review_namespace_ok("a"));
+	assert_true(
+	    review_namespace_ok("a23456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(review_namespace_ok(
+	    "a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_false(review_namespace_ok("-a"));
+	assert_false(review_namespace_ok("a.b"));
+}
+
+/* Label values stay bounded whatever the metrics are given. */
+static void test_metrics_long_namespace(void **state)
+{
+	struct metrics m;
+	struct buf out;
+	char *big = malloc(100001);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'n', 100000);
+	big[100000] = '\0';
+	assert_int_equal(metrics_init(&m), 0);
+	for (int i = 0; i < 50; i++) {
+		big[0] = (char)('a' + i % 26);
+		big[1] = (char)('a' + i / 26);
+		metrics_review(&m, REVIEW_DENIED, big, false, false);
+	}
+	big[64] = '\0'; /* 64 bytes: one too many */
+	metrics_review(&m, REVIEW_DENIED, big, false, false);
+	big[63] = '\0';
+	metrics_review(&m, REVIEW_DENIED, big, false, false);
+	buf_init(&out, 1024 * 1024);
+	assert_int_equal(metrics_render(&m, &out), 0);
+	assert_true(out.len < 16 * 1024);
+	assert_non_null(strstr(buf_str(&out), "failed_injections_by_namespace_total{namespace="
+					      "\"_other\"} 51\n"));
+	assert_non_null(strstr(buf_str(&out), big));
+	buf_done(&out);
+	metrics_done(&m);
+	free(big);
+}
+
 /* ---- big pods: caps, and work that grows n log n at most ---- */
 
 /*
@@ -811,6 +876,66 @@ static void test_review_auth_config(void **state)
 	free(ann);
 }
 
+/*
+ * Whatever the review's memory cap, or the memory left in the budget the
+ * reviews share, a review gets an answer with a reason: 200, 400 (the parse
+ * ran out), 413 (deciding ran out) or 503 (the budget did), never a failure
+ * the server could only turn into 500 "internal error".
+ */
+static void test_review_memory_answers(void **state)
+{
+	/* big enough that deciding needs arena chunks of its own after the parse */
+	char *body =
+	    big_review(",\"vault.hashicorp.com/agent-inject-secret-a\":\"secret/data/a\","
+		       "\"vault.hashicorp.com/agent-inject-secret-b\":\"secret/data/b\","
+		       "\"vault.hashicorp.com/agent-inject-template-b\":"
+		       "\"{{ with secret \\\"secret/data/b\\\" }}{{ .Data.data.x }}{{ end }}\"",
+		       40, 100, NULL);
+	bool saw[4] = { false };
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t cap = ARENA_CHUNK / 4; cap <= 64 * ARENA_CHUNK;
+		     cap += ARENA_CHUNK / 4) {
+			struct arena_budget budget = { .max = cap };
+			struct review_result res;
+			struct arena a;
+
+			atomic_init(&budget.used, 0);
+			/* pass 0: the review's own cap; pass 1: a budget shared with others */
+			if (pass == 0)
+				arena_init_capped(&a, cap, NULL);
+			else
+				arena_init_capped(&a, ARENA_MAX, &budget);
+			assert_int_equal(
+			    review_handle(review_defaults(), body, strlen(body), &a, &res), 0);
+			assert_non_null(res.body);
+			if (res.http_status == 200) {
+				assert_int_equal(res.decision, REVIEW_INJECTED);
+				saw[0] = true;
+			} else if (res.http_status == 400) {
+				assert_non_null(strstr(res.body, "too large to parse"));
+				saw[1] = true;
+			} else if (res.http_status == 413) {
+				assert_int_equal(pass, 0);
+				assert_non_null(strstr(res.body, "of memory to decide"));
+				saw[2] = true;
+			} else {
+				assert_int_equal(res.http_status, 503);
+				assert_int_equal(pass, 1);
+				assert_non_null(strstr(res.body, "server busy"));
+				saw[3] = true;
+			}
+			free(res.body);
+			arena_done(&a);
+		}
+	}
+	free(body);
+	if (!(saw[0] && saw[2] && saw[3]))
+		fail_msg("answers seen: 200 %d, 400 %d, 413 %d, 503 %d", saw[0], saw[1], saw[2],
+			 saw[3]);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -838,6 +963,12 @@ int main(void)
 	tlist_add(&l, "arena", test_arena, NULL);
 	tlist_add(&l, "review HTTP-level answers", test_review_http, NULL);
 	tlist_add(&l, "review: parsing memory is capped", test_review_parse_cap, NULL);
+	tlist_add(&l, "review: request.namespace must be a namespace name", test_review_namespace,
+		  NULL);
+	tlist_add(&l, "metrics: namespace label values are bounded", test_metrics_long_namespace,
+		  NULL);
+	tlist_add(&l, "review: memory running out is 400/413/503 with a reason, never a failure",
+		  test_review_memory_answers, NULL);
 	tlist_add(&l, "review: pods over the caps are denied, at the caps decided",
 		  test_review_big_pods, NULL);
 	tlist_add(&l, "review: copied mounts are checked for clashes in n log n",
