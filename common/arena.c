@@ -73,8 +73,10 @@ void *arena_alloc_uninit(struct arena *a, size_t n)
 
 	if (n == 0)
 		n = 1;
-	if (n > max)
+	if (n > max) {
+		a->over_cap = true;
 		return NULL;
+	}
 	n = (n + align - 1) & ~(align - 1);
 	if (c && c->size - c->used >= n) {
 		p = c->data + c->used;
@@ -82,8 +84,10 @@ void *arena_alloc_uninit(struct arena *a, size_t n)
 		return p;
 	}
 	size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-	if (a->total + size > max)
+	if (a->total + size > max) {
+		a->over_cap = true;
 		return NULL;
+	}
 	if (a->budget && atomic_fetch_add(&a->budget->used, size) + size > a->budget->max) {
 		atomic_fetch_sub(&a->budget->used, size);
 		a->over_budget = true;

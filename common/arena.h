@@ -43,6 +43,7 @@ struct arena {
 	size_t max;		     /* the cap on total; 0 means ARENA_MAX */
 	struct arena_budget *budget; /* shared with other arenas, or NULL */
 	bool over_budget;	     /* an allocation failed because budget was spent */
+	bool over_cap;		     /* an allocation failed because of max */
 	bool sensitive;
 };
 

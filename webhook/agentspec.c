@@ -726,25 +726,59 @@ static int build_secrets(struct bctx *c)
 
 /* ---- auth config (stock authConfig()) ---- */
 
+/*
+ * Adds key = value to the auth config; a later value for the same key wins.
+ * Appends only: sort_kv() drops the overridden entries once at the end, so
+ * many auth-config-* annotations cost n log n, not n^2.
+ */
 static int set_kv(struct bctx *c, size_t cap, const char *key, const char *value)
 {
 	struct agentspec *s = c->s;
 
-	for (size_t i = 0; i < s->nauth_config; i++) {
-		if (strcmp(s->auth_config[i].key, key) == 0) {
-			s->auth_config[i].value = value;
-			return 0;
-		}
-	}
 	if (s->nauth_config == cap)
 		return -E2BIG;
+	if (s->nauth_config == AGENTSPEC_MAX_AUTH_CONFIG)
+		return fail(c, STAGE_NEW,
+			    "the auth config would have more than %d parameters (auth-config-* "
+			    "annotations, the role and the token path); remove the ones the auth "
+			    "method does not use",
+			    AGENTSPEC_MAX_AUTH_CONFIG);
 	s->auth_config[s->nauth_config++] = (struct agentspec_kv){ key, value };
 	return 0;
 }
 
-static int cmp_kv(const void *x, const void *y)
+struct kv_at {
+	struct agentspec_kv kv;
+	size_t at; /* the order set_kv saw it in */
+};
+
+static int cmp_kv_at(const void *x, const void *y)
 {
-	return strcmp(((const struct agentspec_kv *)x)->key, ((const struct agentspec_kv *)y)->key);
+	const struct kv_at *a = x, *b = y;
+	int d = strcmp(a->kv.key, b->kv.key);
+
+	return d ? d : (a->at > b->at) - (a->at < b->at);
+}
+
+/* Sorts the auth config by key, keeping the last value set for each key. */
+static int sort_kv(struct bctx *c)
+{
+	struct agentspec *s = c->s;
+	size_t n = s->nauth_config, out = 0;
+	struct kv_at *t = arena_alloc(c->a, (n ? n : 1) * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct kv_at){ s->auth_config[i], i };
+	qsort(t, n, sizeof(*t), cmp_kv_at);
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && strcmp(t[i].kv.key, t[i + 1].kv.key) == 0)
+			continue;
+		s->auth_config[out++] = t[i].kv;
+	}
+	s->nauth_config = out;
+	return 0;
 }
 
 static int build_auth_config(struct bctx *c, const char *token_file, const char *role)
@@ -787,8 +821,7 @@ static int build_auth_config(struct bctx *c, const char *token_file, const char 
 		if (r < 0)
 			return r;
 	}
-	qsort(s->auth_config, s->nauth_config, sizeof(*s->auth_config), cmp_kv);
-	return 0;
+	return sort_kv(c);
 }
 
 /* ---- scalars ---- */
@@ -892,28 +925,86 @@ static bool next_item(const char **pos, const char **b, const char **e)
 	return true;
 }
 
+/* A container name, for select_targets' sorted index. */
+struct cname {
+	const char *name;
+	size_t len;
+	size_t idx;
+};
+
+static int cmp_bytes(const char *x, size_t xl, const char *y, size_t yl)
+{
+	int d = memcmp(x, y, xl < yl ? xl : yl);
+
+	return d ? d : (xl > yl) - (xl < yl);
+}
+
+static int cmp_cname(const void *x, const void *y)
+{
+	const struct cname *a = x, *b = y;
+	int d = cmp_bytes(a->name, a->len, b->name, b->len);
+
+	return d ? d : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* The first of names[0..n) equal to [b, e), or n. */
+static size_t find_cname(const struct cname *names, size_t n, const char *b, const char *e)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_bytes(names[mid].name, names[mid].len, b, (size_t)(e - b)) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && cmp_bytes(names[lo].name, names[lo].len, b, (size_t)(e - b)) == 0 ? lo : n;
+}
+
+/*
+ * The containers agent-inject-containers names (all of them without the
+ * annotation). The names are sorted once and each list item is a binary
+ * search, so a long list against many containers costs (items + containers)
+ * x log(containers), never items x containers; the list is capped too.
+ */
 static int select_targets(struct bctx *c)
 {
 	const struct pod *p = c->pod;
 	struct agentspec *s = c->s;
 	const char *list = lookup(c, A("agent-inject-containers")), *pos = list, *b, *e;
+	size_t nc = p->ncontainers, nitems = 0;
+	struct cname *names;
 	bool *hit;
 	int r;
 
-	s->targets = arena_alloc(c->a, (p->ncontainers ? p->ncontainers : 1) * sizeof(size_t));
-	hit = arena_alloc(c->a, p->ncontainers ? p->ncontainers : 1);
-	if (!s->targets || !hit)
+	s->targets = arena_alloc(c->a, (nc ? nc : 1) * sizeof(size_t));
+	hit = arena_alloc(c->a, nc ? nc : 1);
+	names = arena_alloc(c->a, (nc ? nc : 1) * sizeof(*names));
+	if (!s->targets || !hit || !names)
 		return -ENOMEM;
+	for (size_t i = 0; i < nc; i++)
+		names[i] =
+		    (struct cname){ p->containers[i].name, strlen(p->containers[i].name), i };
+	if (list)
+		qsort(names, nc, sizeof(*names), cmp_cname);
 	while (list && next_item(&pos, &b, &e)) {
-		bool found = false;
+		size_t k;
 
-		for (size_t i = 0; i < p->ncontainers && e > b; i++) {
-			if (strlen(p->containers[i].name) == (size_t)(e - b) &&
-			    memcmp(p->containers[i].name, b, (size_t)(e - b)) == 0)
-				found = hit[i] = true;
-		}
+		if (++nitems > AGENTSPEC_MAX_TARGET_ITEMS)
+			return fail(c, STAGE_NEW,
+				    A("agent-inject-containers") " lists more than %d items; name "
+								 "each container once",
+				    AGENTSPEC_MAX_TARGET_ITEMS);
+		if (e == b)
+			continue;
+		k = find_cname(names, nc, b, e);
+		for (size_t j = k;
+		     j < nc && cmp_bytes(names[j].name, names[j].len, b, (size_t)(e - b)) == 0; j++)
+			hit[names[j].idx] = true;
 		/* names that match no container are most likely typos */
-		if (e > b && !found) {
+		if (k == nc) {
 			r = agentspec_warn(
 			    s, c->a,
 			    A("agent-inject-containers") " names \"%.*s\", which is not "
@@ -924,7 +1015,7 @@ static int select_targets(struct bctx *c)
 		}
 	}
 	/* in the pod's order, whatever the list's */
-	for (size_t i = 0; i < p->ncontainers; i++) {
+	for (size_t i = 0; i < nc; i++) {
 		if (!list || hit[i])
 			s->targets[s->ntargets++] = i;
 	}

@@ -68,6 +68,10 @@
 
 /* vaultlet-agent renders at most this many templates (agent/config.h ACFG_TEMPLATES_MAX). */
 #define AGENTSPEC_MAX_SECRETS 64
+/* Most items an agent-inject-containers list may have (a pod has at most POD_MAX_CONTAINERS). */
+#define AGENTSPEC_MAX_TARGET_ITEMS 1024
+/* Most auth config parameters (auth-config-* annotations, role, token_path). */
+#define AGENTSPEC_MAX_AUTH_CONFIG 64
 /* Warnings kept per review; more are counted in one last warning. */
 #define AGENTSPEC_MAX_WARNINGS 16
 

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -211,6 +212,54 @@ static int copied_mounts(struct ictx *c, struct mount *list, size_t *n, size_t c
 	return 0;
 }
 
+struct mount_at {
+	const char *path;
+	size_t at;
+};
+
+static int cmp_mount_at(const void *x, const void *y)
+{
+	const struct mount_at *a = x, *b = y;
+	int d = strcmp(a->path, b->path);
+
+	return d ? d : (a->at > b->at) - (a->at < b->at);
+}
+
+/*
+ * Denies when two of the agent's mounts share a path, naming the pair a
+ * pairwise scan would find first (the earliest mount that has a later
+ * twin, and its first twin). Sorting by (path, position) makes that
+ * n log n: within a run of one path the first two entries are the pair,
+ * and the run whose first entry comes earliest wins.
+ */
+static int check_mount_clash(struct ictx *c, const struct mount *list, size_t n)
+{
+	struct mount_at *t = arena_alloc(c->a, (n ? n : 1) * sizeof(*t));
+	size_t best_i = n, best_j = n;
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct mount_at){ list[i].path, i };
+	qsort(t, n, sizeof(*t), cmp_mount_at);
+	for (size_t k = 0; k + 1 < n; k++) {
+		if (strcmp(t[k].path, t[k + 1].path) != 0)
+			continue;
+		if (t[k].at < best_i) {
+			best_i = t[k].at;
+			best_j = t[k + 1].at;
+		}
+		while (k + 1 < n && strcmp(t[k].path, t[k + 1].path) == 0)
+			k++; /* the rest of this run */
+	}
+	if (best_i == n)
+		return 0;
+	return deny(c,
+		    "the agent container would mount both %s and %s at %s "
+		    "(check secret-volume-path and agent-copy-volume-mounts)",
+		    list[best_i].name, list[best_j].name, list[best_i].path);
+}
+
 static int agent_mounts(struct ictx *c, bool init, struct mount *list, size_t *n, size_t cap)
 {
 	const struct agentspec *s = c->s;
@@ -251,17 +300,7 @@ static int agent_mounts(struct ictx *c, bool init, struct mount *list, size_t *n
 			      (struct mount){ AGENT_TLS_VOLUME, AGENT_TLS_PATH, true, NULL });
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < *n; i++) {
-		for (size_t j = i + 1; j < *n; j++) {
-			if (strcmp(list[i].path, list[j].path) == 0)
-				return deny(
-				    c,
-				    "the agent container would mount both %s and %s at %s "
-				    "(check secret-volume-path and agent-copy-volume-mounts)",
-				    list[i].name, list[j].name, list[i].path);
-		}
-	}
-	return 0;
+	return check_mount_clash(c, list, *n);
 }
 
 /* ---- the containers ---- */

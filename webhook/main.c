@@ -234,6 +234,8 @@ static int cmd_serve(int argc, char **argv)
 			.max_connections = c.max_connections,
 			.connection_timeout_s = c.connection_timeout_s,
 			.max_body = c.max_body,
+			.body_budget = c.body_budget,
+			.review_budget = c.review_budget,
 			.tls13_only = c.tls13_only,
 			.telemetry_path = c.value[WH_TELEMETRY_PATH],
 			.defaults = &c.defaults,

@@ -34,6 +34,7 @@ int metrics_init(struct metrics *m)
 		pthread_mutex_destroy(&m->lock);
 		return -ENOMEM;
 	}
+	memcpy(m->other.name, "_other", sizeof("_other"));
 	atomic_store(&m->ready, true);
 	return 0;
 }
@@ -42,8 +43,6 @@ void metrics_done(struct metrics *m)
 {
 	if (!m || !m->ns)
 		return;
-	for (size_t i = 0; i < m->nns; i++)
-		free(m->ns[i].name);
 	free(m->ns);
 	m->ns = NULL;
 	pthread_mutex_destroy(&m->lock);
@@ -69,18 +68,19 @@ void metrics_request_end(struct metrics *m, uint64_t duration_ms)
 /* Called with the lock held. */
 static struct metrics_ns *ns_entry(struct metrics *m, const char *ns)
 {
-	char *copy;
+	size_t len = strnlen(ns, METRICS_NAMESPACE_MAX + 1);
 
+	/* the review checked the name; a label value stays bounded whatever the caller passes */
+	if (len > METRICS_NAMESPACE_MAX)
+		return &m->other;
 	for (size_t i = 0; i < m->nns; i++) {
 		if (strcmp(m->ns[i].name, ns) == 0)
 			return &m->ns[i];
 	}
 	if (m->nns == METRICS_MAX_NAMESPACES)
 		return &m->other;
-	copy = strdup(ns);
-	if (!copy)
-		return &m->other;
-	m->ns[m->nns] = (struct metrics_ns){ .name = copy };
+	m->ns[m->nns] = (struct metrics_ns){ 0 };
+	memcpy(m->ns[m->nns].name, ns, len + 1);
 	return &m->ns[m->nns++];
 }
 
@@ -220,10 +220,8 @@ int metrics_render(struct metrics *m, struct buf *out)
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < m->nns && r == 0; i++)
 		r = ns_counters(out, &m->ns[i]);
-	if (r == 0) {
-		m->other.name = "_other";
+	if (r == 0)
 		r = ns_counters(out, &m->other);
-	}
 	if (r == 0)
 		r = buf_append_str(
 		    out, "# HELP vault_agent_injector_failed_injections_by_namespace_total "

@@ -18,7 +18,8 @@
  *
  * All updates are lock-free atomics except the per-namespace counters,
  * which take a mutex on a small table capped at METRICS_MAX_NAMESPACES
- * (further namespaces are counted under namespace="_other"). Safe from any
+ * (further namespaces, and names longer than METRICS_NAMESPACE_MAX, are
+ * counted under namespace="_other"). Safe from any
  * thread. No hidden globals: the caller owns the struct.
  */
 #ifndef VAULTLET_WEBHOOK_METRICS_H
@@ -38,8 +39,11 @@
 
 enum metrics_injection { METRICS_INIT_AND_SIDECAR, METRICS_INIT_ONLY, METRICS_SIDECAR_ONLY };
 
+/* Longest namespace label value kept (a Kubernetes namespace has at most 63 bytes). */
+#define METRICS_NAMESPACE_MAX 63
+
 struct metrics_ns {
-	char *name;
+	char name[METRICS_NAMESPACE_MAX + 1];
 	uint64_t injections[3];
 	uint64_t failures;
 };

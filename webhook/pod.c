@@ -307,6 +307,46 @@ int pod_view(json_t *obj, struct arena *a, struct pod *ret, const char **ret_msg
 	return 0;
 }
 
+static int over(struct arena *a, const char **ret_msg, const char *what, size_t n, size_t max)
+{
+	*ret_msg =
+	    arena_printf(a,
+			 "error creating new agent sidecar: the pod has %zu %s, more than the "
+			 "%zu vaultlet injects into (split the pod, or leave "
+			 "vault.hashicorp.com/agent-inject unset)",
+			 n, what, max);
+	return *ret_msg ? -EINVAL : -ENOMEM;
+}
+
+static int check_mounts(const struct pod_container *cs, size_t n, const char *key, struct arena *a,
+			const char **ret_msg)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cs[i].nmounts > POD_MAX_MOUNTS) {
+			const char *what = arena_printf(a, "volumeMounts in spec.%s[%zu]", key, i);
+
+			return what ? over(a, ret_msg, what, cs[i].nmounts, POD_MAX_MOUNTS)
+				    : -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int pod_check_limits(const struct pod *p, struct arena *a, const char **ret_msg)
+{
+	int r;
+
+	*ret_msg = NULL;
+	if (p->ncontainers > POD_MAX_CONTAINERS)
+		return over(a, ret_msg, "containers", p->ncontainers, POD_MAX_CONTAINERS);
+	if (p->ninit > POD_MAX_CONTAINERS)
+		return over(a, ret_msg, "init containers", p->ninit, POD_MAX_CONTAINERS);
+	r = check_mounts(p->containers, p->ncontainers, "containers", a, ret_msg);
+	if (r == 0)
+		r = check_mounts(p->init_containers, p->ninit, "initContainers", a, ret_msg);
+	return r;
+}
+
 const char *pod_annotation(const struct pod *p, const char *key)
 {
 	json_t *v;

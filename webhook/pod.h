@@ -24,6 +24,16 @@
 
 #include "arena.h"
 
+/*
+ * What a pod may have for vaultlet to inject it; real pods have a handful of
+ * each. Checked by pod_check_limits() once the pod asks for injection, so
+ * that no injection step can be made to do more work than a review this
+ * size needs (a pod that does not ask for injection is never denied for
+ * its size).
+ */
+#define POD_MAX_CONTAINERS 256	/* in spec.containers, and in spec.initContainers */
+#define POD_MAX_MOUNTS	   1024 /* volumeMounts of one container */
+
 struct pod_mount {
 	const char *name;
 	const char *mount_path;
@@ -65,6 +75,12 @@ struct pod {
  * string) naming the field of the wrong type, -ENOMEM.
  */
 int pod_view(json_t *obj, struct arena *a, struct pod *ret, const char **ret_msg);
+
+/*
+ * 0 when the pod is within POD_MAX_CONTAINERS and POD_MAX_MOUNTS; -EINVAL
+ * with *ret_msg (arena string) saying which limit it exceeds; -ENOMEM.
+ */
+int pod_check_limits(const struct pod *p, struct arena *a, const char **ret_msg);
 
 /* The value of annotation key, or NULL when absent. */
 const char *pod_annotation(const struct pod *p, const char *key);

@@ -97,9 +97,11 @@ static int plain_answer(struct rctx *c, int status, const char *reason)
 
 	c->res->http_status = status;
 	c->res->decision = REVIEW_BAD_REQUEST;
-	c->res->reason = reason ? reason : "bad request";
+	snprintf(c->res->reason_buf, sizeof(c->res->reason_buf), "%s",
+		 reason ? reason : "bad request");
+	c->res->reason = c->res->reason_buf;
 	buf_init(&b, 4096);
-	r = buf_appendf(&b, "%.4000s\n", c->res->reason);
+	r = buf_appendf(&b, "%.4000s\n", reason ? reason : "bad request");
 	/* one line: whatever the reason quotes from the body, no control bytes */
 	for (size_t i = 0; r == 0 && i + 1 < b.len; i++) {
 		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
@@ -205,6 +207,20 @@ static int opt_string(json_t *obj, const char *key, const char **ret)
 	return 0;
 }
 
+bool review_namespace_ok(const char *ns)
+{
+	size_t n = strlen(ns);
+
+	if (n == 0 || n > 63 || ns[0] == '-' || ns[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!((ns[i] >= 'a' && ns[i] <= 'z') || (ns[i] >= '0' && ns[i] <= '9') ||
+		      ns[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
 static int decide(struct rctx *c, json_t *req)
 {
 	struct review_result *res = c->res;
@@ -220,6 +236,13 @@ static int decide(struct rctx *c, json_t *req)
 		return bad_request(c, "request.namespace is not a string");
 	if (opt_string(req, "operation", &op) < 0)
 		return bad_request(c, "request.operation is not a string");
+	if (ns[0] && !review_namespace_ok(ns))
+		return bad_request(c,
+				   arena_printf(c->a,
+						"request.namespace \"%.63s%s\" is not a namespace "
+						"name (a DNS-1123 label: at most 63 lowercase "
+						"letters, digits and '-')",
+						ns, strlen(ns) > 63 ? "..." : ""));
 	res->namespace_ = ns;
 	res->dry_run = json_is_true(json_object_get(req, "dryRun"));
 	kobj = json_object_get(req, "kind");
@@ -265,6 +288,11 @@ static int decide(struct rctx *c, json_t *req)
 					 "namespaces: %s",
 					 ns));
 
+	r = pod_check_limits(&pod, c->a, &msg);
+	if (r == -EINVAL)
+		return deny(c, msg);
+	if (r < 0)
+		return r;
 	r = agentspec_build(c->d, &pod, ns, c->a, &spec, &msg);
 	if (r == -EINVAL)
 		return deny(c, msg);
@@ -391,6 +419,28 @@ out:
 	 * a second pass over the whole tree for every review).
 	 */
 	json_arena = NULL;
+	/*
+	 * Memory that ran out after the parse: the same answers as during it
+	 * (503 when the reviews share no more, the review's own cap otherwise),
+	 * never a bare failure the server could only answer with 500.
+	 */
+	if ((r == -ENOMEM || r == -E2BIG) && a->over_budget) {
+		free(ret->body);
+		ret->body = NULL;
+		r = plain_answer(&c, 503,
+				 "server busy: reviews being handled hold all the memory set aside "
+				 "for them; retry");
+	} else if ((r == -ENOMEM || r == -E2BIG) && a->over_cap) {
+		char msg[160];
+
+		free(ret->body);
+		ret->body = NULL;
+		snprintf(msg, sizeof(msg),
+			 "the review needs more than %zu KiB of memory to decide (a pod is usually "
+			 "a few KiB): make the pod smaller",
+			 (a->max ? a->max : ARENA_MAX) >> 10);
+		r = plain_answer(&c, 413, msg);
+	}
 	if (r < 0) {
 		free(ret->body);
 		ret->body = NULL;

@@ -58,12 +58,17 @@ struct review_result {
 	bool dry_run;
 	bool injected_init, injected_sidecar;
 	size_t nwarnings;
+	/* the reason of a plain (non-200) answer, copied: the arena may be full */
+	char reason_buf[192];
 };
 
 /*
  * Handles one review. Returns 0 with *ret filled (release ret->body with
  * free()), or -ENOMEM. Strings in *ret live in the arena.
  */
+/* Whether ns is a Kubernetes namespace name: a DNS-1123 label of at most 63 bytes. */
+bool review_namespace_ok(const char *ns);
+
 int review_handle(const struct inject_defaults *d, const char *body, size_t len, struct arena *a,
 		  struct review_result *ret);
 

@@ -55,7 +55,7 @@ struct request {
 	struct buf body;
 	bool too_big;
 	bool busy;	/* the server-wide body budget was exhausted */
-	size_t counted; /* bytes of this body charged to the budget */
+	size_t counted; /* bytes of this body's storage charged to the budget */
 	struct timespec start;
 };
 
@@ -145,6 +145,39 @@ static enum MHD_Result serve_metrics(struct server *s, struct MHD_Connection *co
 		       NULL);
 }
 
+/*
+ * Charges the storage rq->body needs for n more bytes to the body budget and
+ * makes it, growing the way buf_reserve does (so what is charged is what is
+ * allocated). false, with nothing held, when the budget or memory is short.
+ */
+static bool body_room(struct server *s, struct request *rq, size_t n)
+{
+	struct buf *b = &rq->body;
+	size_t need, cap;
+
+	if (n > b->max || b->len > b->max - n)
+		return true; /* over the cap: buf_append says so, and the 413 follows */
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return true;
+	cap = b->cap == 0 ? 64 : b->cap * 2;
+	if (cap < need)
+		cap = need;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	if (atomic_fetch_add(&s->buffered, cap - rq->counted) + (cap - rq->counted) >
+	    s->o.body_budget) {
+		atomic_fetch_sub(&s->buffered, cap - rq->counted);
+		return false;
+	}
+	if (buf_reserve(b, cap - 1 - b->len) < 0) {
+		atomic_fetch_sub(&s->buffered, cap - rq->counted);
+		return false;
+	}
+	rq->counted = cap;
+	return true;
+}
+
 static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn, const char *url,
 				  const char *method, void **con_cls)
 {
@@ -205,6 +238,9 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 		return respond_text(s, conn, 500, "out of memory\n", NULL);
 	rq->too_big = too_big;
 	buf_init(&rq->body, s->o.max_body);
+	/* an announced body is charged, and its storage made, before it is read */
+	if (cl && !too_big && !body_room(s, rq, (size_t)strtoull(cl, NULL, 10)))
+		rq->busy = true;
 	clock_gettime(CLOCK_MONOTONIC, &rq->start);
 	metrics_request_start(s->o.metrics);
 	*con_cls = rq;
@@ -224,11 +260,13 @@ static enum MHD_Result final_call(struct server *s, struct MHD_Connection *conn,
 		return respond_text(s, conn, 413, "request body too large\n", NULL);
 	}
 	if (rq->busy) {
-		log_warn("request refused: %d bodies' worth of bytes are already being received",
-			 SERVER_BODY_BUDGET);
-		return respond_text(s, conn, 503, "server busy\n", NULL);
+		log_warn("request refused: the bodies being received already hold the %zu bytes "
+			 "set aside for them (a quarter of -webhook-memory-limit)",
+			 s->o.body_budget);
+		return respond_text(s, conn, 503, "server busy: retry\n", NULL);
 	}
-	arena_init_capped(&a, REVIEW_ARENA_MAX, &s->review_memory);
+	arena_init_capped(&a, VL_MIN((size_t)REVIEW_ARENA_MAX, s->o.review_budget),
+			  &s->review_memory);
 	r = review_handle(s->o.defaults, buf_str(&rq->body), rq->body.len, &a, &res);
 	buf_done(&rq->body);
 	if (r < 0) {
@@ -272,14 +310,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (rq->too_big || rq->busy)
 			return MHD_YES; /* swallowed; answered on the final call */
 		/* many slow, large bodies at once must not exhaust memory */
-		if (atomic_fetch_add(&s->buffered, n) + n > s->o.max_body * SERVER_BODY_BUDGET) {
-			atomic_fetch_sub(&s->buffered, n);
+		if (!body_room(s, rq, n))
 			rq->busy = true;
-		} else {
-			rq->counted += n;
-			if (buf_append(&rq->body, upload_data, n) < 0)
-				rq->too_big = true;
-		}
+		else if (buf_append(&rq->body, upload_data, n) < 0)
+			rq->too_big = true;
 		if (rq->too_big || rq->busy) {
 			atomic_fetch_sub(&s->buffered, rq->counted);
 			rq->counted = 0;
@@ -468,7 +502,7 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	atomic_init(&s->draining, false);
 	atomic_init(&s->buffered, 0);
 	atomic_init(&s->review_memory.used, 0);
-	s->review_memory.max = SERVER_REVIEW_BUDGET;
+	s->review_memory.max = o->review_budget;
 	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
 		buf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
@@ -484,8 +518,9 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		s->fd = -1;
 		return -EIO;
 	}
-	log_info("listening on %s (port %u, a thread per connection, at most %u connections)",
-		 o->listen, s->port, o->max_connections);
+	log_info("listening on %s (port %u, a thread per connection, at most %u connections; "
+		 "%zu bytes for request bodies and %zu for reviews)",
+		 o->listen, s->port, o->max_connections, o->body_budget, o->review_budget);
 	return 0;
 }
 

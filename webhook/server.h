@@ -9,7 +9,8 @@
  *                       method), 413 (body over the cap), 415 (content type
  *                       not application/json; parameters such as
  *                       "; charset=utf-8" are fine), 503 when the bodies
- *                       being received already hold SERVER_BODY_BUDGET x the cap
+ *                       being received already hold body_budget bytes, or
+ *                       the reviews being handled review_budget
  *   GET  /health/ready  204 while serving, 503 once shutdown has begun
  *   GET  /healthz       200 "ok" while the process runs
  *   GET  /metrics       Prometheus text (also at -telemetry-path)
@@ -35,22 +36,10 @@
 #include "metrics.h"
 
 /*
- * Bodies being received at once may hold at most this many times
- * max_body bytes in total; a request that would go beyond gets 503.
- */
-#define SERVER_BODY_BUDGET 16
-/*
  * A body announced over the cap but within this many times it is read and
  * dropped before the 413, so the answer is not lost to a connection reset.
  */
 #define SERVER_DRAIN_FACTOR 4
-/*
- * The reviews being parsed at once share this much arena memory (each is
- * capped at REVIEW_ARENA_MAX); a review that would go beyond gets 503.
- * With the bodies' budget, it keeps a flood of hostile reviews inside the
- * chart's memory limit instead of getting the webhook OOM-killed.
- */
-#define SERVER_REVIEW_BUDGET (32u * 1024 * 1024)
 
 struct MHD_Daemon;
 
@@ -59,6 +48,17 @@ struct server_opts {
 	unsigned max_connections;
 	unsigned connection_timeout_s;
 	size_t max_body;
+	/*
+	 * Memory budgets, from -webhook-memory-limit (whconfig.h): the storage
+	 * of the bodies being received (charged as it is allocated, a body with
+	 * a Content-Length all at once before it is read), and the arenas of
+	 * the reviews being handled (each also capped at REVIEW_ARENA_MAX).
+	 * A request that would go beyond either gets 503, so a flood of large
+	 * reviews stays inside the container's memory limit instead of getting
+	 * the webhook OOM-killed.
+	 */
+	size_t body_budget;
+	size_t review_budget;
 	bool tls13_only;
 	const char *telemetry_path; /* extra metrics path, or "" */
 	const struct inject_defaults *defaults;
@@ -72,7 +72,7 @@ struct server {
 	unsigned port;
 	struct server_opts o;
 	atomic_bool draining;
-	atomic_size_t buffered;		   /* body bytes held by requests being received */
+	atomic_size_t buffered;		   /* body storage held by requests being received */
 	struct arena_budget review_memory; /* the arenas of reviews being handled */
 };
 

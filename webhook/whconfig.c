@@ -133,6 +133,11 @@ static const struct {
 				    "Idle time after which a connection is closed." },
 	[WH_MAX_BODY_BYTES] = { "max-body-bytes", "VAULTLET_WEBHOOK_MAX_BODY_BYTES", K_STRING,
 				"4194304", "Largest AdmissionReview accepted (413 above)." },
+	[WH_WEBHOOK_MEMORY_LIMIT] = { "webhook-memory-limit", "VAULTLET_WEBHOOK_MEMORY_LIMIT",
+				      K_STRING, "64Mi",
+				      "The webhook container's memory limit (bytes, or Ki/Mi/Gi); "
+				      "a quarter of it is for request bodies, a quarter for "
+				      "reviews." },
 	[WH_READY_FILE] = { "ready-file", "VAULTLET_WEBHOOK_READY_FILE", K_STRING, "",
 			    "Write the bound port here once listening (for tests)." },
 	[WH_SHUTDOWN_DELAY] = { "shutdown-delay", "VAULTLET_WEBHOOK_SHUTDOWN_DELAY", K_STRING, "5s",
@@ -284,6 +289,64 @@ static int get_uint(struct whconfig *c, enum whflag f, uint64_t max, uint64_t *r
 	return 0;
 }
 
+/* A byte count: digits, optionally followed by Ki, Mi, Gi (or k, M, G). */
+static bool parse_bytes(const char *v, uint64_t *ret)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = { { "", 1 },
+		      { "Ki", 1024 },
+		      { "Mi", 1024 * 1024 },
+		      { "Gi", 1024 * 1024 * 1024 },
+		      { "k", 1000 },
+		      { "M", 1000 * 1000 },
+		      { "G", 1000 * 1000 * 1000 } };
+	uint64_t n = 0;
+	const char *p = v;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(p, units[i].suffix) != 0)
+			continue;
+		if (n > UINT64_MAX / units[i].mult)
+			return false;
+		*ret = n * units[i].mult;
+		return true;
+	}
+	return false;
+}
+
+/* The body and review budgets from the memory limit (see whconfig.h). */
+static int memory_budgets(struct whconfig *c, struct buf *err)
+{
+	const char *v = c->value[WH_WEBHOOK_MEMORY_LIMIT];
+	uint64_t l;
+
+	if (!parse_bytes(v, &l) || l < WHCONFIG_MIN_MEMORY || l > WHCONFIG_MAX_MEMORY)
+		return errf(err,
+			    "%s: \"%s\" is not a memory size from 4Mi to 64Ti (bytes, or with "
+			    "Ki, Mi, Gi)",
+			    src_name(c, WH_WEBHOOK_MEMORY_LIMIT), v);
+	c->memory_limit = l;
+	c->body_budget = (size_t)(l / 4);
+	c->review_budget = (size_t)(l / 4);
+	if (c->max_body > c->body_budget)
+		return errf(err,
+			    "-max-body-bytes %zu does not fit in the memory limit %s: a quarter of "
+			    "it (%zu bytes) is for the bodies being received; raise "
+			    "-webhook-memory-limit (the container's memory limit) or lower "
+			    "-max-body-bytes",
+			    c->max_body, v, c->body_budget);
+	return 0;
+}
+
 static int validate(struct whconfig *c, struct buf *err)
 {
 	static const enum whflag quantities[] = { WH_CPU_REQUEST,	WH_MEM_REQUEST,
@@ -420,6 +483,9 @@ static int validate(struct whconfig *c, struct buf *err)
 	if (u < 1024)
 		return errf(err, "-max-body-bytes must be at least 1024");
 	c->max_body = (size_t)u;
+	r = memory_budgets(c, err);
+	if (r < 0)
+		return r;
 	r = get_duration(c, WH_SHUTDOWN_DELAY, &c->shutdown_delay_ns, err);
 	if (r == 0)
 		r = get_duration(c, WH_DRAIN_TIMEOUT, &c->drain_timeout_ns, err);

@@ -80,12 +80,17 @@ enum whflag {
 	WH_MAX_CONNECTIONS,
 	WH_CONNECTION_TIMEOUT,
 	WH_MAX_BODY_BYTES,
+	WH_WEBHOOK_MEMORY_LIMIT,
 	WH_READY_FILE,
 	WH_SHUTDOWN_DELAY,
 	WH_DRAIN_TIMEOUT,
 	WH_TLS_RELOAD_INTERVAL,
 	WH__COUNT
 };
+
+/* The range of -webhook-memory-limit. */
+#define WHCONFIG_MIN_MEMORY (UINT64_C(4) << 20)
+#define WHCONFIG_MAX_MEMORY (UINT64_C(1) << 46)
 
 struct whconfig {
 	char *value[WH__COUNT]; /* every setting as text, after flags and env */
@@ -98,6 +103,14 @@ struct whconfig {
 	unsigned max_connections; /* each has a thread */
 	unsigned connection_timeout_s;
 	size_t max_body;
+	/*
+	 * -webhook-memory-limit (the container's memory limit) and what it
+	 * leaves for the bodies being received and the reviews being handled:
+	 * a quarter each, the other half for the process itself (code,
+	 * libraries, TLS sessions, threads, responses being sent).
+	 */
+	uint64_t memory_limit;
+	size_t body_budget, review_budget;
 	int64_t shutdown_delay_ns, drain_timeout_ns, tls_reload_interval_ns;
 
 	/* the injection defaults, pointing into value[] */

@@ -232,6 +232,12 @@ def main():
             args = [("-listen=127.0.0.1:0" if a.startswith("-listen=") else a) for a in args]
             ready = os.path.join(tmp, "port")
             env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
+            # what the kubelet resolves the resourceFieldRef to: the limit in bytes
+            mem = [e for e in ctr.get("env", []) if e["name"] == "VAULTLET_WEBHOOK_MEMORY_LIMIT"]
+            if not mem or mem[0].get("valueFrom", {}).get("resourceFieldRef", {}) != \
+                    {"containerName": "webhook", "resource": "limits.memory"}:
+                return "VAULTLET_WEBHOOK_MEMORY_LIMIT is not the container's memory limit: %r" % mem
+            env["VAULTLET_WEBHOOK_MEMORY_LIMIT"] = str(64 * 1024 * 1024)
             proc = subprocess.Popen([webhook] + args + ["-ready-file", ready, "-shutdown-delay", "0s"],
                                     stderr=subprocess.PIPE, env=env)
             try:

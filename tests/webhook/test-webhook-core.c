@@ -16,6 +16,8 @@
 #include "gopath.h"
 #include "jw.h"
 #include "metrics.h"
+#include "pod.h"
+#include "agentspec.h"
 #include "review.h"
 #include "tdata.h"
 #include "whconfig.h"
@@ -376,6 +378,38 @@ static void expect_error(const char *const *env, int argc, const char **argv, co
 	buf_done(&err);
 }
 
+/* The memory budgets come from one limit: a quarter each for bodies and reviews. */
+static void test_whconfig_memory_limit(void **state)
+{
+	static const char *dflt[] = { "-vault-address", "x" };
+	static const char *mi[] = { "-vault-address", "x", "-webhook-memory-limit", "256Mi" };
+	static const char *env[] = { "VAULTLET_WEBHOOK_MEMORY_LIMIT", "67108864", NULL };
+	static const char *small[] = { "-vault-address", "x", "-webhook-memory-limit", "8Mi" };
+	static const char *bad[] = { "-vault-address", "x", "-webhook-memory-limit", "64MB" };
+	struct whconfig c;
+	struct buf err;
+	int argi;
+
+	(void)state;
+	buf_init(&err, 512);
+	assert_int_equal(parse(&c, NULL, 2, dflt, &err, &argi), 0);
+	assert_int_equal(c.memory_limit, 64u << 20);
+	assert_int_equal(c.body_budget, 16u << 20);
+	assert_int_equal(c.review_budget, 16u << 20);
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, NULL, 4, mi, &err, &argi), 0);
+	assert_int_equal(c.body_budget, 64u << 20);
+	whconfig_done(&c);
+	assert_int_equal(parse(&c, env, 2, dflt, &err, &argi), 0);
+	assert_int_equal(c.review_budget, 16u << 20);
+	whconfig_done(&c);
+	buf_done(&err);
+	/* 8Mi leaves 2 MiB for bodies: the default 4 MiB cap does not fit */
+	expect_error(NULL, 4, small,
+		     "-max-body-bytes 4194304 does not fit in the memory limit 8Mi");
+	expect_error(NULL, 4, bad, "\"64MB\" is not a memory size");
+}
+
 static void test_whconfig_errors(void **state)
 {
 	static const char *none[] = { "-listen", ":1" };
@@ -618,6 +652,290 @@ static void test_review_parse_cap(void **state)
 		      "\"uid\":\"u1\",\"allowed\":true}");
 }
 
+/* ---- the namespace, and memory that runs out after the parse ---- */
+
+/* A namespace must be a DNS-1123 label: anything else is a 400, before it is used. */
+static void test_review_namespace(void **state)
+{
+	static const char head[] = "{\"request\":{\"uid\":\"n\",\"namespace\":\"";
+	static const char tail[] = "\",\"object\":{\"metadata\":{\"annotations\":{"
+				   "\"vault.hashicorp.com/agent-inject\":\"true\"}}}}}";
+	size_t n = 3500 * 1000;
+	char *body = malloc(sizeof(head) + n + sizeof(tail));
+
+	(void)state;
+	assert_non_null(body);
+	memcpy(body, head, sizeof(head) - 1);
+	memset(body + sizeof(head) - 1, 'a', n);
+	memcpy(body + sizeof(head) - 1 + n, tail, sizeof(tail));
+	expect_review(body, 400, REVIEW_BAD_REQUEST, "is not a namespace name");
+	free(body);
+	expect_review("{\"request\":{\"namespace\":\"Apps\",\"object\":{}}}", 400,
+		      REVIEW_BAD_REQUEST, "request.namespace \"Apps\" is not a namespace name");
+	expect_review("{\"request\":{\"namespace\":\"a-\",\"object\":{}}}", 400, REVIEW_BAD_REQUEST,
+		      "not a namespace name");
+	expect_review("{\"request\":{\"namespace\":\"app-1\",\"object\":{}}}", 200, REVIEW_SKIPPED,
+		      "\"allowed\":true");
+	assert_true(review_namespace_ok("a"));
+	assert_true(
+	    review_namespace_ok("a23456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(review_namespace_ok(
+	    "a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_false(review_namespace_ok("-a"));
+	assert_false(review_namespace_ok("a.b"));
+}
+
+/* Label values stay bounded whatever the metrics are given. */
+static void test_metrics_long_namespace(void **state)
+{
+	struct metrics m;
+	struct buf out;
+	char *big = malloc(100001);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'n', 100000);
+	big[100000] = '\0';
+	assert_int_equal(metrics_init(&m), 0);
+	for (int i = 0; i < 50; i++) {
+		big[0] = (char)('a' + i % 26);
+		big[1] = (char)('a' + i / 26);
+		metrics_review(&m, REVIEW_DENIED, big, false, false);
+	}
+	big[64] = '\0'; /* 64 bytes: one too many */
+	metrics_review(&m, REVIEW_DENIED, big, false, false);
+	big[63] = '\0';
+	metrics_review(&m, REVIEW_DENIED, big, false, false);
+	buf_init(&out, 1024 * 1024);
+	assert_int_equal(metrics_render(&m, &out), 0);
+	assert_true(out.len < 16 * 1024);
+	assert_non_null(strstr(buf_str(&out), "failed_injections_by_namespace_total{namespace="
+					      "\"_other\"} 51\n"));
+	assert_non_null(strstr(buf_str(&out), big));
+	buf_done(&out);
+	metrics_done(&m);
+	free(big);
+}
+
+/* ---- big pods: caps, and work that grows n log n at most ---- */
+
+/*
+ * A review of a pod asking for injection (role r), with `ann` appended to
+ * its annotations (JSON members, starting with a comma, or ""), ncont
+ * containers c0, c1, ... of which the first mounts the service-account
+ * token and `nmounts` more volumes at /m/<i> (`first` names the first
+ * container instead of c0).
+ */
+static char *big_review(const char *ann, size_t ncont, size_t nmounts, const char *first)
+{
+	struct buf b;
+	char *out;
+	size_t len;
+
+	buf_init(&b, 64u * 1024 * 1024);
+	assert_int_equal(
+	    buf_appendf(
+		&b,
+		"{\"request\":{\"uid\":\"big\",\"namespace\":\"app\",\"object\":{"
+		"\"metadata\":{\"annotations\":{\"vault.hashicorp.com/agent-inject\":"
+		"\"true\",\"vault.hashicorp.com/role\":\"r\"%s}},\"spec\":{\"containers\":[",
+		ann),
+	    0);
+	for (size_t i = 0; i < ncont; i++) {
+		if (i == 0) {
+			assert_int_equal(buf_appendf(&b,
+						     "{\"name\":\"%s\",\"volumeMounts\":[{\"name\":"
+						     "\"sa\",\"mountPath\":\"/var/run/secrets/"
+						     "kubernetes.io/serviceaccount\"}",
+						     first ? first : "c0"),
+					 0);
+			for (size_t j = 0; j < nmounts; j++)
+				assert_int_equal(buf_appendf(&b,
+							     ",{\"name\":\"v%zu\",\"mountPath\":"
+							     "\"/m/%zu\"}",
+							     j, j),
+						 0);
+			assert_int_equal(buf_append_str(&b, "]}"), 0);
+		} else {
+			assert_int_equal(buf_appendf(&b, ",{\"name\":\"c%zu\"}", i), 0);
+		}
+	}
+	assert_int_equal(buf_append_str(&b, "]}}}}"), 0);
+	out = buf_take(&b, &len);
+	buf_done(&b);
+	assert_non_null(out);
+	return out;
+}
+
+/* A comma-led annotation whose value is `n` comma-separated items c<i % mod>. */
+static char *list_annotation(const char *key, size_t n, size_t mod)
+{
+	struct buf b;
+	char *out;
+	size_t len;
+
+	buf_init(&b, 64u * 1024 * 1024);
+	assert_int_equal(buf_appendf(&b, ",\"%s\":\"", key), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_appendf(&b, "%sc%zu", i ? "," : "", i % mod), 0);
+	assert_int_equal(buf_append_str(&b, "\""), 0);
+	out = buf_take(&b, &len);
+	buf_done(&b);
+	assert_non_null(out);
+	return out;
+}
+
+static void expect_big(const char *ann, size_t ncont, size_t nmounts, const char *first,
+		       enum review_decision d, const char *in)
+{
+	char *body = big_review(ann, ncont, nmounts, first);
+
+	expect_review(body, 200, d, in);
+	free(body);
+}
+
+#define TARGETS "vault.hashicorp.com/agent-inject-containers"
+
+/*
+ * The reviewer's pods: 20,000 containers against a 130,000-item
+ * agent-inject-containers list took ~7 s with the pairwise match; over the
+ * caps it is now a denial that names the cap, and at the caps it is
+ * decided with sorted lookups.
+ */
+static void test_review_big_pods(void **state)
+{
+	char *ann;
+
+	(void)state;
+	ann = list_annotation(TARGETS, 130000, 20000);
+	expect_big(ann, 20000, 0, NULL, REVIEW_DENIED,
+		   "the pod has 20000 containers, more than the 256 vaultlet injects into");
+	free(ann);
+	expect_big("", POD_MAX_CONTAINERS + 1, 0, NULL, REVIEW_DENIED,
+		   "257 containers, more than the 256");
+	expect_big("", 2, POD_MAX_MOUNTS, NULL, REVIEW_DENIED,
+		   "1025 volumeMounts in spec.containers[0], more than the 1024");
+	ann = list_annotation(TARGETS, AGENTSPEC_MAX_TARGET_ITEMS + 1, 7);
+	expect_big(ann, 8, 0, NULL, REVIEW_DENIED,
+		   TARGETS " lists more than 1024 items; name each container once");
+	free(ann);
+
+	/* at the caps: every listed container (and only those) gets the secrets mount */
+	ann = list_annotation(TARGETS, AGENTSPEC_MAX_TARGET_ITEMS, POD_MAX_CONTAINERS - 1);
+	{
+		char *body = big_review(ann, POD_MAX_CONTAINERS, POD_MAX_MOUNTS - 1, NULL);
+		struct review_result res;
+		struct arena a;
+
+		arena_init(&a);
+		assert_int_equal(review_handle(review_defaults(), body, strlen(body), &a, &res), 0);
+		assert_int_equal(res.decision, REVIEW_INJECTED);
+		assert_int_equal(res.nwarnings, 0);
+		free(res.body);
+		arena_done(&a);
+		free(body);
+	}
+	free(ann);
+	/* a listed name that is no container is a warning, found by the sorted lookup */
+	expect_big(",\"" TARGETS "\":\"c1, nope ,c0\"", 3, 0, NULL, REVIEW_INJECTED,
+		   "names \\\"nope\\\", which is not a container of the pod");
+}
+
+/*
+ * agent-copy-volume-mounts with the most mounts a container may have: the
+ * duplicate check sorts once; a clash still names the first pair.
+ */
+static void test_review_copied_mounts(void **state)
+{
+	(void)state;
+	expect_big(",\"vault.hashicorp.com/agent-copy-volume-mounts\":\"c0\"", 2,
+		   POD_MAX_MOUNTS - 1, NULL, REVIEW_INJECTED, "\"allowed\":true");
+	expect_big(",\"vault.hashicorp.com/agent-copy-volume-mounts\":\"c0\","
+		   "\"vault.hashicorp.com/secret-volume-path\":\"/m/5\","
+		   "\"" TARGETS "\":\"c1\"",
+		   2, 10, NULL, REVIEW_DENIED,
+		   "the agent container would mount both vault-secrets and v5 at /m/5");
+}
+
+/* Many auth-config-* annotations: a clear cap; within it, the last value of a key wins. */
+static void test_review_auth_config(void **state)
+{
+	struct buf b;
+	char *ann;
+	size_t len;
+
+	(void)state;
+	buf_init(&b, 64u * 1024 * 1024);
+	for (int i = 0; i < 35000; i++)
+		assert_int_equal(
+		    buf_appendf(&b, ",\"vault.hashicorp.com/auth-config-k%d\":\"v\"", i), 0);
+	ann = buf_take(&b, &len);
+	buf_done(&b);
+	expect_big(ann, 1, 0, NULL, REVIEW_DENIED,
+		   "the auth config would have more than 64 parameters");
+	free(ann);
+}
+
+/*
+ * Whatever the review's memory cap, or the memory left in the budget the
+ * reviews share, a review gets an answer with a reason: 200, 400 (the parse
+ * ran out), 413 (deciding ran out) or 503 (the budget did), never a failure
+ * the server could only turn into 500 "internal error".
+ */
+static void test_review_memory_answers(void **state)
+{
+	/* big enough that deciding needs arena chunks of its own after the parse */
+	char *body =
+	    big_review(",\"vault.hashicorp.com/agent-inject-secret-a\":\"secret/data/a\","
+		       "\"vault.hashicorp.com/agent-inject-secret-b\":\"secret/data/b\","
+		       "\"vault.hashicorp.com/agent-inject-template-b\":"
+		       "\"{{ with secret \\\"secret/data/b\\\" }}{{ .Data.data.x }}{{ end }}\"",
+		       40, 100, NULL);
+	bool saw[4] = { false };
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t cap = ARENA_CHUNK / 4; cap <= 64 * ARENA_CHUNK;
+		     cap += ARENA_CHUNK / 4) {
+			struct arena_budget budget = { .max = cap };
+			struct review_result res;
+			struct arena a;
+
+			atomic_init(&budget.used, 0);
+			/* pass 0: the review's own cap; pass 1: a budget shared with others */
+			if (pass == 0)
+				arena_init_capped(&a, cap, NULL);
+			else
+				arena_init_capped(&a, ARENA_MAX, &budget);
+			assert_int_equal(
+			    review_handle(review_defaults(), body, strlen(body), &a, &res), 0);
+			assert_non_null(res.body);
+			if (res.http_status == 200) {
+				assert_int_equal(res.decision, REVIEW_INJECTED);
+				saw[0] = true;
+			} else if (res.http_status == 400) {
+				assert_non_null(strstr(res.body, "too large to parse"));
+				saw[1] = true;
+			} else if (res.http_status == 413) {
+				assert_int_equal(pass, 0);
+				assert_non_null(strstr(res.body, "of memory to decide"));
+				saw[2] = true;
+			} else {
+				assert_int_equal(res.http_status, 503);
+				assert_int_equal(pass, 1);
+				assert_non_null(strstr(res.body, "server busy"));
+				saw[3] = true;
+			}
+			free(res.body);
+			arena_done(&a);
+		}
+	}
+	free(body);
+	if (!(saw[0] && saw[2] && saw[3]))
+		fail_msg("answers seen: 200 %d, 400 %d, 413 %d, 503 %d", saw[0], saw[1], saw[2],
+			 saw[3]);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -638,11 +956,25 @@ int main(void)
 		  NULL);
 	tlist_add(&l, "whconfig env wins when non-empty", test_whconfig_env_wins, NULL);
 	tlist_add(&l, "whconfig errors", test_whconfig_errors, NULL);
+	tlist_add(&l, "whconfig: the memory budgets follow -webhook-memory-limit",
+		  test_whconfig_memory_limit, NULL);
 	tlist_add(&l, "whconfig help and cacert", test_whconfig_help_and_cacert, NULL);
 	tlist_add(&l, "metrics text", test_metrics, NULL);
 	tlist_add(&l, "arena", test_arena, NULL);
 	tlist_add(&l, "review HTTP-level answers", test_review_http, NULL);
 	tlist_add(&l, "review: parsing memory is capped", test_review_parse_cap, NULL);
+	tlist_add(&l, "review: request.namespace must be a namespace name", test_review_namespace,
+		  NULL);
+	tlist_add(&l, "metrics: namespace label values are bounded", test_metrics_long_namespace,
+		  NULL);
+	tlist_add(&l, "review: memory running out is 400/413/503 with a reason, never a failure",
+		  test_review_memory_answers, NULL);
+	tlist_add(&l, "review: pods over the caps are denied, at the caps decided",
+		  test_review_big_pods, NULL);
+	tlist_add(&l, "review: copied mounts are checked for clashes in n log n",
+		  test_review_copied_mounts, NULL);
+	tlist_add(&l, "review: auth-config-* annotations are capped", test_review_auth_config,
+		  NULL);
 	failed = tlist_run(&l, "webhook-core");
 	tdata_free(&rows);
 	return failed ? 1 : 0;

@@ -84,7 +84,7 @@ INJECT = {P + "agent-inject": "true", P + "role": "app",
 
 
 class Server:
-    def __init__(self, exe, tmp, secret, extra=()):
+    def __init__(self, exe, tmp, secret, extra=(), env_extra=None, base=None):
         self.ready = os.path.join(tmp, "port")
         if os.path.exists(self.ready):
             os.unlink(self.ready)
@@ -96,8 +96,14 @@ class Server:
                 "-tls-reload-interval", "100ms", "-shutdown-delay", "500ms",
                 "-drain-timeout", "5s", "-connection-timeout", "3s",
                 "-max-body-bytes", "65536", "-max-connections", "200",
-                "-telemetry-path", "/custom-metrics"] + list(extra)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
+                "-telemetry-path", "/custom-metrics"] if base is None else base
+        args = args[:2] + ["-ready-file", self.ready,
+                           "-tls-cert-file", os.path.join(secret, "tls.crt"),
+                           "-tls-key-file", os.path.join(secret, "tls.key")] + \
+            args[2:] + list(extra) if base is not None else args + list(extra)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("AGENT_INJECT_") and not k.startswith("VAULTLET_WEBHOOK_")}
+        env.update(env_extra or {})
         self.proc = subprocess.Popen(args, stderr=self.log, env=env)
         deadline = time.time() + 15
         while not os.path.exists(self.ready):
@@ -277,7 +283,11 @@ def main():
         run_check("a chunked body growing over the cap is 413 (on the final call)", too_big_chunked)
 
         def body_budget():
-            # 16 bodies of ~62 KB held open fill the 16 x 64 KiB budget; one more is 503
+            # -webhook-memory-limit 4Mi: a quarter, 1 MiB, for bodies; 16 bodies of
+            # ~62 KB held open fill it; one more is 503
+            sub = os.path.join(tmp, "budget")
+            os.makedirs(sub, exist_ok=True)
+            srv = Server(exe, sub, secret.root, extra=("-webhook-memory-limit", "4Mi"))
             pad = b" " * (62 * 1024)
             held = []
             try:
@@ -290,14 +300,59 @@ def main():
                 st, _, body = mutate(srv, ctx, b"{" + pad + b"}")
                 if st != 503:
                     return "status %d %r with the budget full" % (st, body[:60])
+                for s in held:
+                    s.close()
+                time.sleep(0.3)
+                st = mutate(srv, ctx, review(INJECT))[0]
+                return st == 200 or "status %d after the held bodies went away" % st
             finally:
                 for s in held:
                     s.close()
-            time.sleep(0.3)
-            st = mutate(srv, ctx, review(INJECT))[0]
-            return st == 200 or "status %d after the held bodies went away" % st
-        run_check("bodies being received share a budget (16 x the cap): beyond it 503, then it "
-                  "frees up", body_budget)
+                srv.stop()
+        run_check("bodies being received share a budget (a quarter of -webhook-memory-limit): "
+                  "beyond it 503, then it frees up", body_budget)
+
+        def memory_flood():
+            # issue 17 item 2: the chart's limit (64Mi, given as the environment the
+            # chart sets), the default 4 MiB body cap, 16 connections each sending a
+            # ~4 MB body and holding it: RSS stays <= 48 MiB, a 17th body gets 503
+            # without waiting for the others, and all is well once they go
+            sub = os.path.join(tmp, "flood")
+            os.makedirs(sub, exist_ok=True)
+            srv = Server(exe, sub, secret.root,
+                         base=[exe, "serve", "-listen", "127.0.0.1:0",
+                               "-vault-address", "https://vault.vault.svc:8200",
+                               "-connection-timeout", "30s"],
+                         env_extra={"VAULTLET_WEBHOOK_MEMORY_LIMIT": "64Mi"})
+            body = b"{" + b" " * (4000000 - 2) + b"}"
+            held = []
+            try:
+                for _ in range(16):
+                    s = raw_tls(srv, ctx, timeout=30)
+                    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                              b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                              + body[:-1])
+                    held.append(s)
+                time.sleep(1.0)
+                with open("/proc/%d/status" % srv.proc.pid) as f:
+                    rss = [int(l.split()[1]) for l in f if l.startswith("VmRSS:")][0]
+                if rss > 48 * 1024:
+                    return "RSS %d KiB with 16 bodies of 4 MB held (limit 48 MiB)" % rss
+                st, _, answer = mutate(srv, ctx, body)
+                if st != 503:
+                    return "a 17th body: status %d %r (want 503)" % (st, answer[:60])
+                for s in held:
+                    s.close()
+                held = []
+                time.sleep(0.5)
+                st = mutate(srv, ctx, review(INJECT))[0]
+                return st == 200 or "status %d after the held bodies went away" % st
+            finally:
+                for s in held:
+                    s.close()
+                srv.stop()
+        run_check("16 bodies of 4 MB held at once keep RSS <= 48 MiB (memory limit 64Mi); "
+                  "one more is 503", memory_flood)
 
         def bad_json():
             st, h, body = mutate(srv, ctx, b'{"request": [1,')
