@@ -57,6 +57,7 @@
 #include "agent.h"
 #include "astate.h"
 #include "auth.h"
+#include "lease.h"
 #include "log.h"
 #include "sched.h"
 #include "template/render.h"
@@ -97,6 +98,13 @@ struct secret {
 	char last_err[ERRTEXT_MAX];
 	struct registered *registered; /* values registered with the log scrubber */
 	size_t nregistered;
+	/* a renewable lease: the lifetime watcher renews it at next_fetch */
+	bool watching;
+	struct lease_watch lw;
+	int64_t lease_expiry_wall; /* unix s; 0 = no lease */
+	int64_t renewed_wall;	   /* last successful renewal, unix s */
+	int64_t next_wall;	   /* next renewal or read, unix s */
+	uint64_t renewals;
 };
 
 struct tpl {
@@ -489,15 +497,31 @@ done:
 	return out;
 }
 
-static int64_t refresh_delay(struct agent *a, const cJSON *resp)
+/*
+ * After a read: a renewable lease goes to the lifetime watcher (first
+ * renewal right away, as consul-template starts its watcher on the next
+ * fetch); anything else is read again after leaseCheckWait (lease.h).
+ */
+static int64_t refresh_delay(struct agent *a, struct secret *s)
 {
-	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(resp, "lease_duration");
-	int64_t secs, lease = vjson_int64(ld, &secs) ? sched_seconds_ns(secs) : 0;
+	int64_t wait = 0;
 
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "renewable")) && lease > 0)
-		return sched_leased_refresh(lease, sched_random());
-	return sched_static_refresh(lease > 0 ? lease : a->cfg->static_secret_render_interval_ns,
-				    a->cfg->lease_renewal_threshold, sched_random());
+	s->lease_expiry_wall =
+	    lease_id(s->resp)[0] ? wall_s() + lease_duration_ns(s->resp) / SCHED_SEC : 0;
+	if (lease_renewable(s->resp)) {
+		lease_watch_start(&s->lw, lease_duration_ns(s->resp), sched_random());
+		s->watching = true;
+		return 0;
+	}
+	s->watching = false;
+	if (lease_check_wait(s->resp, wall_s(), a->cfg->static_secret_render_interval_ns,
+			     a->cfg->lease_renewal_threshold, sched_random(), &wait) < 0) {
+		/* a rotating secret answered ttl 0: consul-template retries it */
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_STR("path", s->written)),
+			 "rotating secret answered ttl 0, reading it again shortly");
+		return a->fetch_backoff;
+	}
+	return wait;
 }
 
 /* One fetch of s (discovery first when needed). */
@@ -553,6 +577,85 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 	out = FETCH_OK;
 done:
 	cJSON_Delete(tree);
+	vault_resp_done(&resp);
+	return out;
+}
+
+/* ---- leases ------------------------------------------------------------ */
+
+enum lease_outcome { LEASE_RENEWED, LEASE_DONE, LEASE_CANCELED, LEASE_INVALID_TOKEN };
+
+/*
+ * One step of s's lifetime watcher: PUT sys/leases/renew {"increment":0,
+ * "lease_id":…} (what the Vault API's Sys().Renew sends for a watcher
+ * without an increment). LEASE_RENEWED with s->next_fetch set to the next
+ * renewal; LEASE_DONE when the path must be read again (an error, with
+ * RenewBehaviorErrorOnErrors, or a lease no longer extended).
+ */
+static enum lease_outcome renew_lease(struct agent *a, struct secret *s, int64_t now)
+{
+	enum lease_outcome out = LEASE_DONE;
+	struct vault_resp resp;
+	cJSON *body = cJSON_CreateObject(), *ans = NULL;
+	char *text = NULL;
+	int64_t lease, sleep;
+	int r;
+
+	vault_resp_init(&resp);
+	if (!body || !cJSON_AddNumberToObject(body, "increment", 0) ||
+	    !cJSON_AddStringToObject(body, "lease_id", lease_id(s->resp)))
+		goto out;
+	text = cJSON_PrintUnformatted(body);
+	if (!text)
+		goto out;
+	r = vault_request(a->v, "PUT", "sys/leases/renew", buf_str(&a->tok.value), text,
+			  (unsigned)a->o->http_retries, &resp);
+	if (r == -ECANCELED) {
+		out = LEASE_CANCELED;
+		goto out;
+	}
+	if (r == 0 && (vresp_invalid_token(resp.status, resp.err) ||
+		       (resp.status == 403 && token_rejected(a)))) {
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
+		out = LEASE_INVALID_TOKEN;
+		goto out;
+	}
+	if (r < 0 || resp.status != 200) {
+		log_emit(LOG_WARN,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("status", resp.status),
+				    LOG_STR("error", resp.err[0] ? resp.err : strerror(-r))),
+			 "renewing the secret's lease failed, reading the secret again");
+		goto out;
+	}
+	ans = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	lease = lease_duration_ns(ans);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "renewable"))) {
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_STR("path", s->written)),
+			 "the secret's lease is no longer renewable, reading the secret again");
+		goto out;
+	}
+	s->renewals++;
+	s->renewed_wall = wall_s();
+	s->lease_expiry_wall = s->renewed_wall + lease / SCHED_SEC;
+	a->state_dirty = true;
+	if (!lease_watch_renewed(&s->lw, lease, sched_random(), &sleep)) {
+		log_emit(
+		    LOG_INFO,
+		    LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("ttl_s", lease / SCHED_SEC)),
+		    "renewed the secret's lease; near its max TTL, reading the secret again");
+		goto out;
+	}
+	s->next_fetch = now + sleep;
+	s->next_wall = s->renewed_wall + sleep / SCHED_SEC;
+	log_emit(LOG_INFO,
+		 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("ttl_s", lease / SCHED_SEC),
+			    LOG_INT("next_ms", sleep / SCHED_MS)),
+		 "renewed secret lease");
+	out = LEASE_RENEWED;
+out:
+	cJSON_Delete(ans);
+	cJSON_free(text);
+	cJSON_Delete(body);
 	vault_resp_done(&resp);
 	return out;
 }
@@ -699,6 +802,7 @@ static int do_login(struct agent *a, int64_t now)
 	for (size_t i = 0; i < a->nsecrets; i++) {
 		a->secrets[i]->next_fetch = 0;
 		a->secrets[i]->retries = 0;
+		a->secrets[i]->watching = false;
 	}
 out:
 	auth_token_drop(&nt);
@@ -1150,8 +1254,10 @@ static int loop(struct agent *a)
 			return stop_code(a);
 		if (a->hup) {
 			a->hup = false;
-			for (size_t i = 0; i < a->nsecrets; i++)
+			for (size_t i = 0; i < a->nsecrets; i++) {
 				a->secrets[i]->next_fetch = 0;
+				a->secrets[i]->watching = false; /* a new runner reads */
+			}
 			fetched_any = true;
 		}
 		/* token */
@@ -1177,6 +1283,32 @@ static int loop(struct agent *a)
 
 				if (s->next_fetch > now)
 					continue;
+				/*
+				 * A renewable lease is renewed instead of read: by the
+				 * watcher, and before each retry of a failed read (as
+				 * consul-template's Fetch does). Done: read again.
+				 */
+				if (s->watching ||
+				    (s->retries > 0 && s->resp && lease_renewable(s->resp))) {
+					enum lease_outcome lo = renew_lease(a, s, now);
+
+					now = sched_now();
+					if (lo == LEASE_CANCELED)
+						break;
+					if (lo == LEASE_INVALID_TOKEN) {
+						drop_token(a, now, "Vault answered invalid token");
+						break;
+					}
+					if (lo == LEASE_RENEWED) {
+						if (s->retries > 0) {
+							a->last_error[0] = '\0';
+							s->retries = 0;
+						}
+						s->watching = true;
+						continue;
+					}
+					s->watching = false;
+				}
 				fo = fetch(a, s);
 				now = sched_now();
 				if (fo == FETCH_CANCELED)
@@ -1191,7 +1323,8 @@ static int loop(struct agent *a)
 						a->state_dirty = true;
 					}
 					s->retries = 0;
-					s->next_fetch = now + refresh_delay(a, s->resp);
+					s->next_fetch = now + refresh_delay(a, s);
+					s->next_wall = wall_s() + (s->next_fetch - now) / SCHED_SEC;
 					sched_backoff_reset(&a->runner_bo, sched_random());
 					fetched_any = true;
 					log_emit(

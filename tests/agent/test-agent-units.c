@@ -18,6 +18,7 @@
 #include "astate.h"
 #include "auth.h"
 #include "config.h"
+#include "lease.h"
 #include "sched.h"
 #include "tdata.h"
 #include "vpath.h"
@@ -214,6 +215,56 @@ static void test_sched_lifetime_examples(void **state)
 		double u = sched_random();
 
 		assert_true(u >= 0 && u < 1);
+	}
+}
+
+static void test_lease_row(void **state)
+{
+	const struct tdata_row *row = *state;
+
+	if (strcmp(row->tok[0], "wait") == 0) {
+		cJSON *j = cJSON_ParseWithLength(row->tok[1], row->len[1]);
+		int64_t got = -1;
+		int r;
+
+		assert_non_null(j);
+		r = lease_check_wait(j, strtoll(row->tok[2], NULL, 10),
+				     strtoll(row->tok[3], NULL, 10) * SCHED_SEC, 0.90,
+				     strtod(row->tok[4], NULL), &got);
+		cJSON_Delete(j);
+		if (tdata_is(row, 5, "EAGAIN"))
+			assert_int_equal(r, -EAGAIN);
+		else
+			assert_int_equal(ms(got), strtoll(row->tok[5], NULL, 10));
+	} else if (strcmp(row->tok[0], "watch") == 0) {
+		struct lease_watch w;
+		double u = strtod(row->tok[2], NULL);
+		char got[256] = "";
+		size_t off = 0;
+		const char *p = row->tok[3];
+
+		lease_watch_start(&w, strtoll(row->tok[1], NULL, 10) * SCHED_SEC, u);
+		while (*p) {
+			char *end;
+			int64_t l = strtoll(p, &end, 10) * SCHED_SEC, sleep = 0;
+			bool more = lease_watch_renewed(&w, l, u, &sleep);
+
+			off +=
+			    (size_t)snprintf(got + off, sizeof(got) - off,
+					     "%s%lld:", off ? " " : "", (long long)(l / SCHED_SEC));
+			if (more)
+				off += (size_t)snprintf(got + off, sizeof(got) - off, "%lld",
+							ms(sleep));
+			else
+				off += (size_t)snprintf(got + off, sizeof(got) - off, "done");
+			p = strchr(end, ' ');
+			if (!p)
+				break;
+			p++;
+		}
+		assert_string_equal(got, row->tok[3]);
+	} else {
+		fail_msg("unknown row kind %s", row->tok[0]);
 	}
 }
 
@@ -481,7 +532,7 @@ static void test_astate(void **state)
 int main(void)
 {
 	struct tlist l = { 0 };
-	struct tdata config, sched, vpath, vresp, acmd;
+	struct tdata config, sched, vpath, vresp, acmd, lease;
 	int fails;
 
 	tdata_load("agent/config.txt", &config);
@@ -489,12 +540,14 @@ int main(void)
 	tdata_load("agent/vpath.txt", &vpath);
 	tdata_load("agent/vresp.txt", &vresp);
 	tdata_load("agent/acmd.txt", &acmd);
+	tdata_load("agent/lease.txt", &lease);
 	tlist_add_rows(&l, &config, test_config_row);
 	tlist_add(&l, "config: the injector's sidecar config", test_config_injector, NULL);
 	tlist_add(&l, "config: defaults", test_config_defaults, NULL);
 	tlist_add_rows(&l, &sched, test_sched_row);
 	tlist_add(&l, "sched: lifetime watcher worked examples", test_sched_lifetime_examples,
 		  NULL);
+	tlist_add_rows(&l, &lease, test_lease_row);
 	tlist_add_rows(&l, &vpath, test_vpath_row);
 	tlist_add_rows(&l, &vresp, test_vresp_row);
 	tlist_add_rows(&l, &acmd, test_acmd_row);
@@ -508,5 +561,6 @@ int main(void)
 	tdata_free(&vpath);
 	tdata_free(&vresp);
 	tdata_free(&acmd);
+	tdata_free(&lease);
 	return fails ? 1 : 0;
 }

@@ -76,9 +76,25 @@ class LeaseManager:
         self.start()
         return le
 
-    def ttl_for(self, mount, increment, default_ttl, max_ttl, issue_ns):
-        """framework.CalculateTTL for a lease renewal (seconds, warnings)."""
-        return self.core.calculate_ttl(mount, increment, default_ttl, 0, max_ttl, 0, issue_ns)
+    def ttl_for(self, le, increment):
+        """framework.CalculateTTL for a lease renewal, at nanosecond precision
+        as Go's time arithmetic: (ttl_ns, warnings)."""
+        from framework import PlainErr as _PlainErr
+        from gojson import go_quote, human_duration
+        sys_default, sys_max = self.core.sys_ttls(le.mount)
+        max_ttl = sys_max
+        if 0 < le.max_ttl < max_ttl:
+            max_ttl = le.max_ttl
+        ttl = (increment if increment > 0 else le.default_ttl or sys_default) * SEC
+        remaining = le.issue_ns + max_ttl * SEC - self.core.now_ns()
+        if remaining <= 0:
+            raise _PlainErr('past the max TTL, cannot renew', 500)
+        warnings = []
+        if remaining < ttl:
+            warnings.append('TTL of %s exceeded the effective max_ttl of %s; TTL value is capped accordingly'
+                            % (go_quote(human_duration(ttl)), go_quote(human_duration(remaining))))
+            ttl = remaining
+        return ttl, warnings
 
     def renew(self, lease_id, increment):
         le = self.leases.get(lease_id)
@@ -89,14 +105,14 @@ class LeaseManager:
             raise ErrResp('lease expired')
         if not le.renewable:
             raise ErrResp('lease is not renewable')
-        ttl, warnings = self.ttl_for(le.mount, increment, le.default_ttl, le.max_ttl, le.issue_ns)
-        new_expire = now + ttl * SEC
+        ttl_ns, warnings = self.ttl_for(le, increment)
+        new_expire = now + ttl_ns
         if le.on_renew is not None:
             le.on_renew(le, new_expire)
         le.expire_ns = new_expire
         le.last_renewal_ns = now
         le.renewals += 1
-        return LResp(lease_id=le.id, renewable=True, lease_duration=ttl, warnings=warnings)
+        return LResp(lease_id=le.id, renewable=True, lease_duration=ttl_ns // SEC, warnings=warnings)
 
     def revoke(self, lease_id):
         le = self.leases.get(lease_id)

@@ -29,20 +29,22 @@ def _ok(res, what):
 
 
 def database_runbook(api, pg, role='litellm', db='litellm', default_ttl='4s', max_ttl='16s',
-                     mount='database', creation=None):
+                     mount='database', creation=None, extra_roles=()):
     """Mounts the database engine and configures a connection to pg (a
-    tests/lib/pgcluster.PgCluster) and a role. The database db must exist."""
+    tests/lib/pgcluster.PgCluster) and a role (plus extra_roles, tuples of
+    name, default_ttl, max_ttl). The database db must exist."""
     _ok(api('POST', '/v1/sys/mounts/%s' % mount, {'type': 'database'}), 'enable database')
     _ok(api('POST', '/v1/%s/config/%s' % (mount, db), {
         'plugin_name': 'postgresql-database-plugin',
         'connection_url': 'postgresql://{{username}}:{{password}}@%s:%d/%s?sslmode=disable'
                           % (pg.host, pg.port, db),
         'username': pg.superuser, 'password': pg.superuser_password,
-        'allowed_roles': role}), 'database config')
+        'allowed_roles': ','.join([role] + [r[0] for r in extra_roles])}), 'database config')
     stmts = creation or [s % db if '%s' in s else s for s in CREATION]
-    _ok(api('POST', '/v1/%s/roles/%s' % (mount, role), {
-        'db_name': db, 'creation_statements': stmts,
-        'default_ttl': default_ttl, 'max_ttl': max_ttl}), 'database role')
+    for name, dt, mt in [(role, default_ttl, max_ttl)] + list(extra_roles):
+        _ok(api('POST', '/v1/%s/roles/%s' % (mount, name), {
+            'db_name': db, 'creation_statements': stmts,
+            'default_ttl': dt, 'max_ttl': mt}), 'database role')
 
 
 def pki_runbook(api, domain='litellm.svc', ttl='72h', role='web', role_max_ttl='72h', mount='pki',
