@@ -62,6 +62,7 @@
 #include "sched.h"
 #include "template/render.h"
 #include "template/vjson.h"
+#include "template/vwrite.h"
 #include "tmpl.h"
 #include "vault.h"
 #include "vpath.h"
@@ -85,8 +86,9 @@ struct registered {
 };
 
 struct secret {
-	char *key;     /* canonical "path?query" */
-	char *written; /* as first written in a template */
+	char *key;     /* canonical "path?query"; for a write, the write key (vwrite.h) */
+	char *written; /* as first written in a template; for a write, its label */
+	char *wbody;   /* the write form's JSON body (PUT); NULL for a read */
 	struct vpath vp;
 	enum kv_kind kv;
 	char *req; /* escaped request path with query, once known */
@@ -240,6 +242,7 @@ static void secret_free(struct secret *s)
 	vpath_done(&s->vp);
 	free(s->key);
 	free(s->written);
+	free(s->wbody);
 	free(s->req);
 	free(s);
 }
@@ -250,6 +253,12 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	struct buf err, key;
 	struct secret *found = NULL;
 
+	if (vwrite_is_key(written)) {
+		for (size_t i = 0; i < a->nsecrets; i++)
+			if (a->secrets[i]->wbody && strcmp(a->secrets[i]->key, written) == 0)
+				return a->secrets[i];
+		return NULL;
+	}
 	/* the usual case, every call of a template spelling the path the same way */
 	for (size_t i = 0; i < a->nsecrets; i++) {
 		if (strcmp(a->secrets[i]->written, written) == 0)
@@ -272,6 +281,42 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	return found;
 }
 
+/*
+ * A secret of the write form: PUT <path> with the key's body, no mounts
+ * discovery (consul-template's VaultWriteQuery), shown by its label.
+ */
+static int write_secret_init(struct secret *s, const char *wkey)
+{
+	struct buf label, req;
+	const char *body;
+	size_t plen;
+	char *path;
+	int r = -ENOMEM;
+
+	vwrite_split(wkey, &plen, &body);
+	buf_init(&label, VPATH_MAX * 2);
+	buf_init(&req, VPATH_MAX * 3);
+	path = strndup(wkey, plen);
+	if (!path)
+		goto out;
+	r = vwrite_label(wkey, &label);
+	if (r == 0)
+		r = vpath_escape(path, &req);
+	if (r < 0)
+		goto out;
+	s->key = strdup(wkey);
+	s->wbody = strdup(body);
+	s->written = buf_take(&label, NULL);
+	s->req = buf_take(&req, NULL);
+	s->kv = KV_AS_IS;
+	r = s->key && s->wbody && s->written && s->req ? 0 : -ENOMEM;
+out:
+	free(path);
+	buf_done(&label);
+	buf_done(&req);
+	return r;
+}
+
 /* Adds a secret to fetch; 0, or -EINVAL with the reason in err. */
 static int secret_add(struct agent *a, const char *written, struct buf *err)
 {
@@ -290,6 +335,15 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	if (!s)
 		return -ENOMEM;
 	s->version = -1;
+	if (vwrite_is_key(written)) {
+		r = write_secret_init(s, written);
+		if (r < 0) {
+			secret_free(s);
+			return r;
+		}
+		a->secrets[a->nsecrets++] = s;
+		return 0;
+	}
 	buf_init(&key, VPATH_MAX * 2);
 	r = vpath_parse(written, &s->vp, err);
 	if (r == 0)
@@ -394,9 +448,9 @@ static bool token_rejected(struct agent *a)
  * s->last_err says why, prefixed with what.
  */
 static enum fetch_outcome vault_get(struct agent *a, struct secret *s, const char *path,
-				    const char *what, struct vault_resp *resp)
+				    const char *body, const char *what, struct vault_resp *resp)
 {
-	int r = vault_request(a->v, "GET", path, buf_str(&a->tok.value), NULL,
+	int r = vault_request(a->v, body ? "PUT" : "GET", path, buf_str(&a->tok.value), body,
 			      (unsigned)a->o->http_retries, resp);
 
 	if (r == -ECANCELED)
@@ -436,7 +490,7 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 		r = vpath_escape(s->vp.path, &path);
 	if (r < 0)
 		goto done;
-	out = vault_get(a, s, buf_str(&path), "mounts lookup: ", &resp);
+	out = vault_get(a, s, buf_str(&path), NULL, "mounts lookup: ", &resp);
 	if (out != FETCH_OK)
 		goto done;
 	out = FETCH_ERROR;
@@ -540,10 +594,20 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 			return out;
 	}
 	vault_resp_init(&resp);
-	out = vault_get(a, s, s->req, "", &resp);
+	out = vault_get(a, s, s->req, s->wbody, "", &resp);
 	if (out != FETCH_OK)
 		goto done;
 	out = FETCH_ERROR;
+	if (s->wbody && resp.status == 204) {
+		/* a write without an answer (KV v1): a secret without data */
+		static const char empty[] =
+		    "{\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":null}";
+
+		buf_reset(&resp.body);
+		if (buf_append(&resp.body, empty, sizeof(empty) - 1) < 0)
+			goto done;
+		resp.status = 200;
+	}
 	if (resp.status == 404) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
@@ -559,7 +623,8 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 			r < 0 ? je.offset : 0);
 		goto done;
 	}
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(tree, "data")) || kv2_deleted(tree)) {
+	if (!s->wbody && (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(tree, "data")) ||
+			  kv2_deleted(tree))) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
 	}
@@ -1089,7 +1154,9 @@ static void write_status(struct agent *a)
 			struct secret *s = secret_find(a, t->used[j]);
 
 			ts[i].secrets[ts[i].nsecrets++] = (struct astate_secret){
-				.path = t->used[j],
+				.path = s			    ? s->written
+					: vwrite_is_key(t->used[j]) ? "vault.write"
+								    : t->used[j],
 				.version = s ? s->version : -1,
 			};
 		}

@@ -38,6 +38,7 @@
 #include "render.h"
 #include "tmplutf.h"
 #include "vjson.h"
+#include "vwrite.h"
 
 extern char **environ;
 
@@ -1188,6 +1189,73 @@ static int record_path(struct ex *x, char ***list, size_t *n, const char *s, siz
 	return 0;
 }
 
+/* Asks the caller for the secret under key (a read path or a write key). */
+static int secret_lookup(struct ex *x, const char *key, size_t len, struct gval *ret)
+{
+	const cJSON *s = NULL;
+	bool added;
+	char *k;
+	int r;
+
+	r = record_path(x, &x->res->used, &x->res->nused, key, len, &added);
+	if (r)
+		return r;
+	k = strndup(key, len);
+	if (!k)
+		return ex_nomem(x);
+	if (x->o->secret)
+		s = x->o->secret(x->o->secret_ctx, k);
+	free(k);
+	if (!s) {
+		x->missing = true;
+		r = record_path(x, &x->res->missing, &x->res->nmissing, key, len, &added);
+		if (r)
+			return r;
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	*ret = (struct gval){ .kind = GV_SECRET, .secret = s };
+	return 0;
+}
+
+/*
+ * The write form, secret PATH "k=v"...: consul-template's VaultWriteQuery,
+ * keyed by path + fields (vwrite.h); the caller PUTs the fields.
+ */
+static int fn_secret_write(struct ex *x, const struct tmpl_node *node, const struct gval *argv,
+			   size_t n, struct gval *ret)
+{
+	const char **args = calloc(n, sizeof(*args));
+	size_t *lens = calloc(n, sizeof(*lens));
+	struct buf key, err;
+	int r;
+
+	buf_init(&key, VWRITE_KEY_MAX + 1);
+	buf_init(&err, 512);
+	if (!args || !lens) {
+		r = ex_nomem(x);
+		goto out;
+	}
+	for (size_t i = 1; i < n; i++) {
+		args[i - 1] = argv[i].str.s;
+		lens[i - 1] = argv[i].str.len;
+	}
+	r = vwrite_key(argv[0].str.s, argv[0].str.len, args, lens, n - 1, &key, &err);
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling secret: %s",
+			      err.len ? buf_str(&err) : "the fields are too long");
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, ret);
+out:
+	buf_done(&key);
+	buf_done(&err);
+	free(args);
+	free(lens);
+	return r;
+}
+
 static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
 		     struct gval *ret)
 {
@@ -1203,10 +1271,7 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 		return 0;
 	}
 	if (n > 1)
-		return ex_errorf(
-		    x, node,
-		    "error calling secret: the write form (secret PATH \"k=v\" ...) is "
-		    "not supported by vaultlet");
+		return fn_secret_write(x, node, argv, n, ret);
 	gostr_trim_space(p->str.s, p->str.len, &a, &b);
 	{
 		size_t k = a, e = a + b;
@@ -1219,7 +1284,7 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 			return ex_errorf(x, node,
 					 "error calling secret: vault.read: invalid format");
 	}
-	if (memchr(p->str.s, 0, p->str.len))
+	if (memchr(p->str.s, 0, p->str.len) || memchr(p->str.s, VWRITE_SEP, p->str.len))
 		return ex_errorf(x, node, "error calling secret: invalid path");
 	r = record_path(x, &x->res->used, &x->res->nused, p->str.s, p->str.len, &added);
 	if (r)
