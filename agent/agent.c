@@ -1121,6 +1121,21 @@ static enum pass_result render_pass(struct agent *a)
 
 /* ---- status ------------------------------------------------------------ */
 
+/* The lease part of a secret's status: the id's suffix and times, never a credential. */
+static void status_lease(struct astate_secret *as, const struct secret *s)
+{
+	const char *id = s->resp ? lease_id(s->resp) : "";
+
+	as->next_at = s->resp ? s->next_wall : 0;
+	if (!id[0])
+		return;
+	as->lease = id;
+	as->lease_expires_at = s->lease_expiry_wall;
+	as->renewed_at = s->renewed_wall;
+	as->renewals = s->renewals;
+	as->renewing = s->watching;
+}
+
 static void write_status(struct agent *a)
 {
 	struct astate_template *ts;
@@ -1159,6 +1174,8 @@ static void write_status(struct agent *a)
 								    : t->used[j],
 				.version = s ? s->version : -1,
 			};
+			if (s)
+				status_lease(&ts[i].secrets[ts[i].nsecrets - 1], s);
 		}
 	}
 	st = (struct astate){

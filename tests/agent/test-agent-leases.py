@@ -28,9 +28,11 @@ Timing margins are several seconds wide: properties are asserted, not
 exact times (the machine may be loaded). Skips without PostgreSQL. TAP.
 """
 
+import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -195,9 +197,21 @@ def t_dynamic(env):
             T.ok(al.wait_for(lambda: not role_exists(env.pg, users[0]), 5) and
                  not login(env.pg, users[0], w.creds[users[0]]) and role_exists(env.pg, users[1]),
                  'dynamic: Vault dropped the old role at its max TTL; the new one exists')
-        status = al.read(os.path.join(env.home, '.vaultlet-status.json')) or ''
-        T.ok('database/creds/litellm' in status and all(p not in status for p in w.creds.values()),
-             'dynamic: the status file names the secret and holds no password')
+        spath = os.path.join(env.home, '.vaultlet-status.json')
+        status = al.read(spath) or ''
+        try:
+            sec = json.loads(status)['templates'][0]['secrets'][0]
+        except (ValueError, KeyError, IndexError):
+            sec = {}
+        lease = sec.get('lease') or {}
+        T.ok(sec.get('path') == 'database/creds/litellm' and lease.get('renewals', 0) >= 1 and
+             len(lease.get('id_suffix', '')) == 9 and lease.get('next') == 'renewal' and
+             lease.get('expires_at') and 'database/creds/litellm/' not in status and
+             all(p not in status and u not in status for u, p in w.creds.items()),
+             'dynamic: status shows the lease (id suffix, expiry, renewals, next), no credential', status)
+        out = subprocess.run([al.AGENT, 'status', '-file', spath], capture_output=True, text=True).stdout
+        T.ok('lease:      ...' in out and 'next renewal:' in out and 'renewed:' in out,
+             'dynamic: vaultlet-agent status prints the lease', out)
     finally:
         if w:
             w.finish()

@@ -499,8 +499,12 @@ static void test_astate(void **state)
 		.rendered_at = 1700000000,
 		.checked_at = 1700000100,
 		.writes = 2,
-		.secrets = { { "secret/data/litellm/secrets", 3 } },
-		.nsecrets = 1,
+		.secrets = { { "secret/data/litellm/secrets", 3, .next_at = 1700000400 },
+			     { "database/creds/litellm", -1,
+			       .lease = "database/creds/litellm/AbCdEfGh12",
+			       .lease_expires_at = 1700000133, .renewed_at = 1700000129,
+			       .renewals = 4, .next_at = 1700000132, .renewing = true } },
+		.nsecrets = 2,
 	};
 	struct astate s = { .mode = "sidecar",
 			    .pid = 42,
@@ -525,6 +529,14 @@ static void test_astate(void **state)
 	assert_non_null(strstr(text, "/vault/secrets/config.yaml"));
 	assert_non_null(strstr(text, "secret/data/litellm/secrets (version 3)"));
 	assert_non_null(strstr(text, "(2m ago), 2 times by this agent"));
+	/* leases: the id's suffix only, expiry, renewals, what comes next */
+	assert_null(strstr(buf_str(&out), "AbCd"));
+	assert_non_null(strstr(buf_str(&out), "\"id_suffix\":\"...EfGh12\""));
+	assert_non_null(
+	    strstr(text, "lease:      ...EfGh12, expires 2023-11-14T22:15:33Z (in 3s)"));
+	assert_non_null(strstr(text, "renewed:    2023-11-14T22:15:29Z (1s ago), 4 time(s)"));
+	assert_non_null(strstr(text, "next renewal: 2023-11-14T22:15:32Z (in 2s)"));
+	assert_non_null(strstr(text, "next read:  2023-11-14T22:20:00Z (in 4m)"));
 	assert_int_equal(astate_print("{", 1, false, 0, stdout), -EINVAL);
 	buf_done(&out);
 }
