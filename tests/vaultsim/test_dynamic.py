@@ -175,6 +175,40 @@ def database(sim, pg):
     T.ok(j['data']['password'] != pw2 and j['data']['ttl'] >= 5, 'rotate-role: rotates now')
 
 
+EXAMPLE = os.path.join(HERE, '..', '..', 'examples', 'litellm', 'dynamic-db', 'vault-setup-dynamic-db.sh')
+EXAMPLE_CREATION = ('CREATE ROLE "{{name}}" WITH LOGIN PASSWORD \'{{password}}\' VALID UNTIL \'{{expiration}}\' '
+                    'IN ROLE litellm_app; ALTER ROLE "{{name}}" SET role = \'litellm_app\';')
+
+
+def example_statements(sim, pg):
+    """examples/litellm/dynamic-db: its creation statements on a real server."""
+    api = api_of(sim.client())
+    with open(EXAMPLE) as f:
+        script = f.read().replace('\\"', '"')
+    T.ok(EXAMPLE_CREATION in script, 'example: the test uses the setup script\'s creation statements')
+    pg.psql('CREATE ROLE litellm_app NOLOGIN')
+    pg.psql('GRANT ALL ON SCHEMA public TO litellm_app', dbname='litellm')
+    pg.psql('ALTER DATABASE litellm OWNER TO litellm_app')
+    api('POST', '/v1/database/config/litellm', {
+        'plugin_name': 'postgresql-database-plugin',
+        'connection_url': 'postgresql://{{username}}:{{password}}@%s:%d/litellm' % (pg.host, pg.port),
+        'username': pg.superuser, 'password': pg.superuser_password,
+        'allowed_roles': 'litellm,app,example'})
+    st, j = api('POST', '/v1/database/roles/example', {'db_name': 'litellm', 'creation_statements': EXAMPLE_CREATION,
+                                                        'default_ttl': '1h', 'max_ttl': '24h'})
+    st, j = api('GET', '/v1/database/creds/example')
+    user, pw = j['data']['username'], j['data']['password']
+    r = pg.psql('CREATE TABLE prisma_like (x int); INSERT INTO prisma_like VALUES (1)',
+                user=user, password=pw, dbname='litellm', check=False)
+    owner = pg.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'prisma_like'", dbname='litellm').strip()
+    T.ok(r.returncode == 0 and owner == 'litellm_app',
+         'example: a dynamic user creates tables owned by litellm_app', (r.stderr, owner))
+    api('PUT', '/v1/sys/leases/revoke', {'lease_id': j['lease_id']})
+    left = pg.psql('SELECT count(*) FROM prisma_like', dbname='litellm').strip()
+    T.ok(not role_exists(pg, user) and left == '1',
+         'example: revoking drops the user, the table and its rows stay')
+
+
 def pki(sim):
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -239,6 +273,7 @@ def main():
             with pg:
                 pg.psql('CREATE DATABASE litellm')
                 T.section('database', database, sim, pg)
+                T.section('example', example_statements, sim, pg)
     finally:
         sim.stop()
     return T.done()
