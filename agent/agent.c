@@ -89,6 +89,7 @@ struct secret {
 	char *key;     /* canonical "path?query"; for a write, the write key (vwrite.h) */
 	char *written; /* as first written in a template; for a write, its label */
 	char *wbody;   /* the write form's JSON body (PUT); NULL for a read */
+	bool list;     /* `secrets PATH`: a LIST, resp is the sorted array of keys */
 	struct vpath vp;
 	enum kv_kind kv;
 	char *req; /* escaped request path with query, once known */
@@ -253,9 +254,10 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	struct buf err, key;
 	struct secret *found = NULL;
 
-	if (vwrite_is_key(written)) {
+	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
 		for (size_t i = 0; i < a->nsecrets; i++)
-			if (a->secrets[i]->wbody && strcmp(a->secrets[i]->key, written) == 0)
+			if ((a->secrets[i]->wbody || a->secrets[i]->list) &&
+			    strcmp(a->secrets[i]->key, written) == 0)
 				return a->secrets[i];
 		return NULL;
 	}
@@ -317,6 +319,50 @@ out:
 	return r;
 }
 
+/*
+ * A `secrets PATH` list: mounts discovery as for a read (a KV v2 path is
+ * listed under metadata/), GET ?list=true, shown as vault.list(PATH).
+ */
+static int list_secret_init(struct secret *s, const char *lkey, struct buf *err)
+{
+	size_t plen = strlen(lkey) - 1;
+	char *path = strndup(lkey, plen);
+	struct buf label;
+	int r = -ENOMEM;
+
+	buf_init(&label, VPATH_MAX * 2);
+	if (!path)
+		goto out;
+	r = vpath_parse(path, &s->vp, err);
+	if (r == 0)
+		r = buf_appendf(&label, "vault.list(%s)", path);
+	if (r < 0)
+		goto out;
+	s->list = true;
+	s->key = strdup(lkey);
+	s->written = buf_take(&label, NULL);
+	r = s->key && s->written ? 0 : -ENOMEM;
+out:
+	free(path);
+	buf_done(&label);
+	return r;
+}
+
+/* consul-template's shimKvV2ListPath: a KV v2 path is listed under <mount>/metadata. */
+static int list_kv2_path(const char *path, const char *mount, struct buf *out)
+{
+	size_t ml = strlen(mount);
+
+	while (ml && mount[ml - 1] == '/')
+		ml--;
+	if (strncmp(path, mount, ml) != 0 || (path[ml] != '/' && path[ml] != '\0'))
+		return buf_append_str(out, path);
+	if (strncmp(path + ml, "/metadata", 9) == 0 &&
+	    (path[ml + 9] == '/' || path[ml + 9] == '\0'))
+		return buf_append_str(out, path);
+	return buf_appendf(out, "%.*s/metadata%s", (int)ml, mount, path + ml);
+}
+
 /* Adds a secret to fetch; 0, or -EINVAL with the reason in err. */
 static int secret_add(struct agent *a, const char *written, struct buf *err)
 {
@@ -335,8 +381,9 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	if (!s)
 		return -ENOMEM;
 	s->version = -1;
-	if (vwrite_is_key(written)) {
-		r = write_secret_init(s, written);
+	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
+		r = vwrite_is_key(written) ? write_secret_init(s, written)
+					   : list_secret_init(s, written, err);
 		if (r < 0) {
 			secret_free(s);
 			return r;
@@ -515,7 +562,8 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 			struct buf shimmed;
 
 			buf_init(&shimmed, VPATH_MAX * 2);
-			if (vpath_kv2(s->vp.path, mp->valuestring, &shimmed) == 0) {
+			if ((s->list ? list_kv2_path(s->vp.path, mp->valuestring, &shimmed)
+				     : vpath_kv2(s->vp.path, mp->valuestring, &shimmed)) == 0) {
 				s->kv = KV_V2;
 				r = vpath_escape(buf_str(&shimmed), &req);
 			}
@@ -531,7 +579,9 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 	if (s->kv == KV_AS_IS)
 		r = vpath_escape(s->vp.path, &req);
 query:
-	if (r == 0 && s->vp.query[0])
+	if (r == 0 && s->list)
+		r = buf_append_str(&req, "?list=true");
+	else if (r == 0 && s->vp.query[0])
 		r = buf_appendf(&req, "?%s", s->vp.query);
 	if (r == 0) {
 		free(s->req);
@@ -560,6 +610,11 @@ static int64_t refresh_delay(struct agent *a, struct secret *s)
 {
 	int64_t wait = 0;
 
+	if (s->list) {
+		/* VaultListQuery: again after VaultDefaultLeaseDuration, no stagger */
+		s->watching = false;
+		return a->cfg->static_secret_render_interval_ns;
+	}
 	s->lease_expiry_wall =
 	    lease_id(s->resp)[0] ? wall_s() + lease_duration_ns(s->resp) / SCHED_SEC : 0;
 	if (lease_renewable(s->resp)) {
@@ -576,6 +631,70 @@ static int64_t refresh_delay(struct agent *a, struct secret *s)
 		return a->fetch_backoff;
 	}
 	return wait;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * A LIST answer into s->resp: data.keys sorted (Go's sort.Strings), an
+ * empty list for a 404 or an answer without keys; -EINVAL for anything but
+ * strings, as consul-template refuses it.
+ */
+static int list_answer(struct secret *s, const struct vault_resp *resp)
+{
+	cJSON *tree = NULL, *arr = NULL;
+	const cJSON *keys = NULL, *k;
+	const char **v = NULL;
+	size_t n = 0;
+	int r = -EINVAL;
+
+	if (resp->status == 200) {
+		tree = cJSON_ParseWithLength(resp->body.data, resp->body.len);
+		keys = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(tree, "data"), "keys");
+		if (!tree || (keys && !cJSON_IsArray(keys))) {
+			set_err(s->last_err, sizeof(s->last_err), "%s: unexpected response",
+				s->written);
+			goto out;
+		}
+	}
+	v = calloc((size_t)cJSON_GetArraySize(keys) + 1, sizeof(*v));
+	arr = cJSON_CreateArray();
+	if (!v || !arr) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(k, keys)
+	{
+		if (!cJSON_IsString(k)) {
+			set_err(s->last_err, sizeof(s->last_err), "%s: non-string in list",
+				s->written);
+			goto out;
+		}
+		v[n++] = k->valuestring;
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]))) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	secret_unregister(s);
+	(void)register_strings(s, arr, 0);
+	cJSON_Delete(s->resp);
+	s->resp = arr;
+	arr = NULL;
+	s->last_err[0] = '\0';
+	r = 0;
+out:
+	cJSON_Delete(arr);
+	cJSON_Delete(tree);
+	free(v);
+	return r;
 }
 
 /* One fetch of s (discovery first when needed). */
@@ -607,6 +726,10 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 		if (buf_append(&resp.body, empty, sizeof(empty) - 1) < 0)
 			goto done;
 		resp.status = 200;
+	}
+	if (s->list && (resp.status == 404 || resp.status == 200)) {
+		out = list_answer(s, &resp) == 0 ? FETCH_OK : FETCH_ERROR;
+		goto done;
 	}
 	if (resp.status == 404) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);

@@ -65,6 +65,14 @@ static const cJSON *lookup(void *ctx, const char *path)
 	size_t plen;
 	char *p;
 
+	if (vwrite_is_list_key(path)) {
+		/* secrets PATH: data.keys of the entry PATH (give them sorted, as Vault does) */
+		p = strndup(path, strlen(path) - 1);
+		found = p ? cJSON_GetObjectItemCaseSensitive(s->envelopes, p) : NULL;
+		free(p);
+		return cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(found, "data"), "keys");
+	}
 	if (!vwrite_is_key(path))
 		return cJSON_GetObjectItemCaseSensitive(s->envelopes, path);
 	/* the write form, secret PATH "k=v"...: the file gives its answer under PATH */
@@ -280,6 +288,8 @@ int cmd_render(int argc, char **argv)
 		size_t plen;
 
 		vwrite_split(res.missing[0], &plen, &body); /* a write form: its path */
+		if (vwrite_is_list_key(res.missing[0]))
+			plen--;
 		fprintf(stderr, "vaultlet-agent render: %s: secret \"%.*s\" is not in %s\n",
 			tmpl_path, (int)plen, res.missing[0], secrets_path);
 		goto out;

@@ -79,6 +79,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = "mustEnv",
 	[TMPL_FN_PARSEJSON] = "parseJSON",
 	[TMPL_FN_SHA256HEX] = "sha256Hex",
+	[TMPL_FN_SECRETS] = "secrets",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -135,7 +136,6 @@ static const char *const unsupported_funcs[] = {
 	"safeLs",
 	"safeTree",
 	"scratch",
-	"secrets",
 	"service",
 	"services",
 	"sockaddr",

@@ -349,6 +349,7 @@ static const struct sig sigs[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING } },
 	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING } },
 	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING } },
+	[TMPL_FN_SECRETS] = { 1, false, { P_STRING } },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING } },
 };
 
@@ -1256,6 +1257,41 @@ out:
 	return r;
 }
 
+/*
+ * secrets PATH: consul-template's VaultListQuery, the sorted keys of a LIST
+ * as a []string. The caller's answer for the key PATH + VWRITE_LIST is a
+ * JSON array of strings (already sorted). "" is a nil list, as in Go.
+ */
+static int fn_secrets(struct ex *x, const struct tmpl_node *node, struct gval p, struct gval *ret)
+{
+	struct buf key, err;
+	struct gval s = GV_NIL_VALUE;
+	int r;
+
+	if (p.str.len == 0) {
+		*ret = (struct gval){ .kind = GV_STRSLICE };
+		return 0;
+	}
+	buf_init(&key, VWRITE_KEY_MAX + 1);
+	buf_init(&err, 512);
+	r = vwrite_list_key(p.str.s, p.str.len, &key, &err);
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling secrets: %s", buf_str(&err));
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, &s);
+	if (!r && s.kind == GV_SECRET && cJSON_IsArray(s.secret))
+		*ret = (struct gval){ .kind = GV_STRSLICE,
+				      .strs = { .arr = s.secret,
+						.len = (size_t)cJSON_GetArraySize(s.secret) } };
+	else if (!r)
+		*ret = (struct gval){ .kind = GV_STRSLICE }; /* not listed yet: nil */
+	buf_done(&key);
+	buf_done(&err);
+	return r;
+}
+
 static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
 		     struct gval *ret)
 {
@@ -1284,7 +1320,8 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 			return ex_errorf(x, node,
 					 "error calling secret: vault.read: invalid format");
 	}
-	if (memchr(p->str.s, 0, p->str.len) || memchr(p->str.s, VWRITE_SEP, p->str.len))
+	if (memchr(p->str.s, 0, p->str.len) || memchr(p->str.s, VWRITE_SEP, p->str.len) ||
+	    memchr(p->str.s, VWRITE_LIST, p->str.len))
 		return ex_errorf(x, node, "error calling secret: invalid path");
 	r = record_path(x, &x->res->used, &x->res->nused, p->str.s, p->str.len, &added);
 	if (r)
@@ -1774,6 +1811,10 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 	}
 	case TMPL_FN_SHELLQUOTE:
 		r = gostr_shell_quote(&o, argv[0].str.s, argv[0].str.len);
+		break;
+	case TMPL_FN_SECRETS:
+		r = fn_secrets(x, node, argv[0], ret);
+		produced = false;
 		break;
 	case TMPL_FN_AND:
 	case TMPL_FN_OR:

@@ -116,6 +116,37 @@ out:
 	return r;
 }
 
+int vwrite_list_key(const char *path, size_t plen, struct buf *out, struct buf *err)
+{
+	size_t a, b;
+	int r;
+
+	gostr_trim_space(path, plen, &a, &b);
+	while (b && path[a] == '/') {
+		a++;
+		b--;
+	}
+	while (b && path[a + b - 1] == '/')
+		b--;
+	if (b == 0 || memchr(path + a, 0, b) || memchr(path + a, VWRITE_SEP, b) ||
+	    memchr(path + a, VWRITE_LIST, b)) {
+		if (buf_appendf(err, "vault.list: invalid format: \"%.*s\"", (int)b, path + a) < 0)
+			buf_reset(err);
+		return -EINVAL;
+	}
+	r = buf_append(out, path + a, b);
+	if (r == 0)
+		r = buf_append(out, &(char){ VWRITE_LIST }, 1);
+	return r;
+}
+
+bool vwrite_is_list_key(const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 0 && key[n - 1] == VWRITE_LIST;
+}
+
 bool vwrite_is_key(const char *key)
 {
 	return strchr(key, VWRITE_SEP) != NULL;

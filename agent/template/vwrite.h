@@ -35,6 +35,14 @@
 int vwrite_key(const char *path, size_t plen, const char *const *args, const size_t *lens, size_t n,
 	       struct buf *out, struct buf *err);
 
+/*
+ * `secrets PATH` (a LIST) is keyed by the path trimmed of spaces and '/',
+ * then the byte VWRITE_LIST. -EINVAL ("vault.list: invalid format: \"\"").
+ */
+#define VWRITE_LIST '\x1e'
+int vwrite_list_key(const char *path, size_t plen, struct buf *out, struct buf *err);
+bool vwrite_is_list_key(const char *key);
+
 /* Whether key is a write key. */
 bool vwrite_is_key(const char *key);
 

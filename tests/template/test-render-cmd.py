@@ -136,6 +136,14 @@ def write_form_answer_under_its_path():
 
 
 @case
+def secrets_lists_data_keys():
+    s = write("s-list.json", json.dumps({"secret/metadata/app": {"keys": ["a", "b/"]}}))
+    t = write("t-list", '{{ range secrets "secret/metadata/app/" }}<{{ . }}>{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"<a><b/>", (rc, out, err)
+
+
+@case
 def shell_quote_like_the_agent():
     # The agent accepts vaultlet's shellQuote, so its preview does too.
     t = write("t7", '{{ "it\'s" | shellQuote }}')

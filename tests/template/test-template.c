@@ -287,6 +287,17 @@ static void test_multipass(void **state)
 	assert_int_equal(run("{{ secret \"/\" \"a=b\" }}", 0, &s, false, &out, &res), -EINVAL);
 	assert_non_null(strstr(res.err.msg, "vault.write: invalid format"));
 	render_result_done(&res);
+	/* secrets PATH: a list key, nil until listed; "" is a nil list without a LIST */
+	assert_int_equal(
+	    run("{{ range secrets \" /kv/dir/ \" }}{{ . }}{{ end }}[{{ secrets \"\" }}]", 0, &s,
+		false, &out, &res),
+	    RENDER_INCOMPLETE);
+	assert_int_equal(res.nmissing, 1);
+	assert_string_equal(res.missing[0], "kv/dir\x1e");
+	render_result_done(&res);
+	assert_int_equal(run("{{ secrets \" / \" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "error calling secrets: vault.list: invalid format"));
+	render_result_done(&res);
 	assert_int_equal(run("{{ secret \" / \" }}", 0, &s, false, &out, &res), -EINVAL);
 	render_result_done(&res);
 	store_done(&s);
