@@ -58,6 +58,7 @@
 #include "astate.h"
 #include "auth.h"
 #include "lease.h"
+#include "pkicert.h"
 #include "log.h"
 #include "sched.h"
 #include "template/render.h"
@@ -86,10 +87,12 @@ struct registered {
 };
 
 struct secret {
-	char *key;     /* canonical "path?query"; for a write, the write key (vwrite.h) */
-	char *written; /* as first written in a template; for a write, its label */
-	char *wbody;   /* the write form's JSON body (PUT); NULL for a read */
-	bool list;     /* `secrets PATH`: a LIST, resp is the sorted array of keys */
+	char *key;	   /* canonical "path?query"; for a write, the write key (vwrite.h) */
+	char *written;	   /* as first written in a template; for a write, its label */
+	char *wbody;	   /* the write form's JSON body (PUT); NULL for a read */
+	bool list;	   /* `secrets PATH`: a LIST, resp is the sorted array of keys */
+	char *pki_dest;	   /* pkiCert: the template's destination, read first */
+	int64_t pki_sleep; /* pkiCert: until the certificate is due (goodFor) */
 	struct vpath vp;
 	enum kv_kind kv;
 	char *req; /* escaped request path with query, once known */
@@ -244,6 +247,7 @@ static void secret_free(struct secret *s)
 	free(s->key);
 	free(s->written);
 	free(s->wbody);
+	free(s->pki_dest);
 	free(s->req);
 	free(s);
 }
@@ -295,19 +299,27 @@ static int write_secret_init(struct secret *s, const char *wkey)
 	char *path;
 	int r = -ENOMEM;
 
+	const char *dest = strchr(wkey, VWRITE_PKI);
+
 	vwrite_split(wkey, &plen, &body);
 	buf_init(&label, VPATH_MAX * 2);
 	buf_init(&req, VPATH_MAX * 3);
 	path = strndup(wkey, plen);
 	if (!path)
 		goto out;
-	r = vwrite_label(wkey, &label);
+	r = dest ? buf_appendf(&label, "vault.pki(%s -> %s)", path, dest + 1)
+		 : vwrite_label(wkey, &label);
 	if (r == 0)
 		r = vpath_escape(path, &req);
 	if (r < 0)
 		goto out;
 	s->key = strdup(wkey);
-	s->wbody = strdup(body);
+	s->wbody = dest ? strndup(body, (size_t)(dest - body)) : strdup(body);
+	if (dest) {
+		s->pki_dest = strdup(dest + 1);
+		if (!s->pki_dest)
+			goto out;
+	}
 	s->written = buf_take(&label, NULL);
 	s->req = buf_take(&req, NULL);
 	s->kv = KV_AS_IS;
@@ -610,6 +622,10 @@ static int64_t refresh_delay(struct agent *a, struct secret *s)
 {
 	int64_t wait = 0;
 
+	if (s->pki_dest) {
+		s->watching = false;
+		return s->pki_sleep;
+	}
 	if (s->list) {
 		/* VaultListQuery: again after VaultDefaultLeaseDuration, no stagger */
 		s->watching = false;
@@ -697,6 +713,85 @@ out:
 	return r;
 }
 
+/*
+ * pkiCert: the certificate already in the template's destination while
+ * goodFor says so (no request), else PUT the issue path; the answer's PEMs
+ * become the value (pkicert.h). consul-template's VaultPKIQuery.Fetch.
+ */
+static enum fetch_outcome pki_fetch(struct agent *a, struct secret *s)
+{
+	struct timespec ts;
+	struct vault_resp resp;
+	struct buf pems;
+	enum fetch_outcome out = FETCH_ERROR;
+	cJSON *obj = NULL, *tree = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int64_t nb, na, now_ms, sleep_ms = 0;
+	bool reused = false;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	vault_resp_init(&resp);
+	buf_init_sensitive(&pems, VAULT_RESP_MAX);
+	if (s->pki_dest[0] && afile_read(s->pki_dest, TEMPLATE_FILE_MAX, true, &text, &len) == 0 &&
+	    len > 0 && pkicert_parse(text, len, &obj, &nb, &na) == 0 &&
+	    pkicert_good_for(nb, na, now_ms, a->cfg->lease_renewal_threshold, &sleep_ms)) {
+		reused = true;
+		goto have;
+	}
+	cJSON_Delete(obj);
+	obj = NULL;
+	out = vault_get(a, s, s->req, s->wbody, "", &resp);
+	if (out != FETCH_OK)
+		goto done;
+	out = FETCH_ERROR;
+	if (resp.status != 200) {
+		set_err(s->last_err, sizeof(s->last_err), "%s",
+			resp.err[0] ? resp.err : "unexpected answer");
+		goto done;
+	}
+	tree = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	if (!tree ||
+	    pkicert_answer_pems(cJSON_GetObjectItemCaseSensitive(tree, "data"), &pems) < 0 ||
+	    pkicert_parse(pems.data ? pems.data : "", pems.len, &obj, &nb, &na) < 0) {
+		set_err(s->last_err, sizeof(s->last_err), "no certificate in the answer of %s",
+			s->written);
+		goto done;
+	}
+	if (!pkicert_good_for(nb, na, now_ms, a->cfg->lease_renewal_threshold, &sleep_ms)) {
+		set_err(
+		    s->last_err, sizeof(s->last_err),
+		    "the certificate from %s is due for renewal as soon as issued (ttl too short?)",
+		    s->written);
+		goto done;
+	}
+have:
+	log_emit(LOG_DEBUG,
+		 LOG_FIELDS(LOG_STR("path", s->written),
+			    LOG_STR("source", reused ? "destination" : "vault"),
+			    LOG_INT("next_s", sleep_ms / 1000)),
+		 "pki certificate");
+	secret_unregister(s);
+	(void)register_strings(s, obj, 0);
+	cJSON_Delete(s->resp);
+	s->resp = obj;
+	obj = NULL;
+	s->pki_sleep = sleep_ms * SCHED_MS;
+	s->last_err[0] = '\0';
+	out = FETCH_OK;
+done:
+	if (text) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	cJSON_Delete(obj);
+	cJSON_Delete(tree);
+	buf_done(&pems);
+	vault_resp_done(&resp);
+	return out;
+}
+
 /* One fetch of s (discovery first when needed). */
 static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 {
@@ -707,6 +802,8 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 	size_t missed;
 	int r;
 
+	if (s->pki_dest)
+		return pki_fetch(a, s);
 	if (s->kv == KV_UNKNOWN) {
 		out = discover(a, s);
 		if (out != FETCH_OK)
@@ -1157,6 +1254,7 @@ static enum pass_result render_pass(struct agent *a)
 			.error_on_missing_key = t->cfg->error_on_missing_key,
 			.secret = lookup_secret,
 			.secret_ctx = a,
+			.destination = t->cfg->destination,
 		};
 		struct render_result res;
 		bool written = false;

@@ -75,6 +75,14 @@ static const cJSON *lookup(void *ctx, const char *path)
 	}
 	if (!vwrite_is_key(path))
 		return cJSON_GetObjectItemCaseSensitive(s->envelopes, path);
+	if (vwrite_is_pki_key(path)) {
+		/* pkiCert PATH ...: the entry PATH is {"Cert","Key","CA","CAChain"} */
+		vwrite_split(path, &plen, &body);
+		p = strndup(path, plen);
+		found = p ? cJSON_GetObjectItemCaseSensitive(s->envelopes, p) : NULL;
+		free(p);
+		return cJSON_GetObjectItemCaseSensitive(found, "data");
+	}
 	/* the write form, secret PATH "k=v"...: the file gives its answer under PATH */
 	vwrite_split(path, &plen, &body);
 	p = strndup(path, plen);

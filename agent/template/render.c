@@ -350,6 +350,7 @@ static const struct sig sigs[TMPL_FN__COUNT] = {
 	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING } },
 	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING } },
 	[TMPL_FN_SECRETS] = { 1, false, { P_STRING } },
+	[TMPL_FN_PKICERT] = { 1, true, { P_STRING } },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING } },
 };
 
@@ -1292,6 +1293,59 @@ static int fn_secrets(struct ex *x, const struct tmpl_node *node, struct gval p,
 	return r;
 }
 
+/*
+ * pkiCert PATH "k=v"...: consul-template's VaultPKIQuery. The caller's
+ * answer is the PemEncoded value as a JSON object {Cert, Key, CA, CAChain}
+ * (agent/pkicert.h), seen as a map: .Cert, .Key, .CA, .CAChain.
+ */
+static int fn_pkicert(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		      struct gval *ret)
+{
+	const char **args = NULL;
+	size_t *lens = NULL;
+	struct buf key, err;
+	struct gval s = GV_NIL_VALUE;
+	int r;
+
+	if (n == 0) {
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	buf_init(&key, VWRITE_KEY_MAX + 4096);
+	buf_init(&err, 512);
+	args = calloc(n, sizeof(*args));
+	lens = calloc(n, sizeof(*lens));
+	if (!args || !lens) {
+		r = ex_nomem(x);
+		goto out;
+	}
+	for (size_t i = 1; i < n; i++) {
+		args[i - 1] = argv[i].str.s;
+		lens[i - 1] = argv[i].str.len;
+	}
+	r = vwrite_key(argv[0].str.s, argv[0].str.len, args, lens, n - 1, &key, &err);
+	if (r == 0)
+		r = buf_append(&key, &(char){ VWRITE_PKI }, 1);
+	if (r == 0)
+		r = buf_append_str(&key, x->o->destination ? x->o->destination : "");
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling pkiCert: %s",
+			      err.len ? buf_str(&err) : "the fields are too long");
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, &s);
+	if (!r)
+		*ret = s.kind == GV_SECRET ? (struct gval){ .kind = GV_MAP, .map = s.secret }
+					   : GV_NIL_VALUE;
+out:
+	buf_done(&key);
+	buf_done(&err);
+	free(args);
+	free(lens);
+	return r;
+}
+
 static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
 		     struct gval *ret)
 {
@@ -1321,7 +1375,7 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 					 "error calling secret: vault.read: invalid format");
 	}
 	if (memchr(p->str.s, 0, p->str.len) || memchr(p->str.s, VWRITE_SEP, p->str.len) ||
-	    memchr(p->str.s, VWRITE_LIST, p->str.len))
+	    memchr(p->str.s, VWRITE_LIST, p->str.len) || memchr(p->str.s, VWRITE_PKI, p->str.len))
 		return ex_errorf(x, node, "error calling secret: invalid path");
 	r = record_path(x, &x->res->used, &x->res->nused, p->str.s, p->str.len, &added);
 	if (r)
@@ -1814,6 +1868,10 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 		break;
 	case TMPL_FN_SECRETS:
 		r = fn_secrets(x, node, argv[0], ret);
+		produced = false;
+		break;
+	case TMPL_FN_PKICERT:
+		r = fn_pkicert(x, node, argv, n, ret);
 		produced = false;
 		break;
 	case TMPL_FN_AND:

@@ -147,6 +147,11 @@ bool vwrite_is_list_key(const char *key)
 	return n > 0 && key[n - 1] == VWRITE_LIST;
 }
 
+bool vwrite_is_pki_key(const char *key)
+{
+	return strchr(key, VWRITE_PKI) != NULL;
+}
+
 bool vwrite_is_key(const char *key)
 {
 	return strchr(key, VWRITE_SEP) != NULL;

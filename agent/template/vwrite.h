@@ -43,6 +43,14 @@ int vwrite_key(const char *path, size_t plen, const char *const *args, const siz
 int vwrite_list_key(const char *path, size_t plen, struct buf *out, struct buf *err);
 bool vwrite_is_list_key(const char *key);
 
+/*
+ * `pkiCert PATH "k=v"...` is keyed by its write key, the byte VWRITE_PKI
+ * and the template's destination (consul-template's VaultPKIQuery reads
+ * the certificate already in that file).
+ */
+#define VWRITE_PKI '\x1d'
+bool vwrite_is_pki_key(const char *key);
+
 /* Whether key is a write key. */
 bool vwrite_is_key(const char *key);
 

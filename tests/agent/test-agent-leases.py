@@ -394,6 +394,48 @@ def t_list(env):
         sim.api('PUT', 'sys/policies/acl/litellm-policy', {'policy': POLICY})
 
 
+PKICERT_TMPL = ('{{ with pkiCert "pki/issue/web" "common_name=litellm.litellm.svc" "ttl=%s" }}'
+                '{{ .Cert }}{{ .Key }}{{ .CA }}{{ end }}')
+
+
+def t_pkicert(env, ca_pem):
+    """pkiCert: issued once, then reused from the destination across a restart."""
+    from cryptography import x509
+    sim = env.sim
+    dest = os.path.join(env.secrets, 'bundle.pem')
+    cfg = env.config([{'destination': dest, 'contents': PKICERT_TMPL % '90s', 'perms': '0600'}])
+    sim.clear_requests()
+    a = env.agent(cfg)
+    try:
+        ok = al.wait_for(lambda: 'PRIVATE KEY' in (al.read(dest) or ''), 20)
+        first = al.read(dest) or ''
+        NEEDLES.add(first.split('PRIVATE KEY-----\n')[1].split('\n')[0] if ok else '')
+        blocks = first.count('-----BEGIN ')
+        c = x509.load_pem_x509_certificate(first.encode()) if ok else None
+        T.ok(ok and blocks == 3 and c.issuer == x509.load_pem_x509_certificate(ca_pem.encode()).subject and
+             first.endswith(ca_pem.strip() + '\n'),
+             'pkiCert: .Cert, .Key and .CA rendered (three PEM blocks, CA last)', first[:200])
+        T.ok(len(reqs(sim, 'PUT', '/v1/pki/issue/web')) == 1, 'pkiCert: issued once')
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+    sim.clear_requests()
+    a = env.agent(cfg)
+    try:
+        st = os.stat(dest)
+        al.wait_for(lambda: 'unchanged' in a.text(), 20)
+        issued = reqs(sim, 'PUT', '/v1/pki/issue/web')
+        T.ok(not issued and al.read(dest) == first and os.stat(dest).st_ino == st.st_ino,
+             'pkiCert: after a restart the valid certificate in the file is reused (no issue request)',
+             ([(r['method'], r['path']) for r in sim.requests()], a.text()[-1500:]))
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+        env.token()
+
+
 def log_grep():
     hits = []
     lines = 0
@@ -440,6 +482,7 @@ def main():
                              ('down-long', lambda e: t_vault_down(e, 'litellm', 9, 'vault-down (9s)')),
                              ('revoke', t_revoke),
                              ('list', t_list),
+                             ('pkicert', lambda e: t_pkicert(e, ca_pem)),
                              ('pki', lambda e: t_pki(e, ca_pem))):
                 if only != [''] and name not in only:
                     continue

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "config.h"
 #include "lease.h"
+#include "pkicert.h"
 #include "sched.h"
 #include "tdata.h"
 #include "vpath.h"
@@ -236,6 +237,16 @@ static void test_lease_row(void **state)
 			assert_int_equal(r, -EAGAIN);
 		else
 			assert_int_equal(ms(got), strtoll(row->tok[5], NULL, 10));
+	} else if (strcmp(row->tok[0], "goodfor") == 0) {
+		int64_t sleep = -1;
+		bool good =
+		    pkicert_good_for(strtoll(row->tok[1], NULL, 10), strtoll(row->tok[2], NULL, 10),
+				     strtoll(row->tok[3], NULL, 10), 0.90, &sleep);
+
+		if (tdata_is(row, 4, "issue"))
+			assert_false(good);
+		else
+			assert_int_equal(sleep, strtoll(row->tok[4], NULL, 10));
 	} else if (strcmp(row->tok[0], "watch") == 0) {
 		struct lease_watch w;
 		double u = strtod(row->tok[2], NULL);

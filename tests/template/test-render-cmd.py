@@ -144,6 +144,15 @@ def secrets_lists_data_keys():
 
 
 @case
+def pkicert_from_file():
+    s = write("s-pkic.json", json.dumps({"pki/issue/web": {"Cert": "C\n", "Key": "K\n", "CA": "A\n",
+                                                            "CAChain": ["A\n"]}}))
+    t = write("t-pkic", '{{ with pkiCert "pki/issue/web" "common_name=a" }}{{ .Cert }}{{ .Key }}{{ .CA }}{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"C\nK\nA\n", (rc, out, err)
+
+
+@case
 def shell_quote_like_the_agent():
     # The agent accepts vaultlet's shellQuote, so its preview does too.
     t = write("t7", '{{ "it\'s" | shellQuote }}')

@@ -287,6 +287,14 @@ static void test_multipass(void **state)
 	assert_int_equal(run("{{ secret \"/\" \"a=b\" }}", 0, &s, false, &out, &res), -EINVAL);
 	assert_non_null(strstr(res.err.msg, "vault.write: invalid format"));
 	render_result_done(&res);
+	/* pkiCert PATH "k=v"...: the write key, then the template's destination */
+	assert_int_equal(
+	    run("{{ with pkiCert \"pki/issue/x\" \"common_name=a\" }}{{ .Cert }}{{ end }}", 0, &s,
+		false, &out, &res),
+	    RENDER_INCOMPLETE);
+	assert_int_equal(res.nmissing, 1);
+	assert_string_equal(res.missing[0], "pki/issue/x\x1f{\"common_name\":\"a\"}\x1d");
+	render_result_done(&res);
 	/* secrets PATH: a list key, nil until listed; "" is a nil list without a LIST */
 	assert_int_equal(
 	    run("{{ range secrets \" /kv/dir/ \" }}{{ . }}{{ end }}[{{ secrets \"\" }}]", 0, &s,
