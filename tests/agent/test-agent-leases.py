@@ -17,6 +17,10 @@ credentials renewed by the lifetime watcher, and PKI certificates.
                 username, no login failure); and Vault down for 9 s
                 (longer than the 4 s lease): the lease
                 expires, the role is dropped, a new credential is read.
+  static        a static role (rotation_period 6s, no lease): the file follows
+                each rotation (leaseCheckWait's ttl + 1 s).
+  list          secrets PATH: sorted keys of a LIST.
+  pkicert       pkiCert: issued once, reused from the file across a restart.
   revoke        revoke_on_shutdown: SIGTERM revokes the token, Vault
                 revokes its lease, the role is dropped.
   pki           the Vault docs' write form ({{ with secret "pki/issue/web"
@@ -57,6 +61,7 @@ DB_TMPL = ('{{- with secret "database/creds/%s" }}\n'
 DB_RE = re.compile(r'\A\nexport DATABASE_URL="postgresql://([^:]+):([^@]+)@127\.0\.0\.1:\d+/litellm"\n\Z')
 POLICY = ('path "secret/data/litellm/*" { capabilities = ["read"] }\n'
           'path "database/creds/*" { capabilities = ["read"] }\n'
+          'path "database/static-creds/*" { capabilities = ["read"] }\n'
           'path "pki/issue/web" { capabilities = ["update"] }\n')
 
 
@@ -378,6 +383,45 @@ def t_pki(env, ca_pem):
         env.token()
 
 
+STATIC_TMPL = '{{ with secret "database/static-creds/app" }}{{ .Data.username }}:{{ .Data.password }}{{ end }}'
+
+
+def t_static(env):
+    """A static role (rotation_period, no lease): read again ttl + 1 s after each read,
+    so the file follows every rotation; the new password logs in."""
+    sim, pg = env.sim, env.pg
+    pg.psql('CREATE ROLE app_static LOGIN PASSWORD \'initial-static-pw\'')
+    pg.psql('GRANT CONNECT ON DATABASE litellm TO app_static')
+    sim.api('POST', 'database/config/litellm', {
+        'plugin_name': 'postgresql-database-plugin',
+        'connection_url': 'postgresql://{{username}}:{{password}}@%s:%d/litellm' % (pg.host, pg.port),
+        'username': pg.superuser, 'password': pg.superuser_password,
+        'allowed_roles': 'litellm,litellm-long,app'})
+    sim.api('POST', 'database/static-roles/app', {'db_name': 'litellm', 'username': 'app_static',
+                                                  'rotation_period': '6s'})
+    dest = os.path.join(env.secrets, 'static.txt')
+    sim.clear_requests()
+    a = env.agent(env.config([{'destination': dest, 'contents': STATIC_TMPL}]))
+    try:
+        if not T.ok(al.wait_for(lambda: al.read(dest), 20), 'static role: rendered', a.text()):
+            return
+        first = al.read(dest)
+        NEEDLES.add(first.split(':', 1)[1])
+        changed = al.wait_for(lambda: al.read(dest) != first, 12, 0.1)
+        second = al.read(dest)
+        NEEDLES.add(second.split(':', 1)[1])
+        reads = reqs(sim, 'GET', '/v1/database/static-creds/app')
+        T.ok(changed and login(pg, 'app_static', second.split(':', 1)[1]) and
+             not login(pg, 'app_static', first.split(':', 1)[1]) and 2 <= len(reads) <= 4,
+             'static role: the file follows the rotation (read again at ttl + 1 s, %d reads)' % len(reads),
+             (changed, len(reads), a.text()[-1500:]))
+    finally:
+        a.signal(signal.SIGTERM)
+        a.wait(5)
+        a.kill()
+        env.token()
+
+
 LIST_TMPL = ('{{ range secrets "secret/litellm/" }}{{ . }}\n{{ end }}'
              '{{ with secrets "secret/nothing-here" }}x{{ else }}empty{{ end }}\n'
              '{{ secrets "secret/litellm" | join "," }}\n')
@@ -497,6 +541,7 @@ def main():
                              ('down-long', lambda e: t_vault_down(e, 'litellm', 9, 'vault-down (9s)')),
                              ('revoke', t_revoke),
                              ('list', t_list),
+                             ('static', t_static),
                              ('pkicert', lambda e: t_pkicert(e, ca_pem)),
                              ('pki', lambda e: t_pki(e, ca_pem))):
                 if only != [''] and name not in only:
