@@ -57,10 +57,13 @@
 #include "agent.h"
 #include "astate.h"
 #include "auth.h"
+#include "lease.h"
+#include "pkicert.h"
 #include "log.h"
 #include "sched.h"
 #include "template/render.h"
 #include "template/vjson.h"
+#include "template/vwrite.h"
 #include "tmpl.h"
 #include "vault.h"
 #include "vpath.h"
@@ -84,8 +87,12 @@ struct registered {
 };
 
 struct secret {
-	char *key;     /* canonical "path?query" */
-	char *written; /* as first written in a template */
+	char *key;	   /* canonical "path?query"; for a write, the write key (vwrite.h) */
+	char *written;	   /* as first written in a template; for a write, its label */
+	char *wbody;	   /* the write form's JSON body (PUT); NULL for a read */
+	bool list;	   /* `secrets PATH`: a LIST, resp is the sorted array of keys */
+	char *pki_dest;	   /* pkiCert: the template's destination, read first */
+	int64_t pki_sleep; /* pkiCert: until the certificate is due (goodFor) */
 	struct vpath vp;
 	enum kv_kind kv;
 	char *req; /* escaped request path with query, once known */
@@ -97,6 +104,13 @@ struct secret {
 	char last_err[ERRTEXT_MAX];
 	struct registered *registered; /* values registered with the log scrubber */
 	size_t nregistered;
+	/* a renewable lease: the lifetime watcher renews it at next_fetch */
+	bool watching;
+	struct lease_watch lw;
+	int64_t lease_expiry_wall; /* unix s; 0 = no lease */
+	int64_t renewed_wall;	   /* last successful renewal, unix s */
+	int64_t next_wall;	   /* next renewal or read, unix s */
+	uint64_t renewals;
 };
 
 struct tpl {
@@ -232,6 +246,8 @@ static void secret_free(struct secret *s)
 	vpath_done(&s->vp);
 	free(s->key);
 	free(s->written);
+	free(s->wbody);
+	free(s->pki_dest);
 	free(s->req);
 	free(s);
 }
@@ -242,6 +258,13 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	struct buf err, key;
 	struct secret *found = NULL;
 
+	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
+		for (size_t i = 0; i < a->nsecrets; i++)
+			if ((a->secrets[i]->wbody || a->secrets[i]->list) &&
+			    strcmp(a->secrets[i]->key, written) == 0)
+				return a->secrets[i];
+		return NULL;
+	}
 	/* the usual case, every call of a template spelling the path the same way */
 	for (size_t i = 0; i < a->nsecrets; i++) {
 		if (strcmp(a->secrets[i]->written, written) == 0)
@@ -264,6 +287,94 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	return found;
 }
 
+/*
+ * A secret of the write form: PUT <path> with the key's body, no mounts
+ * discovery (consul-template's VaultWriteQuery), shown by its label.
+ */
+static int write_secret_init(struct secret *s, const char *wkey)
+{
+	struct buf label, req;
+	const char *body;
+	size_t plen;
+	char *path;
+	int r = -ENOMEM;
+
+	const char *dest = strchr(wkey, VWRITE_PKI);
+
+	vwrite_split(wkey, &plen, &body);
+	buf_init(&label, VPATH_MAX * 2);
+	buf_init(&req, VPATH_MAX * 3);
+	path = strndup(wkey, plen);
+	if (!path)
+		goto out;
+	r = dest ? buf_appendf(&label, "vault.pki(%s -> %s)", path, dest + 1)
+		 : vwrite_label(wkey, &label);
+	if (r == 0)
+		r = vpath_escape(path, &req);
+	if (r < 0)
+		goto out;
+	s->key = strdup(wkey);
+	s->wbody = dest ? strndup(body, (size_t)(dest - body)) : strdup(body);
+	if (dest) {
+		s->pki_dest = strdup(dest + 1);
+		if (!s->pki_dest)
+			goto out;
+	}
+	s->written = buf_take(&label, NULL);
+	s->req = buf_take(&req, NULL);
+	s->kv = KV_AS_IS;
+	r = s->key && s->wbody && s->written && s->req ? 0 : -ENOMEM;
+out:
+	free(path);
+	buf_done(&label);
+	buf_done(&req);
+	return r;
+}
+
+/*
+ * A `secrets PATH` list: mounts discovery as for a read (a KV v2 path is
+ * listed under metadata/), GET ?list=true, shown as vault.list(PATH).
+ */
+static int list_secret_init(struct secret *s, const char *lkey, struct buf *err)
+{
+	size_t plen = strlen(lkey) - 1;
+	char *path = strndup(lkey, plen);
+	struct buf label;
+	int r = -ENOMEM;
+
+	buf_init(&label, VPATH_MAX * 2);
+	if (!path)
+		goto out;
+	r = vpath_parse(path, &s->vp, err);
+	if (r == 0)
+		r = buf_appendf(&label, "vault.list(%s)", path);
+	if (r < 0)
+		goto out;
+	s->list = true;
+	s->key = strdup(lkey);
+	s->written = buf_take(&label, NULL);
+	r = s->key && s->written ? 0 : -ENOMEM;
+out:
+	free(path);
+	buf_done(&label);
+	return r;
+}
+
+/* consul-template's shimKvV2ListPath: a KV v2 path is listed under <mount>/metadata. */
+static int list_kv2_path(const char *path, const char *mount, struct buf *out)
+{
+	size_t ml = strlen(mount);
+
+	while (ml && mount[ml - 1] == '/')
+		ml--;
+	if (strncmp(path, mount, ml) != 0 || (path[ml] != '/' && path[ml] != '\0'))
+		return buf_append_str(out, path);
+	if (strncmp(path + ml, "/metadata", 9) == 0 &&
+	    (path[ml + 9] == '/' || path[ml + 9] == '\0'))
+		return buf_append_str(out, path);
+	return buf_appendf(out, "%.*s/metadata%s", (int)ml, mount, path + ml);
+}
+
 /* Adds a secret to fetch; 0, or -EINVAL with the reason in err. */
 static int secret_add(struct agent *a, const char *written, struct buf *err)
 {
@@ -282,6 +393,16 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	if (!s)
 		return -ENOMEM;
 	s->version = -1;
+	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
+		r = vwrite_is_key(written) ? write_secret_init(s, written)
+					   : list_secret_init(s, written, err);
+		if (r < 0) {
+			secret_free(s);
+			return r;
+		}
+		a->secrets[a->nsecrets++] = s;
+		return 0;
+	}
 	buf_init(&key, VPATH_MAX * 2);
 	r = vpath_parse(written, &s->vp, err);
 	if (r == 0)
@@ -386,9 +507,9 @@ static bool token_rejected(struct agent *a)
  * s->last_err says why, prefixed with what.
  */
 static enum fetch_outcome vault_get(struct agent *a, struct secret *s, const char *path,
-				    const char *what, struct vault_resp *resp)
+				    const char *body, const char *what, struct vault_resp *resp)
 {
-	int r = vault_request(a->v, "GET", path, buf_str(&a->tok.value), NULL,
+	int r = vault_request(a->v, body ? "PUT" : "GET", path, buf_str(&a->tok.value), body,
 			      (unsigned)a->o->http_retries, resp);
 
 	if (r == -ECANCELED)
@@ -428,7 +549,7 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 		r = vpath_escape(s->vp.path, &path);
 	if (r < 0)
 		goto done;
-	out = vault_get(a, s, buf_str(&path), "mounts lookup: ", &resp);
+	out = vault_get(a, s, buf_str(&path), NULL, "mounts lookup: ", &resp);
 	if (out != FETCH_OK)
 		goto done;
 	out = FETCH_ERROR;
@@ -453,7 +574,8 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 			struct buf shimmed;
 
 			buf_init(&shimmed, VPATH_MAX * 2);
-			if (vpath_kv2(s->vp.path, mp->valuestring, &shimmed) == 0) {
+			if ((s->list ? list_kv2_path(s->vp.path, mp->valuestring, &shimmed)
+				     : vpath_kv2(s->vp.path, mp->valuestring, &shimmed)) == 0) {
 				s->kv = KV_V2;
 				r = vpath_escape(buf_str(&shimmed), &req);
 			}
@@ -469,7 +591,9 @@ static enum fetch_outcome discover(struct agent *a, struct secret *s)
 	if (s->kv == KV_AS_IS)
 		r = vpath_escape(s->vp.path, &req);
 query:
-	if (r == 0 && s->vp.query[0])
+	if (r == 0 && s->list)
+		r = buf_append_str(&req, "?list=true");
+	else if (r == 0 && s->vp.query[0])
 		r = buf_appendf(&req, "?%s", s->vp.query);
 	if (r == 0) {
 		free(s->req);
@@ -489,15 +613,183 @@ done:
 	return out;
 }
 
-static int64_t refresh_delay(struct agent *a, const cJSON *resp)
+/*
+ * After a read: a renewable lease goes to the lifetime watcher (first
+ * renewal right away, as consul-template starts its watcher on the next
+ * fetch); anything else is read again after leaseCheckWait (lease.h).
+ */
+static int64_t refresh_delay(struct agent *a, struct secret *s)
 {
-	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(resp, "lease_duration");
-	int64_t secs, lease = vjson_int64(ld, &secs) ? sched_seconds_ns(secs) : 0;
+	int64_t wait = 0;
 
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "renewable")) && lease > 0)
-		return sched_leased_refresh(lease, sched_random());
-	return sched_static_refresh(lease > 0 ? lease : a->cfg->static_secret_render_interval_ns,
-				    a->cfg->lease_renewal_threshold, sched_random());
+	if (s->pki_dest) {
+		s->watching = false;
+		return s->pki_sleep;
+	}
+	if (s->list) {
+		/* VaultListQuery: again after VaultDefaultLeaseDuration, no stagger */
+		s->watching = false;
+		return a->cfg->static_secret_render_interval_ns;
+	}
+	s->lease_expiry_wall =
+	    lease_id(s->resp)[0] ? wall_s() + lease_duration_ns(s->resp) / SCHED_SEC : 0;
+	if (lease_renewable(s->resp)) {
+		lease_watch_start(&s->lw, lease_duration_ns(s->resp), sched_random());
+		s->watching = true;
+		return 0;
+	}
+	s->watching = false;
+	if (lease_check_wait(s->resp, wall_s(), a->cfg->static_secret_render_interval_ns,
+			     a->cfg->lease_renewal_threshold, sched_random(), &wait) < 0) {
+		/* a rotating secret answered ttl 0: consul-template retries it */
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_STR("path", s->written)),
+			 "rotating secret answered ttl 0, reading it again shortly");
+		return a->fetch_backoff;
+	}
+	return wait;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * A LIST answer into s->resp: data.keys sorted (Go's sort.Strings), an
+ * empty list for a 404 or an answer without keys; -EINVAL for anything but
+ * strings, as consul-template refuses it.
+ */
+static int list_answer(struct secret *s, const struct vault_resp *resp)
+{
+	cJSON *tree = NULL, *arr = NULL;
+	const cJSON *keys = NULL, *k;
+	const char **v = NULL;
+	size_t n = 0;
+	int r = -EINVAL;
+
+	if (resp->status == 200) {
+		tree = cJSON_ParseWithLength(resp->body.data, resp->body.len);
+		keys = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(tree, "data"), "keys");
+		if (!tree || (keys && !cJSON_IsArray(keys))) {
+			set_err(s->last_err, sizeof(s->last_err), "%s: unexpected response",
+				s->written);
+			goto out;
+		}
+	}
+	v = calloc((size_t)cJSON_GetArraySize(keys) + 1, sizeof(*v));
+	arr = cJSON_CreateArray();
+	if (!v || !arr) {
+		r = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(k, keys)
+	{
+		if (!cJSON_IsString(k)) {
+			set_err(s->last_err, sizeof(s->last_err), "%s: non-string in list",
+				s->written);
+			goto out;
+		}
+		v[n++] = k->valuestring;
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]))) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	secret_unregister(s);
+	(void)register_strings(s, arr, 0);
+	cJSON_Delete(s->resp);
+	s->resp = arr;
+	arr = NULL;
+	s->last_err[0] = '\0';
+	r = 0;
+out:
+	cJSON_Delete(arr);
+	cJSON_Delete(tree);
+	free(v);
+	return r;
+}
+
+/*
+ * pkiCert: the certificate already in the template's destination while
+ * goodFor says so (no request), else PUT the issue path; the answer's PEMs
+ * become the value (pkicert.h). consul-template's VaultPKIQuery.Fetch.
+ */
+static enum fetch_outcome pki_fetch(struct agent *a, struct secret *s)
+{
+	struct timespec ts;
+	struct vault_resp resp;
+	struct buf pems;
+	enum fetch_outcome out = FETCH_ERROR;
+	cJSON *obj = NULL, *tree = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int64_t nb, na, now_ms, sleep_ms = 0;
+	bool reused = false;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	vault_resp_init(&resp);
+	buf_init_sensitive(&pems, VAULT_RESP_MAX);
+	if (s->pki_dest[0] && afile_read(s->pki_dest, TEMPLATE_FILE_MAX, true, &text, &len) == 0 &&
+	    len > 0 && pkicert_parse(text, len, &obj, &nb, &na) == 0 &&
+	    pkicert_good_for(nb, na, now_ms, a->cfg->lease_renewal_threshold, &sleep_ms)) {
+		reused = true;
+		goto have;
+	}
+	cJSON_Delete(obj);
+	obj = NULL;
+	out = vault_get(a, s, s->req, s->wbody, "", &resp);
+	if (out != FETCH_OK)
+		goto done;
+	out = FETCH_ERROR;
+	if (resp.status != 200) {
+		set_err(s->last_err, sizeof(s->last_err), "%s",
+			resp.err[0] ? resp.err : "unexpected answer");
+		goto done;
+	}
+	tree = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	if (!tree ||
+	    pkicert_answer_pems(cJSON_GetObjectItemCaseSensitive(tree, "data"), &pems) < 0 ||
+	    pkicert_parse(pems.data ? pems.data : "", pems.len, &obj, &nb, &na) < 0) {
+		set_err(s->last_err, sizeof(s->last_err), "no certificate in the answer of %s",
+			s->written);
+		goto done;
+	}
+	if (!pkicert_good_for(nb, na, now_ms, a->cfg->lease_renewal_threshold, &sleep_ms)) {
+		set_err(
+		    s->last_err, sizeof(s->last_err),
+		    "the certificate from %s is due for renewal as soon as issued (ttl too short?)",
+		    s->written);
+		goto done;
+	}
+have:
+	log_emit(LOG_DEBUG,
+		 LOG_FIELDS(LOG_STR("path", s->written),
+			    LOG_STR("source", reused ? "destination" : "vault"),
+			    LOG_INT("next_s", sleep_ms / 1000)),
+		 "pki certificate");
+	secret_unregister(s);
+	(void)register_strings(s, obj, 0);
+	cJSON_Delete(s->resp);
+	s->resp = obj;
+	obj = NULL;
+	s->pki_sleep = sleep_ms * SCHED_MS;
+	s->last_err[0] = '\0';
+	out = FETCH_OK;
+done:
+	if (text) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	cJSON_Delete(obj);
+	cJSON_Delete(tree);
+	buf_done(&pems);
+	vault_resp_done(&resp);
+	return out;
 }
 
 /* One fetch of s (discovery first when needed). */
@@ -510,16 +802,32 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 	size_t missed;
 	int r;
 
+	if (s->pki_dest)
+		return pki_fetch(a, s);
 	if (s->kv == KV_UNKNOWN) {
 		out = discover(a, s);
 		if (out != FETCH_OK)
 			return out;
 	}
 	vault_resp_init(&resp);
-	out = vault_get(a, s, s->req, "", &resp);
+	out = vault_get(a, s, s->req, s->wbody, "", &resp);
 	if (out != FETCH_OK)
 		goto done;
 	out = FETCH_ERROR;
+	if (s->wbody && resp.status == 204) {
+		/* a write without an answer (KV v1): a secret without data */
+		static const char empty[] =
+		    "{\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":null}";
+
+		buf_reset(&resp.body);
+		if (buf_append(&resp.body, empty, sizeof(empty) - 1) < 0)
+			goto done;
+		resp.status = 200;
+	}
+	if (s->list && (resp.status == 404 || resp.status == 200)) {
+		out = list_answer(s, &resp) == 0 ? FETCH_OK : FETCH_ERROR;
+		goto done;
+	}
 	if (resp.status == 404) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
@@ -535,7 +843,8 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 			r < 0 ? je.offset : 0);
 		goto done;
 	}
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(tree, "data")) || kv2_deleted(tree)) {
+	if (!s->wbody && (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(tree, "data")) ||
+			  kv2_deleted(tree))) {
 		set_err(s->last_err, sizeof(s->last_err), "no secret exists at %s", s->written);
 		goto done;
 	}
@@ -553,6 +862,85 @@ static enum fetch_outcome fetch(struct agent *a, struct secret *s)
 	out = FETCH_OK;
 done:
 	cJSON_Delete(tree);
+	vault_resp_done(&resp);
+	return out;
+}
+
+/* ---- leases ------------------------------------------------------------ */
+
+enum lease_outcome { LEASE_RENEWED, LEASE_DONE, LEASE_CANCELED, LEASE_INVALID_TOKEN };
+
+/*
+ * One step of s's lifetime watcher: PUT sys/leases/renew {"increment":0,
+ * "lease_id":…} (what the Vault API's Sys().Renew sends for a watcher
+ * without an increment). LEASE_RENEWED with s->next_fetch set to the next
+ * renewal; LEASE_DONE when the path must be read again (an error, with
+ * RenewBehaviorErrorOnErrors, or a lease no longer extended).
+ */
+static enum lease_outcome renew_lease(struct agent *a, struct secret *s, int64_t now)
+{
+	enum lease_outcome out = LEASE_DONE;
+	struct vault_resp resp;
+	cJSON *body = cJSON_CreateObject(), *ans = NULL;
+	char *text = NULL;
+	int64_t lease, sleep;
+	int r;
+
+	vault_resp_init(&resp);
+	if (!body || !cJSON_AddNumberToObject(body, "increment", 0) ||
+	    !cJSON_AddStringToObject(body, "lease_id", lease_id(s->resp)))
+		goto out;
+	text = cJSON_PrintUnformatted(body);
+	if (!text)
+		goto out;
+	r = vault_request(a->v, "PUT", "sys/leases/renew", buf_str(&a->tok.value), text,
+			  (unsigned)a->o->http_retries, &resp);
+	if (r == -ECANCELED) {
+		out = LEASE_CANCELED;
+		goto out;
+	}
+	if (r == 0 && (vresp_invalid_token(resp.status, resp.err) ||
+		       (resp.status == 403 && token_rejected(a)))) {
+		set_err(s->last_err, sizeof(s->last_err), "%s", resp.err);
+		out = LEASE_INVALID_TOKEN;
+		goto out;
+	}
+	if (r < 0 || resp.status != 200) {
+		log_emit(LOG_WARN,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("status", resp.status),
+				    LOG_STR("error", resp.err[0] ? resp.err : strerror(-r))),
+			 "renewing the secret's lease failed, reading the secret again");
+		goto out;
+	}
+	ans = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	lease = lease_duration_ns(ans);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ans, "renewable"))) {
+		log_emit(LOG_INFO, LOG_FIELDS(LOG_STR("path", s->written)),
+			 "the secret's lease is no longer renewable, reading the secret again");
+		goto out;
+	}
+	s->renewals++;
+	s->renewed_wall = wall_s();
+	s->lease_expiry_wall = s->renewed_wall + lease / SCHED_SEC;
+	a->state_dirty = true;
+	if (!lease_watch_renewed(&s->lw, lease, sched_random(), &sleep)) {
+		log_emit(
+		    LOG_INFO,
+		    LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("ttl_s", lease / SCHED_SEC)),
+		    "renewed the secret's lease; near its max TTL, reading the secret again");
+		goto out;
+	}
+	s->next_fetch = now + sleep;
+	s->next_wall = s->renewed_wall + sleep / SCHED_SEC;
+	log_emit(LOG_INFO,
+		 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("ttl_s", lease / SCHED_SEC),
+			    LOG_INT("next_ms", sleep / SCHED_MS)),
+		 "renewed secret lease");
+	out = LEASE_RENEWED;
+out:
+	cJSON_Delete(ans);
+	cJSON_free(text);
+	cJSON_Delete(body);
 	vault_resp_done(&resp);
 	return out;
 }
@@ -699,6 +1087,7 @@ static int do_login(struct agent *a, int64_t now)
 	for (size_t i = 0; i < a->nsecrets; i++) {
 		a->secrets[i]->next_fetch = 0;
 		a->secrets[i]->retries = 0;
+		a->secrets[i]->watching = false;
 	}
 out:
 	auth_token_drop(&nt);
@@ -865,6 +1254,7 @@ static enum pass_result render_pass(struct agent *a)
 			.error_on_missing_key = t->cfg->error_on_missing_key,
 			.secret = lookup_secret,
 			.secret_ctx = a,
+			.destination = t->cfg->destination,
 		};
 		struct render_result res;
 		bool written = false;
@@ -952,6 +1342,21 @@ static enum pass_result render_pass(struct agent *a)
 
 /* ---- status ------------------------------------------------------------ */
 
+/* The lease part of a secret's status: the id's suffix and times, never a credential. */
+static void status_lease(struct astate_secret *as, const struct secret *s)
+{
+	const char *id = s->resp ? lease_id(s->resp) : "";
+
+	as->next_at = s->resp ? s->next_wall : 0;
+	if (!id[0])
+		return;
+	as->lease = id;
+	as->lease_expires_at = s->lease_expiry_wall;
+	as->renewed_at = s->renewed_wall;
+	as->renewals = s->renewals;
+	as->renewing = s->watching;
+}
+
 static void write_status(struct agent *a)
 {
 	struct astate_template *ts;
@@ -985,9 +1390,13 @@ static void write_status(struct agent *a)
 			struct secret *s = secret_find(a, t->used[j]);
 
 			ts[i].secrets[ts[i].nsecrets++] = (struct astate_secret){
-				.path = t->used[j],
+				.path = s			    ? s->written
+					: vwrite_is_key(t->used[j]) ? "vault.write"
+								    : t->used[j],
 				.version = s ? s->version : -1,
 			};
+			if (s)
+				status_lease(&ts[i].secrets[ts[i].nsecrets - 1], s);
 		}
 	}
 	st = (struct astate){
@@ -1150,8 +1559,10 @@ static int loop(struct agent *a)
 			return stop_code(a);
 		if (a->hup) {
 			a->hup = false;
-			for (size_t i = 0; i < a->nsecrets; i++)
+			for (size_t i = 0; i < a->nsecrets; i++) {
 				a->secrets[i]->next_fetch = 0;
+				a->secrets[i]->watching = false; /* a new runner reads */
+			}
 			fetched_any = true;
 		}
 		/* token */
@@ -1177,6 +1588,32 @@ static int loop(struct agent *a)
 
 				if (s->next_fetch > now)
 					continue;
+				/*
+				 * A renewable lease is renewed instead of read: by the
+				 * watcher, and before each retry of a failed read (as
+				 * consul-template's Fetch does). Done: read again.
+				 */
+				if (s->watching ||
+				    (s->retries > 0 && s->resp && lease_renewable(s->resp))) {
+					enum lease_outcome lo = renew_lease(a, s, now);
+
+					now = sched_now();
+					if (lo == LEASE_CANCELED)
+						break;
+					if (lo == LEASE_INVALID_TOKEN) {
+						drop_token(a, now, "Vault answered invalid token");
+						break;
+					}
+					if (lo == LEASE_RENEWED) {
+						if (s->retries > 0) {
+							a->last_error[0] = '\0';
+							s->retries = 0;
+						}
+						s->watching = true;
+						continue;
+					}
+					s->watching = false;
+				}
 				fo = fetch(a, s);
 				now = sched_now();
 				if (fo == FETCH_CANCELED)
@@ -1191,7 +1628,8 @@ static int loop(struct agent *a)
 						a->state_dirty = true;
 					}
 					s->retries = 0;
-					s->next_fetch = now + refresh_delay(a, s->resp);
+					s->next_fetch = now + refresh_delay(a, s);
+					s->next_wall = wall_s() + (s->next_fetch - now) / SCHED_SEC;
 					sched_backoff_reset(&a->runner_bo, sched_random());
 					fetched_any = true;
 					log_emit(

@@ -42,6 +42,27 @@ static bool add_str(cJSON *o, const char *k, const char *v)
 	return cJSON_AddStringToObject(o, k, v) != NULL;
 }
 
+/* "lease": {"id_suffix", "expires_at", "renewed_at", "renewals", "next", "next_at"} */
+static bool add_lease(cJSON *so, const struct astate_secret *sec)
+{
+	cJSON *l;
+	size_t n;
+	char suffix[ASTATE_LEASE_SUFFIX + 4];
+
+	if (!sec->lease || !sec->lease[0])
+		return add_time(so, "next_read_at", sec->next_at);
+	n = strlen(sec->lease);
+	snprintf(suffix, sizeof(suffix), "...%s",
+		 sec->lease + (n > ASTATE_LEASE_SUFFIX ? n - ASTATE_LEASE_SUFFIX : 0));
+	l = cJSON_AddObjectToObject(so, "lease");
+	return l && cJSON_AddStringToObject(l, "id_suffix", suffix) &&
+	       add_time(l, "expires_at", sec->lease_expires_at) &&
+	       add_time(l, "renewed_at", sec->renewed_at) &&
+	       cJSON_AddNumberToObject(l, "renewals", (double)sec->renewals) &&
+	       cJSON_AddStringToObject(l, "next", sec->renewing ? "renewal" : "read") &&
+	       add_time(l, "next_at", sec->next_at);
+}
+
 int astate_format(const struct astate *s, struct buf *out)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
@@ -87,7 +108,8 @@ int astate_format(const struct astate *s, struct buf *out)
 			     (t->secrets[j].version >= 0
 				  ? cJSON_AddNumberToObject(so, "version",
 							    (double)t->secrets[j].version) != NULL
-				  : cJSON_AddNullToObject(so, "version") != NULL);
+				  : cJSON_AddNullToObject(so, "version") != NULL) &&
+			     add_lease(so, &t->secrets[j]);
 		}
 	}
 	if (!ok)
@@ -109,6 +131,72 @@ static const char *jstr(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* An ISO time, then "(in 5s)" or "(3s ago)". */
+static void print_when(FILE *out, const char *iso, int64_t now)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	int64_t d;
+
+	if (!iso) {
+		fputs("unknown", out);
+		return;
+	}
+	fputs(iso, out);
+	end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return;
+	d = (int64_t)timegm(&tm) - now;
+	if (d >= 0)
+		fprintf(out,
+			d < 120	   ? " (in %llds)"
+			: d < 7200 ? " (in %lldm)"
+				   : " (in %lldh)",
+			(long long)(d < 120    ? d
+				    : d < 7200 ? d / 60
+					       : d / 3600));
+	else
+		fprintf(out,
+			-d < 120    ? " (%llds ago)"
+			: -d < 7200 ? " (%lldm ago)"
+				    : " (%lldh ago)",
+			(long long)(-d < 120	? -d
+				    : -d < 7200 ? -d / 60
+						: -d / 3600));
+}
+
+/* The lease lines of one secret in the text form. */
+static void print_lease(FILE *out, const cJSON *s, int64_t now)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(s, "lease");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(l, "renewals");
+
+	if (!cJSON_IsObject(l)) {
+		if (jstr(s, "next_read_at")) {
+			fputs("    next read:  ", out);
+			print_when(out, jstr(s, "next_read_at"), now);
+			fputc('\n', out);
+		}
+		return;
+	}
+	fprintf(out, "    lease:      %s, expires ",
+		jstr(l, "id_suffix") ? jstr(l, "id_suffix") : "?");
+	print_when(out, jstr(l, "expires_at"), now);
+	fputs("\n    renewed:    ", out);
+	if (jstr(l, "renewed_at")) {
+		print_when(out, jstr(l, "renewed_at"), now);
+		fprintf(out, ", %lld time(s)\n",
+			cJSON_IsNumber(n) ? (long long)n->valuedouble : 0LL);
+	} else {
+		fputs("not yet\n", out);
+	}
+	fprintf(out, "    next %s: ",
+		jstr(l, "next") && strcmp(jstr(l, "next"), "renewal") == 0 ? "renewal"
+									   : "read:   ");
+	print_when(out, jstr(l, "next_at"), now);
+	fputc('\n', out);
 }
 
 static void print_ago(FILE *out, const char *iso, int64_t now)
@@ -204,6 +292,7 @@ int astate_print(const char *json, size_t len, bool as_json, int64_t now, FILE *
 			else
 				fprintf(out, "  secret:     %s\n",
 					jstr(s, "path") ? jstr(s, "path") : "?");
+			print_lease(out, s, now);
 		}
 		if (jstr(t, "last_error")) {
 			fprintf(out, "  last error: %s (", jstr(t, "last_error"));

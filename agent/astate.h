@@ -26,7 +26,16 @@
 struct astate_secret {
 	const char *path;
 	int64_t version; /* KV v2 metadata.version; -1 when not KV v2 or unknown */
+	/* its lease, if any: never the whole lease id, never a credential */
+	const char *lease;	  /* the lease id's last ASTATE_LEASE_SUFFIX bytes; NULL = none */
+	int64_t lease_expires_at; /* unix s; 0 = unknown */
+	int64_t renewed_at;	  /* last renewal; 0 = never */
+	uint64_t renewals;
+	int64_t next_at; /* next renewal (renewing) or read; 0 = unknown */
+	bool renewing;
 };
+
+#define ASTATE_LEASE_SUFFIX 6
 
 struct astate_template {
 	const char *destination;

@@ -29,6 +29,7 @@
 #include "template/render.h"
 #include "tmpl.h"
 #include "template/vjson.h"
+#include "template/vwrite.h"
 
 static const char usage[] =
     "usage: vaultlet-agent render -secrets FILE [-error-on-missing-key]\n"
@@ -59,8 +60,37 @@ struct secrets {
 static const cJSON *lookup(void *ctx, const char *path)
 {
 	struct secrets *s = ctx;
+	const cJSON *found;
+	const char *body;
+	size_t plen;
+	char *p;
 
-	return cJSON_GetObjectItemCaseSensitive(s->envelopes, path);
+	if (vwrite_is_list_key(path)) {
+		/* secrets PATH: data.keys of the entry PATH (give them sorted, as Vault does) */
+		p = strndup(path, strlen(path) - 1);
+		found = p ? cJSON_GetObjectItemCaseSensitive(s->envelopes, p) : NULL;
+		free(p);
+		return cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(found, "data"), "keys");
+	}
+	if (!vwrite_is_key(path))
+		return cJSON_GetObjectItemCaseSensitive(s->envelopes, path);
+	if (vwrite_is_pki_key(path)) {
+		/* pkiCert PATH ...: the entry PATH is {"Cert","Key","CA","CAChain"} */
+		vwrite_split(path, &plen, &body);
+		p = strndup(path, plen);
+		found = p ? cJSON_GetObjectItemCaseSensitive(s->envelopes, p) : NULL;
+		free(p);
+		return cJSON_GetObjectItemCaseSensitive(found, "data");
+	}
+	/* the write form, secret PATH "k=v"...: the file gives its answer under PATH */
+	vwrite_split(path, &plen, &body);
+	p = strndup(path, plen);
+	if (!p)
+		return NULL;
+	found = cJSON_GetObjectItemCaseSensitive(s->envelopes, p);
+	free(p);
+	return found;
 }
 
 /* Wraps each data member into {"request_id":"",...,"data":X,"warnings":null}. */
@@ -262,8 +292,14 @@ int cmd_render(int argc, char **argv)
 	ro.secret_ctx = &sec;
 	r = render_exec(t, &ro, &out, &res);
 	if (r == RENDER_INCOMPLETE) {
-		fprintf(stderr, "vaultlet-agent render: %s: secret \"%s\" is not in %s\n",
-			tmpl_path, res.missing[0], secrets_path);
+		const char *body;
+		size_t plen;
+
+		vwrite_split(res.missing[0], &plen, &body); /* a write form: its path */
+		if (vwrite_is_list_key(res.missing[0]))
+			plen--;
+		fprintf(stderr, "vaultlet-agent render: %s: secret \"%.*s\" is not in %s\n",
+			tmpl_path, (int)plen, res.missing[0], secrets_path);
 		goto out;
 	}
 	if (r < 0) {

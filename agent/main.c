@@ -21,9 +21,10 @@ static void main_usage(FILE *f)
 	      "run     log in to Vault with the pod's service-account token and render the\n"
 	      "        templates of the Vault Agent config (VAULT_CONFIG, base64, or -config);\n"
 	      "        exit after the first render when exit_after_auth is true (init\n"
-	      "        container), else keep the files fresh (sidecar)\n"
+	      "        container), else keep the files fresh and the leases renewed (sidecar)\n"
 	      "render  evaluate a template offline against secrets from a JSON file\n"
-	      "status  show what was rendered, when, from which secret version, last error\n",
+	      "status  show what was rendered, when, from which secret version or lease,\n"
+	      "        last error\n",
 	      f);
 }
 

@@ -79,6 +79,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = "mustEnv",
 	[TMPL_FN_PARSEJSON] = "parseJSON",
 	[TMPL_FN_SHA256HEX] = "sha256Hex",
+	[TMPL_FN_SECRETS] = "secrets",
+	[TMPL_FN_PKICERT] = "pkiCert",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -128,14 +130,12 @@ static const char *const unsupported_funcs[] = {
 	"parseYAML",
 	"partitions",
 	"peerings",
-	"pkiCert",
 	"plugin",
 	"regexMatch",
 	"regexReplaceAll",
 	"safeLs",
 	"safeTree",
 	"scratch",
-	"secrets",
 	"service",
 	"services",
 	"sockaddr",

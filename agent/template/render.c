@@ -38,6 +38,7 @@
 #include "render.h"
 #include "tmplutf.h"
 #include "vjson.h"
+#include "vwrite.h"
 
 extern char **environ;
 
@@ -348,6 +349,8 @@ static const struct sig sigs[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING } },
 	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING } },
 	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING } },
+	[TMPL_FN_SECRETS] = { 1, false, { P_STRING } },
+	[TMPL_FN_PKICERT] = { 1, true, { P_STRING } },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING } },
 };
 
@@ -1188,6 +1191,161 @@ static int record_path(struct ex *x, char ***list, size_t *n, const char *s, siz
 	return 0;
 }
 
+/* Asks the caller for the secret under key (a read path or a write key). */
+static int secret_lookup(struct ex *x, const char *key, size_t len, struct gval *ret)
+{
+	const cJSON *s = NULL;
+	bool added;
+	char *k;
+	int r;
+
+	r = record_path(x, &x->res->used, &x->res->nused, key, len, &added);
+	if (r)
+		return r;
+	k = strndup(key, len);
+	if (!k)
+		return ex_nomem(x);
+	if (x->o->secret)
+		s = x->o->secret(x->o->secret_ctx, k);
+	free(k);
+	if (!s) {
+		x->missing = true;
+		r = record_path(x, &x->res->missing, &x->res->nmissing, key, len, &added);
+		if (r)
+			return r;
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	*ret = (struct gval){ .kind = GV_SECRET, .secret = s };
+	return 0;
+}
+
+/*
+ * The write form, secret PATH "k=v"...: consul-template's VaultWriteQuery,
+ * keyed by path + fields (vwrite.h); the caller PUTs the fields.
+ */
+static int fn_secret_write(struct ex *x, const struct tmpl_node *node, const struct gval *argv,
+			   size_t n, struct gval *ret)
+{
+	const char **args = calloc(n, sizeof(*args));
+	size_t *lens = calloc(n, sizeof(*lens));
+	struct buf key, err;
+	int r;
+
+	buf_init(&key, VWRITE_KEY_MAX + 1);
+	buf_init(&err, 512);
+	if (!args || !lens) {
+		r = ex_nomem(x);
+		goto out;
+	}
+	for (size_t i = 1; i < n; i++) {
+		args[i - 1] = argv[i].str.s;
+		lens[i - 1] = argv[i].str.len;
+	}
+	r = vwrite_key(argv[0].str.s, argv[0].str.len, args, lens, n - 1, &key, &err);
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling secret: %s",
+			      err.len ? buf_str(&err) : "the fields are too long");
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, ret);
+out:
+	buf_done(&key);
+	buf_done(&err);
+	free(args);
+	free(lens);
+	return r;
+}
+
+/*
+ * secrets PATH: consul-template's VaultListQuery, the sorted keys of a LIST
+ * as a []string. The caller's answer for the key PATH + VWRITE_LIST is a
+ * JSON array of strings (already sorted). "" is a nil list, as in Go.
+ */
+static int fn_secrets(struct ex *x, const struct tmpl_node *node, struct gval p, struct gval *ret)
+{
+	struct buf key, err;
+	struct gval s = GV_NIL_VALUE;
+	int r;
+
+	if (p.str.len == 0) {
+		*ret = (struct gval){ .kind = GV_STRSLICE };
+		return 0;
+	}
+	buf_init(&key, VWRITE_KEY_MAX + 1);
+	buf_init(&err, 512);
+	r = vwrite_list_key(p.str.s, p.str.len, &key, &err);
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling secrets: %s", buf_str(&err));
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, &s);
+	if (!r && s.kind == GV_SECRET && cJSON_IsArray(s.secret))
+		*ret = (struct gval){ .kind = GV_STRSLICE,
+				      .strs = { .arr = s.secret,
+						.len = (size_t)cJSON_GetArraySize(s.secret) } };
+	else if (!r)
+		*ret = (struct gval){ .kind = GV_STRSLICE }; /* not listed yet: nil */
+	buf_done(&key);
+	buf_done(&err);
+	return r;
+}
+
+/*
+ * pkiCert PATH "k=v"...: consul-template's VaultPKIQuery. The caller's
+ * answer is the PemEncoded value as a JSON object {Cert, Key, CA, CAChain}
+ * (agent/pkicert.h), seen as a map: .Cert, .Key, .CA, .CAChain.
+ */
+static int fn_pkicert(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
+		      struct gval *ret)
+{
+	const char **args = NULL;
+	size_t *lens = NULL;
+	struct buf key, err;
+	struct gval s = GV_NIL_VALUE;
+	int r;
+
+	if (n == 0) {
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	buf_init(&key, VWRITE_KEY_MAX + 4096);
+	buf_init(&err, 512);
+	args = calloc(n, sizeof(*args));
+	lens = calloc(n, sizeof(*lens));
+	if (!args || !lens) {
+		r = ex_nomem(x);
+		goto out;
+	}
+	for (size_t i = 1; i < n; i++) {
+		args[i - 1] = argv[i].str.s;
+		lens[i - 1] = argv[i].str.len;
+	}
+	r = vwrite_key(argv[0].str.s, argv[0].str.len, args, lens, n - 1, &key, &err);
+	if (r == 0)
+		r = buf_append(&key, &(char){ VWRITE_PKI }, 1);
+	if (r == 0)
+		r = buf_append_str(&key, x->o->destination ? x->o->destination : "");
+	if (r == -ENOMEM)
+		r = ex_nomem(x);
+	else if (r < 0)
+		r = ex_errorf(x, node, "error calling pkiCert: %s",
+			      err.len ? buf_str(&err) : "the fields are too long");
+	else
+		r = secret_lookup(x, buf_str(&key), key.len, &s);
+	if (!r)
+		*ret = s.kind == GV_SECRET ? (struct gval){ .kind = GV_MAP, .map = s.secret }
+					   : GV_NIL_VALUE;
+out:
+	buf_done(&key);
+	buf_done(&err);
+	free(args);
+	free(lens);
+	return r;
+}
+
 static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gval *argv, size_t n,
 		     struct gval *ret)
 {
@@ -1203,10 +1361,7 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 		return 0;
 	}
 	if (n > 1)
-		return ex_errorf(
-		    x, node,
-		    "error calling secret: the write form (secret PATH \"k=v\" ...) is "
-		    "not supported by vaultlet");
+		return fn_secret_write(x, node, argv, n, ret);
 	gostr_trim_space(p->str.s, p->str.len, &a, &b);
 	{
 		size_t k = a, e = a + b;
@@ -1219,7 +1374,8 @@ static int fn_secret(struct ex *x, const struct tmpl_node *node, const struct gv
 			return ex_errorf(x, node,
 					 "error calling secret: vault.read: invalid format");
 	}
-	if (memchr(p->str.s, 0, p->str.len))
+	if (memchr(p->str.s, 0, p->str.len) || memchr(p->str.s, VWRITE_SEP, p->str.len) ||
+	    memchr(p->str.s, VWRITE_LIST, p->str.len) || memchr(p->str.s, VWRITE_PKI, p->str.len))
 		return ex_errorf(x, node, "error calling secret: invalid path");
 	r = record_path(x, &x->res->used, &x->res->nused, p->str.s, p->str.len, &added);
 	if (r)
@@ -1709,6 +1865,14 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 	}
 	case TMPL_FN_SHELLQUOTE:
 		r = gostr_shell_quote(&o, argv[0].str.s, argv[0].str.len);
+		break;
+	case TMPL_FN_SECRETS:
+		r = fn_secrets(x, node, argv[0], ret);
+		produced = false;
+		break;
+	case TMPL_FN_PKICERT:
+		r = fn_pkicert(x, node, argv, n, ret);
+		produced = false;
 		break;
 	case TMPL_FN_AND:
 	case TMPL_FN_OR:

@@ -83,6 +83,8 @@ struct render_opts {
 	 */
 	char *const *envp;
 	size_t max_output; /* 0 means RENDER_MAX_OUTPUT */
+	/* the template's destination file: pkiCert reads its certificate there */
+	const char *destination;
 };
 
 struct render_result {

@@ -18,6 +18,8 @@
 #include "astate.h"
 #include "auth.h"
 #include "config.h"
+#include "lease.h"
+#include "pkicert.h"
 #include "sched.h"
 #include "tdata.h"
 #include "vpath.h"
@@ -214,6 +216,66 @@ static void test_sched_lifetime_examples(void **state)
 		double u = sched_random();
 
 		assert_true(u >= 0 && u < 1);
+	}
+}
+
+static void test_lease_row(void **state)
+{
+	const struct tdata_row *row = *state;
+
+	if (strcmp(row->tok[0], "wait") == 0) {
+		cJSON *j = cJSON_ParseWithLength(row->tok[1], row->len[1]);
+		int64_t got = -1;
+		int r;
+
+		assert_non_null(j);
+		r = lease_check_wait(j, strtoll(row->tok[2], NULL, 10),
+				     strtoll(row->tok[3], NULL, 10) * SCHED_SEC, 0.90,
+				     strtod(row->tok[4], NULL), &got);
+		cJSON_Delete(j);
+		if (tdata_is(row, 5, "EAGAIN"))
+			assert_int_equal(r, -EAGAIN);
+		else
+			assert_int_equal(ms(got), strtoll(row->tok[5], NULL, 10));
+	} else if (strcmp(row->tok[0], "goodfor") == 0) {
+		int64_t sleep = -1;
+		bool good =
+		    pkicert_good_for(strtoll(row->tok[1], NULL, 10), strtoll(row->tok[2], NULL, 10),
+				     strtoll(row->tok[3], NULL, 10), 0.90, &sleep);
+
+		if (tdata_is(row, 4, "issue"))
+			assert_false(good);
+		else
+			assert_int_equal(sleep, strtoll(row->tok[4], NULL, 10));
+	} else if (strcmp(row->tok[0], "watch") == 0) {
+		struct lease_watch w;
+		double u = strtod(row->tok[2], NULL);
+		char got[256] = "";
+		size_t off = 0;
+		const char *p = row->tok[3];
+
+		lease_watch_start(&w, strtoll(row->tok[1], NULL, 10) * SCHED_SEC, u);
+		while (*p) {
+			char *end;
+			int64_t l = strtoll(p, &end, 10) * SCHED_SEC, sleep = 0;
+			bool more = lease_watch_renewed(&w, l, u, &sleep);
+
+			off +=
+			    (size_t)snprintf(got + off, sizeof(got) - off,
+					     "%s%lld:", off ? " " : "", (long long)(l / SCHED_SEC));
+			if (more)
+				off += (size_t)snprintf(got + off, sizeof(got) - off, "%lld",
+							ms(sleep));
+			else
+				off += (size_t)snprintf(got + off, sizeof(got) - off, "done");
+			p = strchr(end, ' ');
+			if (!p)
+				break;
+			p++;
+		}
+		assert_string_equal(got, row->tok[3]);
+	} else {
+		fail_msg("unknown row kind %s", row->tok[0]);
 	}
 }
 
@@ -448,8 +510,12 @@ static void test_astate(void **state)
 		.rendered_at = 1700000000,
 		.checked_at = 1700000100,
 		.writes = 2,
-		.secrets = { { "secret/data/litellm/secrets", 3 } },
-		.nsecrets = 1,
+		.secrets = { { "secret/data/litellm/secrets", 3, .next_at = 1700000400 },
+			     { "database/creds/litellm", -1,
+			       .lease = "database/creds/litellm/AbCdEfGh12",
+			       .lease_expires_at = 1700000133, .renewed_at = 1700000129,
+			       .renewals = 4, .next_at = 1700000132, .renewing = true } },
+		.nsecrets = 2,
 	};
 	struct astate s = { .mode = "sidecar",
 			    .pid = 42,
@@ -474,6 +540,14 @@ static void test_astate(void **state)
 	assert_non_null(strstr(text, "/vault/secrets/config.yaml"));
 	assert_non_null(strstr(text, "secret/data/litellm/secrets (version 3)"));
 	assert_non_null(strstr(text, "(2m ago), 2 times by this agent"));
+	/* leases: the id's suffix only, expiry, renewals, what comes next */
+	assert_null(strstr(buf_str(&out), "AbCd"));
+	assert_non_null(strstr(buf_str(&out), "\"id_suffix\":\"...EfGh12\""));
+	assert_non_null(
+	    strstr(text, "lease:      ...EfGh12, expires 2023-11-14T22:15:33Z (in 3s)"));
+	assert_non_null(strstr(text, "renewed:    2023-11-14T22:15:29Z (1s ago), 4 time(s)"));
+	assert_non_null(strstr(text, "next renewal: 2023-11-14T22:15:32Z (in 2s)"));
+	assert_non_null(strstr(text, "next read:  2023-11-14T22:20:00Z (in 4m)"));
 	assert_int_equal(astate_print("{", 1, false, 0, stdout), -EINVAL);
 	buf_done(&out);
 }
@@ -481,7 +555,7 @@ static void test_astate(void **state)
 int main(void)
 {
 	struct tlist l = { 0 };
-	struct tdata config, sched, vpath, vresp, acmd;
+	struct tdata config, sched, vpath, vresp, acmd, lease;
 	int fails;
 
 	tdata_load("agent/config.txt", &config);
@@ -489,12 +563,14 @@ int main(void)
 	tdata_load("agent/vpath.txt", &vpath);
 	tdata_load("agent/vresp.txt", &vresp);
 	tdata_load("agent/acmd.txt", &acmd);
+	tdata_load("agent/lease.txt", &lease);
 	tlist_add_rows(&l, &config, test_config_row);
 	tlist_add(&l, "config: the injector's sidecar config", test_config_injector, NULL);
 	tlist_add(&l, "config: defaults", test_config_defaults, NULL);
 	tlist_add_rows(&l, &sched, test_sched_row);
 	tlist_add(&l, "sched: lifetime watcher worked examples", test_sched_lifetime_examples,
 		  NULL);
+	tlist_add_rows(&l, &lease, test_lease_row);
 	tlist_add_rows(&l, &vpath, test_vpath_row);
 	tlist_add_rows(&l, &vresp, test_vresp_row);
 	tlist_add_rows(&l, &acmd, test_acmd_row);
@@ -508,5 +584,6 @@ int main(void)
 	tdata_free(&vpath);
 	tdata_free(&vresp);
 	tdata_free(&acmd);
+	tdata_free(&lease);
 	return fails ? 1 : 0;
 }

@@ -183,6 +183,13 @@ class Gen:
         return "." + ".".join(parts)
 
     def secret_call(self):
+        if self.chance(0.08):
+            # the write form (the same key whatever the order, spaces, duplicates) and secrets
+            return self.pick(['(secret "pki/issue/w" "common_name=a.svc" "ttl=1h")',
+                              '(secret "/pki/issue/w/" " ttl = 1h" "" "common_name=x" "common_name=a.svc")',
+                              '(secret "pki/issue/w" "common_name=b")',
+                              '(secret "pki/issue/w" "nokv")',
+                              '(secrets "kv/list/")', '(secrets "kv/empty")', '(secrets "")'])
         path = self.pick(["secret/data/a", "secret/data/b", "kv/c"])
         return "(secret \"%s\")" % path
 
@@ -495,6 +502,18 @@ def make_case(i, seed):
         body = g.left + " with secret \"%s\" " % r.choice(["secret/data/a", "kv/c"]) + \
             g.right + g.left + " " + what + " | toYAML " + g.right + g.left + " end " + g.right
         g.shellquote = False
+    if r.random() < 0.04:
+        # issue 15's forms, whole: the write form (keyed by path + fields) and secrets
+        body = r.choice([
+            '{{ with secret "pki/issue/w" "ttl=1h" "common_name=a.svc" }}{{ .Data.certificate }}|'
+            '{{ .Data.expiration }}|{{ .LeaseID }}|{{ .Renewable }}{{ end }}',
+            '{{ with secret "/pki/issue/w/" "common_name=b" "" "ttl=1h" "common_name=a.svc" }}'
+            '{{ .Data.serial_number | toJSON }}{{ else }}none{{ end }}',
+            '{{ range $i, $k := secrets "kv/list" }}{{ $i }}={{ $k }};{{ end }}{{ secrets "kv/list/" }}',
+            '{{ secrets "kv/list" | join "," }}|{{ len (secrets "kv/none") }}|{{ secrets "" }}',
+            '{{ secret "pki/issue/w" "common_name" }}',
+            '{{ secrets " / " }}',
+        ]).replace("{{", g.left).replace("}}", g.right)
     if r.random() < (0.03 if g.safe else 0.2):
         body = g.breakage(body)
     secrets = {}
@@ -512,6 +531,12 @@ def make_case(i, seed):
                                   "lease_duration": 60, "renewable": True,
                                   "data": None, "warnings": ["w1", "w2"]}).replace(
                                       '"data": null', '"data": ' + g.render_json(g.secret_data()))
+    secrets['pki/issue/w\x1f{"common_name":"a.svc","ttl":"1h"}'] = json.dumps(
+        {"request_id": "req-w", "lease_id": "", "lease_duration": 0, "renewable": False,
+         "data": {"certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                  "expiration": 1767225600, "serial_number": "3a:0f"}, "warnings": None})
+    secrets["kv/list\x1e"] = json.dumps(["a/", "b", "c-d"])
+    secrets["kv/none\x1e"] = "[]"   # what the agent holds after a LIST answered 404
     return {
         "id": "%s-%d" % (seed, i),
         "template": body,

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"text/template"
 
@@ -101,6 +102,34 @@ type output struct {
 	Err   string `json:"err,omitempty"`
 }
 
+// writeKey is consul-template's secretFunc argument handling (k=v pairs,
+// trimmed, later duplicates win, empty arguments skipped) spelled as
+// vaultlet's cache key: path, 0x1f, the fields as a JSON object.
+func writeKey(path string, rest []string) (string, error) {
+	data := map[string]string{}
+	for _, str := range rest {
+		if len(str) == 0 {
+			continue
+		}
+		parts := strings.SplitN(str, "=", 2)
+		if len(parts) != 2 {
+			return "", fmt.Errorf("not k=v pair %q", str)
+		}
+		data[strings.TrimSpace(parts[0])] = strings.TrimSpace(parts[1])
+	}
+	p := strings.Trim(strings.TrimSpace(path), "/")
+	if p == "" {
+		return "", fmt.Errorf("vault.write: invalid format: %q", p)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
+		return "", err
+	}
+	return p + "\x1f" + strings.TrimSuffix(b.String(), "\n"), nil
+}
+
 func funcs(in *input) template.FuncMap {
 	env := in.Env
 	m := template.FuncMap{
@@ -109,7 +138,17 @@ func funcs(in *input) template.FuncMap {
 				return nil, nil
 			}
 			if len(s) > 1 {
-				return nil, fmt.Errorf("write form not supported")
+				// the write form: looked up under vaultlet's key, the path
+				// and the fields as JSON (sorted keys, string values)
+				key, err := writeKey(s[0], s[1:])
+				if err != nil {
+					return nil, err
+				}
+				raw, ok := in.Secrets[key]
+				if !ok {
+					return nil, nil
+				}
+				return toSecret(raw)
 			}
 			// dependency.NewVaultReadQuery refuses an empty path
 			if p := strings.Trim(strings.TrimSpace(s[0]), "/"); p == "" {
@@ -120,6 +159,25 @@ func funcs(in *input) template.FuncMap {
 				return nil, nil
 			}
 			return toSecret(raw)
+		},
+		"secrets": func(s string) ([]string, error) {
+			var result []string
+			if len(s) == 0 {
+				return result, nil
+			}
+			p := strings.Trim(strings.TrimSpace(s), "/")
+			if p == "" {
+				return nil, fmt.Errorf("vault.list: invalid format: %q", p)
+			}
+			raw, ok := in.Secrets[p+"\x1e"]
+			if !ok {
+				return result, nil
+			}
+			if err := json.Unmarshal([]byte(raw), &result); err != nil {
+				return nil, err
+			}
+			sort.Strings(result)
+			return result, nil
 		},
 		"base64Decode": func(s string) (string, error) {
 			v, err := base64.StdEncoding.DecodeString(s)

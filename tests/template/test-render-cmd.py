@@ -123,6 +123,36 @@ def secret_absent_from_file():
 
 
 @case
+def write_form_answer_under_its_path():
+    # secret PATH "k=v"...: the file gives the write's answer under PATH
+    s = write("s-pki.json", json.dumps({"pki/issue/web": {"certificate": "CERT", "private_key": "KEY"}}))
+    t = write("t-pki", '{{ with secret "pki/issue/web" "common_name=a.svc" "ttl=24h" }}'
+              '{{ .Data.certificate }}/{{ .Data.private_key }}{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"CERT/KEY", (rc, out, err)
+    t = write("t-pki2", '{{ with secret "pki/issue/other" "common_name=a" }}x{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 1 and out == b"" and 'secret "pki/issue/other" is not in' in err, (rc, out, err)
+
+
+@case
+def secrets_lists_data_keys():
+    s = write("s-list.json", json.dumps({"secret/metadata/app": {"keys": ["a", "b/"]}}))
+    t = write("t-list", '{{ range secrets "secret/metadata/app/" }}<{{ . }}>{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"<a><b/>", (rc, out, err)
+
+
+@case
+def pkicert_from_file():
+    s = write("s-pkic.json", json.dumps({"pki/issue/web": {"Cert": "C\n", "Key": "K\n", "CA": "A\n",
+                                                            "CAChain": ["A\n"]}}))
+    t = write("t-pkic", '{{ with pkiCert "pki/issue/web" "common_name=a" }}{{ .Cert }}{{ .Key }}{{ .CA }}{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"C\nK\nA\n", (rc, out, err)
+
+
+@case
 def shell_quote_like_the_agent():
     # The agent accepts vaultlet's shellQuote, so its preview does too.
     t = write("t7", '{{ "it\'s" | shellQuote }}')

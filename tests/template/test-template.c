@@ -262,11 +262,49 @@ static void test_multipass(void **state)
 	assert_non_null(strstr(res.err.msg, "nil data; no entry for key \"Data\""));
 	render_result_done(&res);
 	s.n = 3;
-	/* the write form is refused */
+	/* the write form: one key per path + fields (sorted, trimmed, later wins, empty skipped) */
+	assert_int_equal(run("{{ with secret \"/pki/issue/x\" \" ttl = 1h\" \"common_name=a\" \"\" "
+			     "\"ttl=2h\" }}{{ .Data.certificate }}{{ end }}",
+			     0, &s, false, &out, &res),
+			 RENDER_INCOMPLETE);
+	assert_int_equal(res.nmissing, 1);
+	assert_string_equal(res.missing[0],
+			    "pki/issue/x\x1f{\"common_name\":\"a\",\"ttl\":\"2h\"}");
+	render_result_done(&res);
+	store_add(&s, "pki/issue/x\x1f{\"common_name\":\"a\",\"ttl\":\"2h\"}",
+		  "{\"certificate\":\"PEM\"}");
+	assert_int_equal(run("{{ with secret \"pki/issue/x\" \"ttl=2h\" \"common_name=a\" }}"
+			     "{{ .Data.certificate }}{{ end }}",
+			     0, &s, false, &out, &res),
+			 0);
+	assert_string_equal(buf_str(&out), "PEM");
+	render_result_done(&res);
+	cJSON_Delete(s.trees[--s.n]);
 	assert_int_equal(
-	    run("{{ secret \"pki/issue/x\" \"common_name=a\" }}", 0, &s, false, &out, &res),
-	    -EINVAL);
-	assert_non_null(strstr(res.err.msg, "write form"));
+	    run("{{ secret \"pki/issue/x\" \"common_name\" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "error calling secret: not k=v pair \"common_name\""));
+	render_result_done(&res);
+	assert_int_equal(run("{{ secret \"/\" \"a=b\" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "vault.write: invalid format"));
+	render_result_done(&res);
+	/* pkiCert PATH "k=v"...: the write key, then the template's destination */
+	assert_int_equal(
+	    run("{{ with pkiCert \"pki/issue/x\" \"common_name=a\" }}{{ .Cert }}{{ end }}", 0, &s,
+		false, &out, &res),
+	    RENDER_INCOMPLETE);
+	assert_int_equal(res.nmissing, 1);
+	assert_string_equal(res.missing[0], "pki/issue/x\x1f{\"common_name\":\"a\"}\x1d");
+	render_result_done(&res);
+	/* secrets PATH: a list key, nil until listed; "" is a nil list without a LIST */
+	assert_int_equal(
+	    run("{{ range secrets \" /kv/dir/ \" }}{{ . }}{{ end }}[{{ secrets \"\" }}]", 0, &s,
+		false, &out, &res),
+	    RENDER_INCOMPLETE);
+	assert_int_equal(res.nmissing, 1);
+	assert_string_equal(res.missing[0], "kv/dir\x1e");
+	render_result_done(&res);
+	assert_int_equal(run("{{ secrets \" / \" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "error calling secrets: vault.list: invalid format"));
 	render_result_done(&res);
 	assert_int_equal(run("{{ secret \" / \" }}", 0, &s, false, &out, &res), -EINVAL);
 	render_result_done(&res);

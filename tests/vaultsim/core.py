@@ -276,6 +276,9 @@ class Core:
         self.entities = {}
         self.namespaces = {}
         self.log = None          # callable(str) for diagnostics (never secrets)
+        import leases
+        self.leases = leases.LeaseManager(self)
+        self.tick_hooks = []     # callables(now_ns) run by the lease reaper (static-role rotation)
         import k8sauth
         self.k8s_oracle = k8sauth.Oracle(self)
         self._make_ns('')
@@ -369,6 +372,7 @@ class Core:
 
     def revoke_token(self, t):
         t.revoked = True
+        self.leases.revoke_token_leases(t.id)
 
     def token_acl(self, t):
         st = self.ns_state(t.ns)
@@ -757,6 +761,8 @@ class SysBackend(BackendBase):
                                         'token': ('string',)},
                  {'update': self.capabilities_self}),
         ]
+        import leases
+        self.paths += leases.sys_paths(self)
 
     # --- mounts
 
@@ -833,6 +839,8 @@ class SysBackend(BackendBase):
             mtype, options['version'] = 'kv', '2'
         elif mtype != 'kv' and options.get('version'):
             raise ErrResp('secrets engine %s does not allow setting a version' % go_quote(mtype))
+        if mtype in ('database', 'pki'):
+            return self._mount_engine(st, path, mtype, cfg, fd, req)
         if mtype not in ('kv', 'generic'):
             raise ErrResp('plugin not found in the catalog: %s' % mtype)
         if mtype == 'kv' and options.get('version', '1') not in ('1', '2', ''):
@@ -845,6 +853,19 @@ class SysBackend(BackendBase):
                   max_ttl=cfg['max_lease_ttl'], local=fd.get('local'),
                   seal_wrap=fd.get('seal_wrap'), running_version=kv.RUNNING_VERSION, ns=req.ns)
         m.backend = kv.make_backend(self.core, m)
+        st.mounts[path] = m
+        return None
+
+    def _mount_engine(self, st, path, mtype, cfg, fd, req):
+        import dbengine
+        import pki
+        self._conflict(st, path)
+        m = Mount(path, mtype, 'mounts', None, options=None,
+                  description=fd.get('description'), default_ttl=cfg['default_lease_ttl'],
+                  max_ttl=cfg['max_lease_ttl'], local=fd.get('local'),
+                  seal_wrap=fd.get('seal_wrap'),
+                  running_version='v' + self.core.opts.vault_version + '+builtin.vault', ns=req.ns)
+        m.backend = (dbengine.DatabaseBackend if mtype == 'database' else pki.PKIBackend)(self.core, m)
         st.mounts[path] = m
         return None
 

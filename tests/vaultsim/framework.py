@@ -223,11 +223,12 @@ PARSERS = {
     'commaslice': comma_slice,
     'map': weak_map,
     'kvpairs': kv_pairs,
+    'raw': lambda r: r,
 }
 
 ZERO = {
     'string': '', 'lowerstring': '', 'bool': False, 'int': 0, 'duration': 0,
-    'commaslice': [], 'map': {}, 'kvpairs': {},
+    'commaslice': [], 'map': {}, 'kvpairs': {}, 'raw': None,
 }
 
 

@@ -947,6 +947,23 @@ injected("template-shellquote-ok", "Template check: shellQuote (vaultlet extensi
          review(pod(ann(**{"role": "demo", "agent-inject-template-env.sh":
                            "export A={{ .Data.data.a | shellQuote }}\n"}))),
          no_warnings=True)
+injected("i15-pki-list-forms", "issue 15: the write form of secret (the Vault docs' PKI example), "
+         "pkiCert and secrets pass the admission check",
+         review(pod(ann(**{
+             "role": "demo",
+             "agent-inject-secret-server.crt": "pki/issue/web",
+             "agent-inject-template-server.crt":
+                 '{{- with secret "pki/issue/web" "common_name=litellm.litellm.svc" "ttl=24h" -}}\n'
+                 '{{ .Data.certificate }}\n{{- end }}',
+             "agent-inject-secret-bundle.pem": "pki/issue/web",
+             "agent-inject-template-bundle.pem":
+                 '{{ with pkiCert "pki/issue/web" "common_name=a.svc" }}{{ .Cert }}{{ .Key }}{{ .CA }}{{ end }}',
+             "agent-inject-secret-list": "secret/",
+             "agent-inject-template-list": '{{ range secrets "secret/" }}{{ . }}\n{{ end }}'}))),
+         config_values={"sidecar": {"/template/0/destination": "/vault/secrets/bundle.pem",
+                                    "/template/1/destination": "/vault/secrets/list",
+                                    "/template/2/destination": "/vault/secrets/server.crt"}},
+         no_warnings=True)
 
 
 # ---------------------------------------------------------------- native sidecar mode (issue 14)
