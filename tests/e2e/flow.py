@@ -3,8 +3,9 @@
 
   1. Vault (the simulator) configured with the seed's runbook; Kubernetes
      auth verifies pod tokens through the API server's TokenReview.
-  2. The webhook's TLS material from vaultlet-certgen; the chart rendered
-     with `helm template`; the webhook runs as the chart's Deployment pod
+  2. The chart rendered with `helm template` in its default TLS mode (auto:
+     helm generates the CA and the serving certificate); the webhook runs as
+     the chart's Deployment pod
      (its args, its Secret volume, its securityContext) and its Service and
      MutatingWebhookConfiguration are registered with the API server.
   3. The LiteLLM pod (examples/litellm-pod.yaml, the seed's annotations) is
@@ -158,20 +159,14 @@ class Flow:
                  % self.vault_addr)
 
     def _start_webhook(self):
-        certs = os.path.join(self.work, "webhook-certs")
-        r = subprocess.run([self.binaries()["vaultlet-certgen"], "-service", "vaultlet-webhook",
-                            "-namespace", "vaultlet", "-out-dir", certs],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("vaultlet-certgen failed: " + r.stderr)
+        # The chart's default TLS mode (auto): helm generates the CA and the
+        # serving certificate; the API server verifies the webhook against
+        # the rendered caBundle for <svc>.<ns>.svc.
         self.webhook_port = free_port()
         objs = helm.template(
             os.path.join(ROOT, "charts", "vaultlet"), "vaultlet", "vaultlet",
             set_values=["vaultAddress=" + self.vault_addr, "replicas=1",
-                        "containerPort=%d" % self.webhook_port],
-            set_files=["tls.cert=" + os.path.join(certs, "tls.crt"),
-                       "tls.key=" + os.path.join(certs, "tls.key"),
-                       "tls.ca=" + os.path.join(certs, "ca.crt")])
+                        "containerPort=%d" % self.webhook_port])
         self.chart_objects = objs
         by_kind = {}
         for o in objs:
@@ -197,7 +192,11 @@ class Flow:
                "spec": tmpl["spec"]}
         self.webhook_pod = self.kubelet.run_pod(pod)
         self.webhook_pod.start_containers()
-        self._wait_ready(tmpl["spec"]["containers"][0], os.path.join(certs, "ca.crt"))
+        vol = next(v for v in tmpl["spec"]["volumes"] if v["name"] == "tls")["secret"]["secretName"]
+        ca = os.path.join(self.work, "webhook-ca.crt")
+        with open(ca, "w") as fh:
+            fh.write(self.kubelet.secrets[("vaultlet", vol)]["ca.crt"])
+        self._wait_ready(tmpl["spec"]["containers"][0], ca)
         self.say("webhook running as the chart's Deployment pod, ready on port %d"
                  % self.webhook_port)
 

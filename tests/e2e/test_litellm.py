@@ -114,6 +114,14 @@ def run_checks(f):
     want_yaml = vec["TV03"]["expected_output"].encode()
     secret_values = list(f.secrets.values())
 
+    # -- the chart's default TLS mode
+    by = {(o["kind"], o["metadata"]["name"]): o for o in f.chart_objects}
+    sec = by.get(("Secret", "vaultlet-webhook-tls"), {}).get("data", {})
+    wh = by[("MutatingWebhookConfiguration", "vaultlet-webhook")]["webhooks"][0]
+    check(sec.get("ca.crt") and wh["clientConfig"].get("caBundle") == sec["ca.crt"],
+          "the chart ran in tls.mode auto: its generated CA is the caBundle the API server "
+          "verifies the webhook with (for vaultlet-webhook.vaultlet.svc)")
+
     # -- admission
     plain = f.litellm_pod()
     pod, warnings, calls = f.create("default", plain)
@@ -264,8 +272,20 @@ def run_checks(f):
         check("denied the request" in str(e) and "broken.txt" in str(e),
               "a pod with a broken template is denied at admission, naming it", e)
 
+    # -- matchConditions: only annotated pods are sent to the webhook
+    other = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "netcheck"},
+             "spec": {"containers": [{"name": "c", "image": flowmod.LITELLM_IMAGE}]}}
+    _, _, calls = f.create("litellm", other)
+    check(calls == [], "a pod without vault.hashicorp.com/agent-inject in the labelled "
+          "namespace is not sent to the webhook (the chart's matchConditions)", calls)
+
     # -- the webhook is down: failurePolicy Fail keeps the pod from starting without secrets
     f.webhook_pod.stop(grace=5)
+    try:
+        f.create("litellm", other)
+        check(True, "with the webhook down, pods that do not ask for secrets are still created")
+    except apiserver.AdmissionError as e:
+        check(False, "with the webhook down, pods that do not ask for secrets are still created", e)
     try:
         f.create("litellm", f.litellm_pod())
         check(False, "with the webhook down the pod is not created (failurePolicy: Fail)")
