@@ -132,7 +132,7 @@ class Flow:
                                        hosts=["vault.litellm.svc", "vault.litellm.svc.cluster.local"])
         self.kubelet.configmaps[("litellm", "kube-root-ca.crt")] = {
             "ca.crt": open(api_tls.ca_cert).read()}
-        values = yaml.safe_load(open(os.path.join(ROOT, "examples", "litellm-values.yaml")))
+        values = yaml.safe_load(open(os.path.join(ROOT, "examples", "litellm", "litellm-values.yaml")))
         self.kubelet.configmaps[("litellm", "litellm-config")] = {
             "config.yaml": yaml.safe_dump(values["proxy_config"], sort_keys=False)}
         self._start_webhook()
