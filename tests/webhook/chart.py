@@ -89,6 +89,50 @@ def verify_serving_cert(ca_pem, cert_pem, names):
     return None
 
 
+def install_dry_run(helm_run, chart, tmp):
+    """`helm install --dry-run=client` needs no cluster: the issue's one command."""
+    kube = ["--kubeconfig", os.path.join(tmp, "no-kubeconfig")]
+
+    def one_command():
+        p = helm_run("install", "vaultlet", chart, "-n", "vaultlet", "--create-namespace",
+                     "--set", "vaultAddress=http://vault.litellm.svc:8200", "--dry-run=client",
+                     *kube)
+        out = p.stdout.decode()
+        if p.returncode != 0 or "MANIFEST:" not in out:
+            return "rc %d: %s" % (p.returncode, (p.stderr + p.stdout).decode()[-1500:])
+        manifest, _, notes = out.split("MANIFEST:", 1)[1].partition("NOTES:")
+        objs = docs_of(manifest)
+        sec = objs[("Secret", "vaultlet-webhook-tls")]["data"]
+        w = webhook_of(objs)
+        e = verify_serving_cert(base64.b64decode(w["clientConfig"]["caBundle"]),
+                                base64.b64decode(sec["tls.crt"]),
+                                ["vaultlet-webhook", "vaultlet-webhook.vaultlet",
+                                 "vaultlet-webhook.vaultlet.svc"])
+        if e:
+            return e
+        for want in ("kubectl label namespace <ns> vaultlet-injection=enabled",
+                     "kubectl -n vaultlet rollout status deploy/vaultlet-webhook",
+                     "kubectl get mutatingwebhookconfiguration vaultlet-webhook"):
+            if want not in notes:
+                return "NOTES lack %r:\n%s" % (want, notes)
+        return None
+    check("helm install with only vaultAddress set (--dry-run=client): a webhook whose caBundle "
+          "verifies its serving certificate for the Service DNS name; NOTES say to label the "
+          "namespace and check the webhook", one_command)
+
+    def misspelled():
+        errs = []
+        for kv, key in (("replica=3", "'replica' not allowed"), ("tls.mod=auto", "'mod' not allowed")):
+            p = helm_run("install", "vaultlet", chart, "-n", "vaultlet", "--set",
+                         "vaultAddress=http://v:8200", "--set", kv, "--dry-run=client", *kube)
+            err = (p.stdout + p.stderr).decode()
+            if p.returncode == 0 or key not in err:
+                errs.append("%s: rc %d %s" % (kv, p.returncode, err[-300:]))
+        return "; ".join(errs) or None
+    check("helm install with a misspelled key (replica: 3, tls.mod: auto) fails naming it",
+          misspelled)
+
+
 def matrix(helm_run, chart, base, secret_mode):
     """helm lint --strict and helm template: every TLS mode x Kubernetes 1.27 /
     1.31 x NetworkPolicy and ServiceMonitor off/on."""
@@ -459,6 +503,7 @@ def main():
         check("helm template without vaultAddress fails with a message saying what to set",
               required)
 
+        install_dry_run(helm_run, chart, tmp)
         matrix(helm_run, chart, base, secret_mode)
         schema(helm_run, chart, base)
         modes(helm_run, chart, render, secret_mode, key)
