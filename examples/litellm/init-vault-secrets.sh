@@ -32,7 +32,7 @@
 set -u
 
 me=init-vault-secrets.sh
-die() { echo "$me: $*" >&2; exit 1; }
+die() { printf '%s: %s\n' "$me" "$*" >&2; exit 1; }
 case "${1:-}" in
   -h|--help) sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
   "") ;;
@@ -116,9 +116,12 @@ call() {
   code=$(curl "$@" "$url" 2>"$tmp/curl-err") ||
     die "cannot reach Vault at $VAULT_ADDR: $(head -n 1 "$tmp/curl-err")"
 }
-# Vault's own error messages, on one line
+# Vault's own error messages, on one line ("1 error occurred:\n\t* permission
+# denied\n\n" becomes "permission denied")
 vault_errors() {
-  tr -d '\n' <"$tmp/resp" | sed -n 's/.*"errors":\[\(.*\)\].*/\1/p' | cut -c1-200
+  tr -d '\n' <"$tmp/resp" | sed -n 's/.*"errors":\[\(.*\)\].*/\1/p' |
+    sed -e 's/\\[nt]/ /g' -e 's/"//g' -e 's/[0-9][0-9]* errors* occurred: *//' \
+      -e 's/\* //g' -e 's/  */ /g' -e 's/ *$//' | cut -c1-200
 }
 # expect STEP HINT CODE...: dies unless $code is one of CODE...
 expect() {
@@ -140,7 +143,7 @@ case "$code" in
   *) expect "checking the token" "is Vault unsealed and reachable at $VAULT_ADDR?" 200 ;;
 esac
 case "$ork" in
-  *replace-with-your*) echo "$me: warning: OPENROUTER_API_KEY in $env_file is still the placeholder: LiteLLM starts, but OpenRouter will refuse its calls (edit $env_file and run this again)" >&2 ;;
+  *replace-with-your*) printf "%s: warning: OPENROUTER_API_KEY in %s is still the placeholder: LiteLLM starts, but OpenRouter will refuse its calls (edit it and run this again)\n" "$me" "$env_file" >&2 ;;
 esac
 
 # -- KV v2 at secret/

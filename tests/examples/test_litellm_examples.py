@@ -155,6 +155,8 @@ def main():
             for k, v in values.items():
                 f.write("%s=%s\n" % (k, v))
         init_script(agent, tmp, envf, values)
+        check("secret/ mounted as KV v1: exit 1, one line saying it needs KV v2, nothing written",
+              kv1_refused(envf))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return done()
@@ -366,6 +368,24 @@ def init_script(agent, tmp, envf, values):
               lambda: one_line_failure({"ENV_FILE": os.path.join(tmp, "missing.env")},
                                        "generate-env.sh", "no .env"))
 
+        def denied_write():
+            # a token that may write the secret but not policies: the run stops at the policy
+            lim = 'path "secret/*" { capabilities = ["create", "update", "read"] }\n' \
+                  'path "sys/mounts/secret" { capabilities = ["read"] }\n'
+            c.put("/v1/sys/policies/acl/init-limited", {"policy": lim})
+            tok = c.post("/v1/auth/token/create", {"policies": ["init-limited"], "ttl": "10m"})
+            t = tok.json()["auth"]["client_token"]
+            r = run(["sh", script], env=dict(env, VAULT_TOKEN=t))
+            lines = r.stderr.splitlines()
+            if r.returncode != 1 or len(lines) != 1 or \
+                    "writing policy litellm-policy failed: HTTP 403" not in lines[0]:
+                return "rc %d, stderr %r" % (r.returncode, r.stderr)
+            if t in r.stdout + r.stderr or any(v in r.stdout + r.stderr for v in secret_values):
+                return "printed the token or a secret"
+            return None
+        check("a call that fails midway (a token not allowed to write policies): exit 1, one line "
+              "naming the step, the status and what to check", denied_write)
+
         def port_forward():
             bindir = os.path.join(tmp, "bin")
             os.makedirs(bindir, exist_ok=True)
@@ -393,6 +413,26 @@ def init_script(agent, tmp, envf, values):
             return "the port-forward still runs after the script ended"
         check("VAULT_ADDR and VAULT_TOKEN unset: kubectl -n litellm port-forward svc/vault, the "
               "dev root token, the port-forward stopped at the end", port_forward)
+
+
+def kv1_refused(envf):
+    def fn():
+        with simlib.start_sim() as sim:
+            c = sim.client()
+            c.delete("/v1/sys/mounts/secret")
+            r = c.post("/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "1"}})
+            if r.status not in (200, 204):
+                return "could not mount KV v1: %s" % r.text
+            env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+            env.update(ENV_FILE=envf, VAULT_ADDR=sim.url, VAULT_TOKEN="root")
+            p = run(["sh", os.path.join(EX, "init-vault-secrets.sh")], env=env)
+            lines = p.stderr.splitlines()
+            if p.returncode != 1 or len(lines) != 1 or "not as KV version 2" not in lines[0]:
+                return "rc %d, stderr %r" % (p.returncode, p.stderr)
+            if c.get("/v1/secret/litellm/secrets").status != 404:
+                return "wrote into the KV v1 mount"
+            return None
+    return fn
 
 
 def simlib_free_port():
