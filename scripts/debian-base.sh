@@ -6,23 +6,21 @@
 # registry is reachable: debootstrap (variant minbase) from the Debian
 # mirror this machine's apt sources use, imported with buildah as IMAGE
 # (default localhost/vaultlet-debian-base:12). Kept if it exists already;
-# -f rebuilds it. Needs root, debootstrap and buildah.
+# -f rebuilds it. --print-mirror prints the mirror it would use (DEBIAN_MIRROR
+# overrides it) and exits 3 when there is none. Needs root, debootstrap and
+# buildah.
 #
 #   scripts/debian-base.sh && buildah bud --isolation chroot \
 #     --build-arg DEBIAN_IMAGE=localhost/vaultlet-debian-base:12 -t vaultlet/vaultlet .
 set -eu
 force=0
-[ "${1:-}" = "-f" ] && { force=1; shift; }
-case "${1:-}" in -h|--help) sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;; esac
+print_mirror=0
+case "${1:-}" in
+  -f) force=1; shift ;;
+  --print-mirror) print_mirror=1; shift ;;
+  -h|--help) sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+esac
 image=${1:-localhost/vaultlet-debian-base:12}
-
-for c in debootstrap buildah; do
-  command -v "$c" >/dev/null 2>&1 || { echo "debian-base.sh: $c is not installed: apt-get install -y $c" >&2; exit 1; }
-done
-if [ "$force" -eq 0 ] && buildah inspect --type image "$image" >/dev/null 2>&1; then
-  echo "$image exists (-f to rebuild it)"
-  exit 0
-fi
 
 # The mirror of the apt sources that carry bookworm (deb822 or one-line format).
 mirror=$(
@@ -31,8 +29,21 @@ mirror=$(
     cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
       awk '$1 == "deb" && $0 ~ / bookworm / && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }'
   } | head -n 1)
-[ -n "$mirror" ] || { echo "debian-base.sh: no bookworm mirror in /etc/apt/sources*: give one in DEBIAN_MIRROR" >&2; exit 1; }
 mirror=${DEBIAN_MIRROR:-$mirror}
+if [ "$print_mirror" -eq 1 ]; then
+  [ -n "$mirror" ] || exit 3
+  echo "$mirror"
+  exit 0
+fi
+[ -n "$mirror" ] || { echo "debian-base.sh: no bookworm mirror in /etc/apt/sources*: give one in DEBIAN_MIRROR" >&2; exit 1; }
+
+for c in debootstrap buildah; do
+  command -v "$c" >/dev/null 2>&1 || { echo "debian-base.sh: $c is not installed: apt-get install -y $c" >&2; exit 1; }
+done
+if [ "$force" -eq 0 ] && buildah inspect --type image "$image" >/dev/null 2>&1; then
+  echo "$image exists (-f to rebuild it)"
+  exit 0
+fi
 
 root=$(mktemp -d /var/tmp/vaultlet-debian-base.XXXXXX)
 ctr=""
