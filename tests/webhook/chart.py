@@ -132,6 +132,15 @@ def install_dry_run(helm_run, chart, tmp):
     check("helm install with a misspelled key (replica: 3, tls.mod: auto) fails naming it",
           misspelled)
 
+    def cm_notes():
+        p = helm_run("install", "vaultlet", chart, "-n", "vaultlet", "--set",
+                     "vaultAddress=http://v:8200", "--set", "tls.mode=cert-manager",
+                     "--dry-run=client", *kube)
+        notes = p.stdout.decode().partition("NOTES:")[2]
+        return (p.returncode == 0 and "TLS: cert-manager" in notes and
+                "get certificate vaultlet-webhook" in notes) or notes or p.stderr.decode()
+    check("with tls.mode cert-manager, NOTES say to check the Certificate", cm_notes)
+
 
 def matrix(helm_run, chart, base, secret_mode):
     """helm lint --strict and helm template: every TLS mode x Kubernetes 1.27 /
