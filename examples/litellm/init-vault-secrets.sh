@@ -108,7 +108,7 @@ printf 'X-Vault-Token: %s\n' "$token" >"$tmp/header"
 # call METHOD PATH [JSON_FILE]: sets $code; the body is in $tmp/resp
 call() {
   set -- "$1" "$2" "${3:-}" -sS -o "$tmp/resp" -w '%{http_code}' -X "$1" -H @"$tmp/header" \
-    --max-time 30
+    --max-time 30 --max-filesize 1048576
   [ -n "$cacert" ] && set -- "$@" --cacert "$cacert"
   [ -n "$3" ] && set -- "$@" -H 'Content-Type: application/json' --data-binary @"$3"
   url=$VAULT_ADDR/v1/$2
