@@ -43,10 +43,11 @@ fi
 
 cat <<NEXT
 
-Next (the chart mounts the pair as a Secret and sets the webhook's caBundle):
+Next (the chart's tls.mode=secret mounts the pair as a Secret and sets the
+webhook's caBundle; without this pair, the default tls.mode=auto makes one):
 
   helm install vaultlet charts/vaultlet -n $ns --create-namespace \\
-    --set vaultAddress=https://vault.vault.svc:8200 \\
+    --set vaultAddress=https://vault.vault.svc:8200 --set tls.mode=secret \\
     --set-file tls.cert=$out/tls.crt --set-file tls.key=$out/tls.key \\
     --set-file tls.ca=$out/ca.crt
 

@@ -1,10 +1,18 @@
 # SPDX-License-Identifier: MIT
-"""The whole vaultlet flow on one machine, as a cluster would run it:
+"""The whole vaultlet flow on one machine, as a cluster would run it, with
+the files of examples/litellm/ (the runbook):
 
-  1. Vault (the simulator) configured with the seed's runbook; Kubernetes
-     auth verifies pod tokens through the API server's TokenReview.
-  2. The webhook's TLS material from vaultlet-certgen; the chart rendered
-     with `helm template`; the webhook runs as the chart's Deployment pod
+  0. examples/litellm/generate-env.sh writes the .env; a throwaway
+     PostgreSQL (tests/lib/pgcluster.py) gets the user, database and
+     password docker-compose.yml would give it, on the port of the
+     template's DATABASE_URL, at a loopback address that the LiteLLM pod's
+     hostAliases entry maps host.docker.internal to.
+  1. Vault (the simulator, started like `vault server -dev`) configured by
+     examples/litellm/init-vault-secrets.sh from the .env; Kubernetes auth
+     verifies pod tokens through the API server's TokenReview.
+  2. The chart rendered with `helm template` in its default TLS mode (auto:
+     helm generates the CA and the serving certificate); the webhook runs as
+     the chart's Deployment pod
      (its args, its Secret volume, its securityContext) and its Service and
      MutatingWebhookConfiguration are registered with the API server.
   3. The LiteLLM pod (examples/litellm-pod.yaml, the seed's annotations) is
@@ -12,7 +20,8 @@
      API server calls the webhook, applies the patch and validates the pod.
   4. The kubelet runs the pod: vault-agent-init renders the files and exits,
      then the LiteLLM container (a stand-in for the `litellm` command that
-     keeps the chart's real command line) and the vault-agent sidecar start.
+     keeps the chart's real command line and logs into PostgreSQL with the
+     DATABASE_URL it sourced) and the vault-agent sidecar start.
 
 Used by tests/e2e/test_litellm.py, tests/e2e/test_native.py and scripts/demo
 (chart_values adds --set values for charts/vaultlet). Needs root (mount
@@ -37,12 +46,17 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "vaultsim"))
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
 import simlib  # noqa: E402
 from kubesim import apiserver, helm, kubelet, tokens  # noqa: E402
+from pgcluster import PgCluster, server_bin_dir  # noqa: E402
+
+EXAMPLES = os.path.join(ROOT, "examples", "litellm")
 
 LITELLM_IMAGE = "ghcr.io/berriai/litellm-database:main-stable"
-# The secret values of the reference vectors TV01/TV03, so the rendered files
-# can be compared with outputs produced by Go itself.
+# The secret values of the reference vectors TV01/TV03 (outputs produced by
+# Go itself); go_expected() puts the .env's values in their place.
 SEED_SECRETS = {"master_key": "sk-master", "openrouter_api_key": "sk-or-v1-abc",
                 "db_password": "pw"}
 
@@ -53,6 +67,57 @@ def free_port():
         return s.getsockname()[1]
 
 
+def read_dotenv(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                out[k] = v
+    return out
+
+
+def go_expected(output, secrets):
+    """A reference vector's Go output with SEED_SECRETS replaced by secrets,
+    each quoted occurrence (there is at most one of each) (the values are plain ASCII, so Go's
+    toJSON of them is the same quoting)."""
+    for k, old in (("master_key", '"sk-master"'), ("openrouter_api_key", '"sk-or-v1-abc"'),
+                   ("db_password", "llmproxy:pw@")):
+        new = old.replace(SEED_SECRETS[k], secrets[k])
+        if output.count(old) == 0:
+            continue
+        if output.count(old) != 1 or not all(32 < ord(c) < 127 and c not in '"\\'
+                                             for c in secrets[k]):
+            raise ValueError("cannot substitute %s in the reference output" % k)
+        output = output.replace(old, new)
+    return output
+
+
+def database_target():
+    """(host, port) of the DATABASE_URL in litellm-values.yaml's template."""
+    with open(os.path.join(EXAMPLES, "litellm-values.yaml")) as f:
+        ann = yaml.safe_load(f)["podAnnotations"]
+    tmpl = ann["vault.hashicorp.com/agent-inject-template-app-credentials.sh"]
+    rest = tmpl.split("postgresql://", 1)[1].split("@", 1)[1]
+    host, port = rest.split("/", 1)[0].rsplit(":", 1)
+    return host, int(port)
+
+
+def free_loopback(port):
+    """A loopback address other than 127.0.0.1 where `port` is free (the
+    machine's own server may hold 127.0.0.1:5432), or None."""
+    for third in range(71, 80):
+        addr = "127.0.%d.%d" % (third, 10 + os.getpid() % 200)
+        with socket.socket() as s:
+            try:
+                s.bind((addr, port))
+                return addr
+            except OSError:
+                continue
+    return None
+
+
 def reference_vectors():
     # A copy of the reference vectors (outputs produced by Go text/template).
     with open(os.path.join(ROOT, "tests", "data", "template", "vectors.json")) as f:
@@ -60,13 +125,14 @@ def reference_vectors():
 
 
 class Flow:
-    def __init__(self, build_root=None, workdir=None, say=None, secrets=None, chart_values=()):
+    def __init__(self, build_root=None, workdir=None, say=None, chart_values=()):
         self.build = build_root or os.environ.get("VAULTLET_BUILD_ROOT") or \
             os.path.join(ROOT, "build")
         self.work = workdir or tempfile.mkdtemp(prefix="vaultlet-e2e-")
         self.say = say or (lambda msg: None)
-        self.secrets = dict(secrets or SEED_SECRETS)
-        self.sim = self.api = self.kubelet = self.webhook_pod = None
+        self.secrets = None   # from the .env that generate-env.sh writes (start())
+        self.sim = self.api = self.kubelet = self.webhook_pod = self.pg = None
+        self.db_host = self.db_unavailable = None
         self.chart_values = list(chart_values)  # extra --set for charts/vaultlet
         self.image = "vaultlet/vaultlet:%s" % self._version()
 
@@ -101,6 +167,8 @@ class Flow:
 
     def start(self):
         os.makedirs(self.work, exist_ok=True)
+        self._make_env()
+        self._start_database()
         issuer = tokens.TokenIssuer()
         api_tls = simlib.make_tls(os.path.join(self.work, "apiserver-tls"),
                                   hosts=("127.0.0.1", "kubernetes.default.svc"),
@@ -126,17 +194,50 @@ class Flow:
                                        (os.path.join(rootfs, "etc", "ssl"), "/etc/ssl")]),
             LITELLM_IMAGE: kubelet.Image(
                 [("/usr/bin", "/usr/bin"),
-                 (os.path.join(HERE, "images", "litellm-standin.sh"), "/usr/local/bin/litellm")]
+                 (os.path.join(HERE, "images", "litellm-standin.sh"), "/usr/local/bin/litellm"),
+                 # the real psql binary (Debian's /usr/bin/psql is a Perl wrapper)
+                 (os.path.join(server_bin_dir(), "psql"), "/usr/local/bin/psql")]
                 + libs),
         }
         self.kubelet = kubelet.Kubelet(os.path.join(self.work, "kubelet"), self.api, images,
                                        hosts=["vault.litellm.svc", "vault.litellm.svc.cluster.local"])
         self.kubelet.configmaps[("litellm", "kube-root-ca.crt")] = {
             "ca.crt": open(api_tls.ca_cert).read()}
-        values = yaml.safe_load(open(os.path.join(ROOT, "examples", "litellm-values.yaml")))
+        values = yaml.safe_load(open(os.path.join(ROOT, "examples", "litellm", "litellm-values.yaml")))
         self.kubelet.configmaps[("litellm", "litellm-config")] = {
             "config.yaml": yaml.safe_dump(values["proxy_config"], sort_keys=False)}
         self._start_webhook()
+
+    def _make_env(self):
+        self.env_file = os.path.join(self.work, ".env")
+        r = subprocess.run([os.path.join(EXAMPLES, "generate-env.sh"), self.env_file],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("examples/litellm/generate-env.sh failed: " + r.stderr)
+        self.dotenv = read_dotenv(self.env_file)
+        self.secrets = {"master_key": self.dotenv["LITELLM_MASTER_KEY"],
+                        "openrouter_api_key": self.dotenv["OPENROUTER_API_KEY"],
+                        "db_password": self.dotenv["POSTGRES_PASSWORD"]}
+        self.say("examples/litellm/generate-env.sh wrote the .env (mode 0600)")
+
+    def _start_database(self):
+        # what `docker compose up -d` would start, on the template's port
+        with open(os.path.join(EXAMPLES, "docker-compose.yml")) as f:
+            env = yaml.safe_load(f)["services"]["postgres"]["environment"]
+        self.db_name, port = database_target()
+        addr = free_loopback(port)
+        if addr is None:
+            self.db_unavailable = "port %d is taken on every loopback address tried" % port
+            self.say("PostgreSQL: not started (%s)" % self.db_unavailable)
+            return
+        self.pg = PgCluster(port=port, host=addr)
+        self.pg.start()
+        self.pg.create_login(env["POSTGRES_USER"], self.dotenv["POSTGRES_PASSWORD"],
+                             env["POSTGRES_DB"])
+        self.db_host = addr
+        self.say("PostgreSQL (a throwaway cluster) at %s:%d: user %s, database %s, password "
+                 "from the .env, as docker-compose.yml makes it" % (
+                     addr, port, env["POSTGRES_USER"], env["POSTGRES_DB"]))
 
     def _start_vault(self, issuer, api_ca):
         # Vault runs "in a pod": its own service-account token is the
@@ -153,27 +254,28 @@ class Flow:
                                                         "--pod-sa-dir", pod_sa])
         self.vault_port = int(self.sim.addr.rsplit(":", 1)[1])
         self.vault_addr = "http://vault.litellm.svc:%d" % self.vault_port
-        client = self.sim.client()
-        # The seed's vault/init-vault-secrets.sh, call by call.
-        simlib.seed_litellm(client, secrets=self.secrets, kubernetes_host=self.api.url)
-        self.say("Vault (simulator) at %s seeded like the seed's init-vault-secrets.sh"
+        # examples/litellm/init-vault-secrets.sh, from the .env; Vault runs in
+        # the cluster, so its kubernetes_host is the API server
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "KUBERNETES_"))}
+        env.update(ENV_FILE=self.env_file, VAULT_ADDR=self.sim.url,
+                   VAULT_TOKEN=self.sim.root_token, KUBERNETES_HOST=self.api.url)
+        r = subprocess.run(["sh", os.path.join(EXAMPLES, "init-vault-secrets.sh")], env=env,
+                           capture_output=True, text=True, timeout=120)
+        self.init_output = r.stdout + r.stderr
+        if r.returncode != 0:
+            raise RuntimeError("examples/litellm/init-vault-secrets.sh failed: " + r.stderr)
+        self.say("Vault (simulator) at %s set up by examples/litellm/init-vault-secrets.sh"
                  % self.vault_addr)
 
     def _start_webhook(self):
-        certs = os.path.join(self.work, "webhook-certs")
-        r = subprocess.run([self.binaries()["vaultlet-certgen"], "-service", "vaultlet-webhook",
-                            "-namespace", "vaultlet", "-out-dir", certs],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("vaultlet-certgen failed: " + r.stderr)
+        # The chart's default TLS mode (auto): helm generates the CA and the
+        # serving certificate; the API server verifies the webhook against
+        # the rendered caBundle for <svc>.<ns>.svc.
         self.webhook_port = free_port()
         objs = helm.template(
             os.path.join(ROOT, "charts", "vaultlet"), "vaultlet", "vaultlet",
             set_values=["vaultAddress=" + self.vault_addr, "replicas=1",
-                        "containerPort=%d" % self.webhook_port] + self.chart_values,
-            set_files=["tls.cert=" + os.path.join(certs, "tls.crt"),
-                       "tls.key=" + os.path.join(certs, "tls.key"),
-                       "tls.ca=" + os.path.join(certs, "ca.crt")])
+                        "containerPort=%d" % self.webhook_port] + self.chart_values)
         self.chart_objects = objs
         by_kind = {}
         for o in objs:
@@ -199,7 +301,11 @@ class Flow:
                "spec": tmpl["spec"]}
         self.webhook_pod = self.kubelet.run_pod(pod)
         self.webhook_pod.start_containers()
-        self._wait_ready(tmpl["spec"]["containers"][0], os.path.join(certs, "ca.crt"))
+        vol = next(v for v in tmpl["spec"]["volumes"] if v["name"] == "tls")["secret"]["secretName"]
+        ca = os.path.join(self.work, "webhook-ca.crt")
+        with open(ca, "w") as fh:
+            fh.write(self.kubelet.secrets[("vaultlet", vol)]["ca.crt"])
+        self._wait_ready(tmpl["spec"]["containers"][0], ca)
         self.say("webhook running as the chart's Deployment pod, ready on port %d"
                  % self.webhook_port)
 
@@ -228,6 +334,9 @@ class Flow:
         with open(os.path.join(ROOT, "examples", "litellm-pod.yaml")) as f:
             pod = yaml.safe_load(f)
         pod["metadata"]["annotations"].update(extra_annotations or {})
+        if self.db_host:
+            # host.docker.internal, as a hostAliases entry maps it on kind or k3s
+            pod["spec"]["hostAliases"] = [{"ip": self.db_host, "hostnames": [self.db_name]}]
         return pod
 
     def create(self, namespace, pod):
@@ -263,3 +372,6 @@ class Flow:
             self.api.close()
         if self.sim:
             self.sim.stop()
+        if self.pg:
+            self.pg.stop()
+            self.pg = None

@@ -110,9 +110,21 @@ def tokenreview_rules(f):
 
 def run_checks(f):
     vec = flowmod.reference_vectors()
-    want_sh = vec["TV01"]["expected_output"].encode()
-    want_yaml = vec["TV03"]["expected_output"].encode()
+    # Go's outputs for TV01/TV03, with the values of the .env that
+    # generate-env.sh wrote (which init-vault-secrets.sh put in Vault)
+    want_sh = flowmod.go_expected(vec["TV01"]["expected_output"], f.secrets).encode()
+    want_yaml = flowmod.go_expected(vec["TV03"]["expected_output"], f.secrets).encode()
     secret_values = list(f.secrets.values())
+    check("examples/litellm/init-vault-secrets.sh set up Vault from the .env without printing "
+          "a secret", not any(v in f.init_output for v in secret_values), f.init_output)
+
+    # -- the chart's default TLS mode
+    by = {(o["kind"], o["metadata"]["name"]): o for o in f.chart_objects}
+    sec = by.get(("Secret", "vaultlet-webhook-tls"), {}).get("data", {})
+    wh = by[("MutatingWebhookConfiguration", "vaultlet-webhook")]["webhooks"][0]
+    check(sec.get("ca.crt") and wh["clientConfig"].get("caBundle") == sec["ca.crt"],
+          "the chart ran in tls.mode auto: its generated CA is the caBundle the API server "
+          "verifies the webhook with (for vaultlet-webhook.vaultlet.svc)")
 
     # -- admission
     plain = f.litellm_pod()
@@ -172,9 +184,11 @@ def run_checks(f):
     check(True, "vault-agent-init rendered the files and exited 0 (%.2fs)" % (time.time() - t0))
     got_sh = run.read_file("vault-secrets", "app-credentials.sh")
     got_yaml = run.read_file("vault-secrets", "config.yaml")
-    check(got_sh == want_sh, "app-credentials.sh is byte-identical to Go's rendering (TV01)",
+    check(got_sh == want_sh, "app-credentials.sh is byte-identical to Go's rendering (TV01) "
+          "with the .env's values",
           repr(got_sh))
-    check(got_yaml == want_yaml, "config.yaml is byte-identical to Go's rendering (TV03)",
+    check(got_yaml == want_yaml, "config.yaml is byte-identical to Go's rendering (TV03) with "
+          "the .env's values",
           repr(got_yaml))
     st = os.stat(os.path.join(run.volumes["vault-secrets"], "app-credentials.sh"))
     check((st.st_mode & 0o777, st.st_uid) == (0o644, 100),
@@ -196,6 +210,14 @@ def run_checks(f):
                         % f.secrets["db_password"])):
         check("%s sha256=%s" % (var, sha(value)) in (app_log or ""),
               "LiteLLM's shell sourced app-credentials.sh: %s is set" % var, app_log)
+    if f.db_unavailable:
+        check(True, "LiteLLM logs into PostgreSQL with the DATABASE_URL it sourced # SKIP "
+              + f.db_unavailable)
+    else:
+        check("database: logged in with DATABASE_URL" in (app_log or ""),
+              "LiteLLM's shell logs into the real PostgreSQL (user llmproxy, database litellm) "
+              "with the DATABASE_URL it sourced: .env -> Vault -> agent -> app-credentials.sh "
+              "-> login (host.docker.internal via hostAliases)", app_log)
 
     # The sidecar has its own token and renders once at start: wait for it.
     f.wait_sidecar_checked(run)
@@ -264,8 +286,20 @@ def run_checks(f):
         check("denied the request" in str(e) and "broken.txt" in str(e),
               "a pod with a broken template is denied at admission, naming it", e)
 
+    # -- matchConditions: only annotated pods are sent to the webhook
+    other = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "netcheck"},
+             "spec": {"containers": [{"name": "c", "image": flowmod.LITELLM_IMAGE}]}}
+    _, _, calls = f.create("litellm", other)
+    check(calls == [], "a pod without vault.hashicorp.com/agent-inject in the labelled "
+          "namespace is not sent to the webhook (the chart's matchConditions)", calls)
+
     # -- the webhook is down: failurePolicy Fail keeps the pod from starting without secrets
     f.webhook_pod.stop(grace=5)
+    try:
+        f.create("litellm", other)
+        check(True, "with the webhook down, pods that do not ask for secrets are still created")
+    except apiserver.AdmissionError as e:
+        check(False, "with the webhook down, pods that do not ask for secrets are still created", e)
     try:
         f.create("litellm", f.litellm_pod())
         check(False, "with the webhook down the pod is not created (failurePolicy: Fail)")

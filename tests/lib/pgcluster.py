@@ -9,6 +9,8 @@ its configuration) is touched.
     from pgcluster import PgCluster
 
     with PgCluster() as pg:                      # starts; stops and removes on exit
+                                                 # (host="127.0.0.N", port=5432: a fixed
+                                                 # address, e.g. for a DATABASE_URL)
         pg.create_login("llmproxy", password, "litellm")
         pg.psql("select 1", user="llmproxy", password=password, dbname="litellm")
         pg.url("llmproxy", password, "litellm")  # postgresql://…@127.0.0.1:PORT/litellm
@@ -72,13 +74,14 @@ def quote_literal(text):
 
 
 class PgCluster:
-    def __init__(self, directory=None, port=None):
+    def __init__(self, directory=None, port=None, host="127.0.0.1"):
         self.bindir = server_bin_dir()
         self._own_dir = directory is None
         self.dir = directory or tempfile.mkdtemp(prefix="vaultlet-pg.")
         self.datadir = os.path.join(self.dir, "data")
         self.sockdir = self.dir
-        self.host = "127.0.0.1"
+        # any loopback address: a pod's hostAliases can map a name to it
+        self.host = host
         self.port = port
         self.superuser = "postgres"
         self.superuser_password = secrets.token_hex(16)
@@ -119,8 +122,8 @@ class PgCluster:
         # a port found free can be taken before the server binds it: retry
         for attempt in range(5):
             port = self.port or free_port()
-            opts = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off" % (
-                port, self.sockdir)
+            opts = "-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off" % (
+                self.host, port, self.sockdir)
             r = self._server_cmd([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir, "-o", opts,
                                   "-l", os.path.join(self.dir, "server.log"), "-w", "-t", str(START_TIMEOUT_S),
                                   "start"])

@@ -42,13 +42,28 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- end -}}
 
-{{/* base64 of the CA PEM, for caBundle. */}}
+{{/* tls.mode=secret: base64 of the CA PEM, for caBundle. */}}
 {{- define "vaultlet.caBundle" -}}
 {{- if .Values.tls.caBundle -}}
 {{- .Values.tls.caBundle -}}
 {{- else if .Values.tls.ca -}}
 {{- .Values.tls.ca | b64enc -}}
 {{- else -}}
-{{- fail "vaultlet: set tls.ca (--set-file tls.ca=ca.crt) or tls.caBundle: the API server must trust the webhook's certificate (see docs/chart.md)" -}}
+{{- fail "vaultlet: tls.mode=secret needs tls.ca (--set-file tls.ca=ca.crt) or tls.caBundle: the API server must trust the webhook's certificate (see docs/chart.md)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The webhook's matchConditions: the values' list when one is given ([]
+for none); by default, on Kubernetes 1.28+ (where they are on by default),
+only pods that carry the agent-inject annotation. */}}
+{{- define "vaultlet.matchConditions" -}}
+{{- $mc := .Values.webhook.matchConditions -}}
+{{- if kindIs "invalid" $mc -}}
+{{- if semverCompare ">=1.28.0-0" .Capabilities.KubeVersion.Version -}}
+- name: vault-agent-inject-annotated
+  expression: "has(object.metadata.annotations) && 'vault.hashicorp.com/agent-inject' in object.metadata.annotations"
+{{- end -}}
+{{- else if $mc -}}
+{{- toYaml $mc -}}
 {{- end -}}
 {{- end -}}

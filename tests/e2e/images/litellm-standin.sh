@@ -5,7 +5,8 @@
 #   . /vault/secrets/app-credentials.sh && exec litellm --config FILE --port N
 # so this proves the rendered file was sourced by a POSIX shell. It reports
 # which of the variables LiteLLM reads are set, as SHA-256 digests (never the
-# values), checks the config file, then serves until SIGTERM like a server.
+# values), checks the config file, logs into the database with DATABASE_URL,
+# then serves until SIGTERM like a server.
 set -u
 config=""
 while [ $# -gt 0 ]; do
@@ -26,6 +27,15 @@ if [ -r "$config" ]; then
   printf 'litellm-standin: config %s sha256=%s\n' "$config" "$(sha256sum < "$config" | cut -d' ' -f1)"
 else
   printf 'litellm-standin: config %s unreadable\n' "$config"
+fi
+# LiteLLM connects to its database with DATABASE_URL at start: so does this,
+# with psql (the error, if any, never holds the password)
+if [ -n "${DATABASE_URL-}" ]; then
+  if out=$(PGCONNECT_TIMEOUT=5 psql "$DATABASE_URL" -X -A -t -c 'select 1' 2>&1) && [ "$out" = 1 ]; then
+    echo "litellm-standin: database: logged in with DATABASE_URL (select 1 = 1)"
+  else
+    printf 'litellm-standin: database: login failed: %s\n' "$(printf %s "$out" | head -n 1)"
+  fi
 fi
 echo "litellm-standin: listening"
 trap 'echo "litellm-standin: shutting down"; exit 0' TERM INT

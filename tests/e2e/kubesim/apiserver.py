@@ -28,11 +28,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonpatch
 
-from . import quantity, tokens
+from . import cel, quantity, tokens
 
 
 class AdmissionError(Exception):
     """The create was rejected; str() is what kubectl would print."""
+
+
+def _match_conditions(wh, pod):
+    """matchConditions (CEL, the subset of kubesim/cel.py): all true -> the
+    webhook is called; any false -> skipped; an evaluation error follows
+    failurePolicy, as kube-apiserver does."""
+    for mc in wh.get("matchConditions") or []:
+        try:
+            if not cel.evaluate(mc["expression"], {"object": pod, "oldObject": None}):
+                return False
+        except cel.Unsupported as e:
+            raise AdmissionError("kubesim: matchCondition %s: %s" % (mc.get("name"), e))
+        except cel.EvalError as e:
+            if wh.get("failurePolicy", "Fail") == "Ignore":
+                return False
+            raise AdmissionError('failed calling webhook "%s": matchCondition %s: %s'
+                                 % (wh["name"], mc.get("name"), e))
+    return True
 
 
 # --------------------------------------------------------------- selectors
@@ -420,12 +438,12 @@ class ApiServer:
             for wh in cfg.get("webhooks") or []:
                 if not any(_rule_matches(r, "CREATE") for r in wh.get("rules") or []):
                     continue
-                if wh.get("matchConditions"):
-                    raise AdmissionError("kubesim cannot evaluate CEL matchConditions")
                 if not selector_matches(wh.get("namespaceSelector"), self.namespaces[namespace]):
                     continue
                 if not selector_matches(wh.get("objectSelector"),
                                         pod["metadata"].get("labels")):
+                    continue
+                if not _match_conditions(wh, pod):
                     continue
                 if "v1" not in (wh.get("admissionReviewVersions") or []):
                     raise AdmissionError("webhook %s does not accept admission.k8s.io/v1" % wh["name"])

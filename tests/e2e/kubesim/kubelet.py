@@ -227,6 +227,9 @@ class PodRun:
             volumes.append([host, m["mountPath"], bool(m.get("readOnly"))])
         hosts = "127.0.0.1\tlocalhost\n" + "".join(
             "127.0.0.1\t%s\n" % n for n in k.hosts) + "127.0.0.1\t%s\n" % self.name
+        # the pod's hostAliases, appended as the kubelet does
+        hosts += "".join("%s\t%s\n" % (a["ip"], "\t".join(a.get("hostnames") or []))
+                         for a in self.pod["spec"].get("hostAliases") or [])
         return {
             "root": root,
             "binds": [[h, p, True] for h, p in image.binds],
