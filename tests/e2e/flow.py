@@ -67,6 +67,9 @@ class Flow:
         self.secrets = dict(secrets or SEED_SECRETS)
         self.sim = self.api = self.kubelet = self.webhook_pod = None
         self.image = "vaultlet/vaultlet:%s" % self._version()
+        # the chart's default image for the injected containers
+        self.agent_image = "vaultlet/vaultlet-agent:%s" % self._version()
+        self.agent_image_from = None
 
     # -- prerequisites
 
@@ -127,6 +130,7 @@ class Flow:
                  (os.path.join(HERE, "images", "litellm-standin.sh"), "/usr/local/bin/litellm")]
                 + libs),
         }
+        images[self.agent_image] = self._agent_image(images[self.image])
         self.kubelet = kubelet.Kubelet(os.path.join(self.work, "kubelet"), self.api, images,
                                        hosts=["vault.litellm.svc", "vault.litellm.svc.cluster.local"])
         self.kubelet.configmaps[("litellm", "kube-root-ca.crt")] = {
@@ -135,6 +139,26 @@ class Flow:
         self.kubelet.configmaps[("litellm", "litellm-config")] = {
             "config.yaml": yaml.safe_dump(values["proxy_config"], sort_keys=False)}
         self._start_webhook()
+
+    def _agent_image(self, vaultlet_image):
+        """The agent-only image (scripts/agent-image-rootfs.sh: the static
+        agent, glibc, the CA bundle), which the injected containers run
+        from. It takes only a static agent: a build with the default
+        dynamic agent runs them from the vaultlet image instead, and says so
+        in agent_image_from."""
+        v = subprocess.run([self.binaries()["vaultlet-agent"], "--version"],
+                           capture_output=True, text=True)
+        if "linking: static" not in v.stdout:
+            self.agent_image_from = "the vaultlet image (this build's agent is dynamic)"
+            return vaultlet_image
+        rootfs = os.path.join(self.work, "vaultlet-agent-image")
+        r = subprocess.run([os.path.join(ROOT, "scripts", "agent-image-rootfs.sh"), self.build,
+                            rootfs], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/agent-image-rootfs.sh failed: " + r.stderr)
+        self.agent_image_from = "the agent-only image (static agent)"
+        return kubelet.Image([(os.path.join(rootfs, "usr"), "/usr"),
+                              (os.path.join(rootfs, "etc", "ssl"), "/etc/ssl")])
 
     def _start_vault(self, issuer, api_ca):
         # Vault runs "in a pod": its own service-account token is the
