@@ -21,11 +21,11 @@
 # libssl-dev and libcjson-dev, so a Debian security update of those
 # packages (apt-get upgrade) changes the cache key and the next
 # `meson setup --reconfigure` (scripts/test does one every run) rebuilds.
-# The result lives outside any checkout, one directory per key:
-#   $VAULTLET_AGENT_DEPS, else /var/cache/vaultlet/agent-deps as root,
-#   else ${XDG_CACHE_HOME:-~/.cache}/vaultlet/agent-deps
-# with lib/ (libcurl.a libssl.a libcrypto.a libcjson.a), include/ and
-# versions.txt. Building needs root (apt-get); with the cache filled, not.
+# The result lives outside any checkout, one directory per key, in
+# $VAULTLET_AGENT_DEPS, else /var/cache/vaultlet/agent-deps, with lib/
+# (libcurl.a libssl.a libcrypto.a libcjson.a), include/ and versions.txt.
+# Building needs root (apt-get); using the cache does not. Directories of
+# older keys are left in place (about 14 MB each): delete them at will.
 #
 # The apt sources of a Debian image have only `deb` entries: the matching
 # `deb-src` entries are derived from them (same URIs, suites, components,
@@ -35,6 +35,9 @@
 #   --print-prefix  print the directory (building it first if needed)
 #   --check         exit 0 if the directory for today's versions exists
 #   --force         rebuild even if it exists
+#   --derive-deb-src ETC_APT OUT_DIR
+#                   only write the deb-src entries derived from ETC_APT's
+#                   sources into OUT_DIR (for tests)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
@@ -44,11 +47,60 @@ case "${1:-}" in
   --print-prefix | "") mode=print ;;
   --check) mode=check ;;
   --force) mode=force ;;
+  --derive-deb-src)
+    mode=derive
+    derive_from=${2:?--derive-deb-src ETC_APT OUT_DIR}
+    derive_to=${3:?--derive-deb-src ETC_APT OUT_DIR}
+    ;;
   -h | --help) sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
   *) echo "agent-deps.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 esac
 
 say() { echo "agent-deps: $*" >&2; }
+
+# derive_deb_src ETC_APT OUT_DIR: deb-src twins of the deb sources under
+# ETC_APT (sources.list, sources.list.d/*.list and *.sources) into OUT_DIR;
+# fails when there is none. deb822: one stanza per paragraph; those whose
+# Types has "deb" (and that are not Enabled: no) become deb-src, everything
+# else (URIs, Suites, Components, Signed-By …) stays as is. One-line form:
+# each "deb" line becomes "deb-src", options included.
+derive_deb_src() {
+  local etc=$1 out=$2 f dest found=0
+  for f in "$etc"/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    dest="$out/derived-$(basename "$f")"
+    awk 'BEGIN { RS = ""; ORS = "\n" }
+         {
+           n = split($0, line, "\n"); keep = 0; off = 0; out = ""
+           for (i = 1; i <= n; i++) {
+             l = tolower(line[i])
+             if (l ~ /^types:/) {
+               if (l ~ /[: \t]deb([ \t]|$)/) keep = 1
+               line[i] = "Types: deb-src"
+             }
+             if (l ~ /^enabled:[ \t]*no/) off = 1
+             out = out line[i] "\n"
+           }
+           if (keep && !off) print out
+         }' "$f" >"$dest"
+    [ -s "$dest" ] && found=1
+  done
+  for f in "$etc/sources.list" "$etc"/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    dest="$out/derived-$(basename "$f")"
+    sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f" >"$dest"
+    [ -s "$dest" ] && found=1
+  done
+  [ "$found" -eq 1 ]
+}
+
+if [ "$mode" = derive ]; then
+  derive_deb_src "$derive_from" "$derive_to" || {
+    say "no 'deb' entry in $derive_from/sources.list{,.d} to derive deb-src entries from"
+    exit 1
+  }
+  exit 0
+fi
 
 # What is built from what: the source package of each installed -dev
 # package, at the installed version.
@@ -60,13 +112,8 @@ curl_v=$(src_version libcurl4-openssl-dev)
 ssl_v=$(src_version libssl-dev)
 cjson_v=$(src_version libcjson-dev)
 
-if [ -n "${VAULTLET_AGENT_DEPS:-}" ]; then
-  cache=$VAULTLET_AGENT_DEPS
-elif [ "$(id -u)" -eq 0 ]; then
-  cache=/var/cache/vaultlet/agent-deps
-else
-  cache=${XDG_CACHE_HOME:-$HOME/.cache}/vaultlet/agent-deps
-fi
+# One cache for every user of the machine: root builds it, anyone reads it.
+cache=${VAULTLET_AGENT_DEPS:-/var/cache/vaultlet/agent-deps}
 
 # The key: the three source versions, this recipe, the compiler.
 key_of() {
@@ -123,33 +170,7 @@ prefix=$(prefix_now)
 apt_dir="$cache/apt"
 mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/archives/partial"
 rm -f "$apt_dir/sources.list.d/"*
-derived=0
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] || continue
-  # deb822: one stanza per paragraph; keep those whose Types has "deb" and
-  # make them deb-src, everything else (URIs, Suites, Signed-By …) as is.
-  awk 'BEGIN { RS = ""; ORS = "\n\n" }
-       {
-         n = split($0, line, "\n"); keep = 0; out = ""
-         for (i = 1; i <= n; i++) {
-           if (tolower(line[i]) ~ /^types:/) {
-             if (line[i] ~ /[: \t]deb([ \t]|$)/) keep = 1
-             line[i] = "Types: deb-src"
-           }
-           if (tolower(line[i]) ~ /^enabled:[ \t]*no/) keep = 0
-           out = out line[i] "\n"
-         }
-         if (keep) print out
-       }' "$f" >"$apt_dir/sources.list.d/derived-$(basename "$f")"
-  [ -s "$apt_dir/sources.list.d/derived-$(basename "$f")" ] && derived=1
-done
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-  [ -f "$f" ] || continue
-  sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f" \
-    >"$apt_dir/sources.list.d/derived-$(basename "$f")"
-  [ -s "$apt_dir/sources.list.d/derived-$(basename "$f")" ] && derived=1
-done
-if [ "$derived" -eq 0 ]; then
+if ! derive_deb_src /etc/apt "$apt_dir/sources.list.d"; then
   say "no 'deb' entry in /etc/apt/sources.list{,.d} to derive deb-src entries from"
   exit 1
 fi
