@@ -143,7 +143,7 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
   say "the static agent's libraries (libcurl, OpenSSL, cJSON from Debian's"
   say "source packages) are not built yet for the installed package versions."
-  say "Build them once (about a minute; needs apt-get), then run meson again:"
+  say "Build them once (a few minutes; needs root for apt-get), then run meson again:"
   say "  sudo $self"
   exit 1
 fi
