@@ -5,8 +5,9 @@
  * or the system's shared libraries (dynamic), and the version of each as
  * the running binary reports it; for a static build also the Debian source
  * package versions it was built from (scripts/agent-deps.sh), which name
- * the security fixes it carries. Output is line-oriented `name: value` for
- * scanners; it has no secret to hide.
+ * the security fixes it carries; then libcurl's protocols and features, so
+ * a trimmed libcurl can be checked. Output is line-oriented `name: value`
+ * for scanners; it has no secret to hide.
  */
 #include <stdio.h>
 
@@ -17,6 +18,21 @@
 #include "agent-link.h"
 #include "commands.h"
 #include "vaultlet-config.h"
+
+/* What this libcurl can do: a static build should list http https only. */
+static void version_curl_lists(const curl_version_info_data *cv)
+{
+	fputs("libcurl protocols:", stdout);
+	for (const char *const *p = cv->protocols; p && *p; p++)
+		printf(" %s", *p);
+	fputs("\nlibcurl features:", stdout);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* feature_names: 7.87.0 */
+	if (cv->age >= CURLVERSION_ELEVENTH)
+		for (const char *const *f = cv->feature_names; f && *f; f++)
+			printf(" %s", *f);
+#endif
+	fputs("\n", stdout);
+}
 
 int cmd_version(void)
 {
@@ -36,5 +52,6 @@ int cmd_version(void)
 	printf("OpenSSL: %s\n", OpenSSL_version(OPENSSL_VERSION));
 	printf("cJSON: %s\n", cJSON_Version());
 #endif
+	version_curl_lists(cv);
 	return 0;
 }

@@ -10,7 +10,10 @@ dynamic section (a static agent needs no libcurl, libssl, libcrypto or
 libcjson: ldd shows only libc and the loader); and, for a static build,
 that the Debian source versions it names are the installed -dev packages'
 (the versions scripts/agent-deps.sh builds from), and that libcurl's
-upstream version is the one in that Debian version. TAP.
+upstream version is the one in that Debian version; that libcurl has what
+the agent needs (TLS, the threaded resolver; static: HTTPS proxies, IPv6)
+and, static, nothing else (http and https only, no HTTP/2, IDN, PSL,
+compression, GSS-API, NTLM, alt-svc, HSTS …). TAP.
 """
 import os
 import re
@@ -85,9 +88,32 @@ def t_debian():
     return '; '.join(bad) or None
 
 
+def t_curl_trim():
+    protocols = set(lines.get('libcurl protocols', '').split())
+    features = set(lines.get('libcurl features', '').split())
+    # what the agent needs in every build: TLS, and a resolver on its own
+    # thread (a hung DNS lookup must not block SIGTERM)
+    need = {'AsynchDNS', 'SSL'}
+    if link == 'static':
+        need |= {'HTTPS-proxy', 'IPv6'}
+        if protocols != {'http', 'https'}:
+            return 'a static libcurl speaks http and https only, not %s' % sorted(protocols)
+        extra = features & {'HTTP2', 'HTTP3', 'IDN', 'PSL', 'brotli', 'zstd', 'libz', 'GSS-API',
+                            'SPNEGO', 'Kerberos', 'NTLM', 'NTLM_WB', 'alt-svc', 'HSTS',
+                            'TLS-SRP', 'UnixSockets'}
+        if extra:
+            return 'the static libcurl still has %s' % sorted(extra)
+    elif not {'http', 'https'} <= protocols:
+        return 'no http/https in %s' % sorted(protocols)
+    if not need <= features:
+        return 'missing %s in %s' % (sorted(need - features), sorted(features))
+
+
 check('--version exits 0, prints to stdout only', t_exit)
 check('--version names the linking meson was asked for (%s)' % link, t_mode)
 check('--version names libcurl (with its TLS backend), OpenSSL and cJSON versions', t_libs)
 check('the binary\'s shared libraries match the linking mode', t_ldd)
 check('a static build names the Debian source versions it was built from', t_debian)
+check('libcurl keeps TLS, the threaded resolver (and, static, HTTPS proxies and IPv6); '
+      'a static one speaks only http/https and has nothing else', t_curl_trim)
 sys.exit(done())
