@@ -56,7 +56,7 @@ buildah config \
   --label org.opencontainers.image.title=vaultlet-agent \
   --label org.opencontainers.image.version="$version" \
   --label org.opencontainers.image.description="vaultlet-agent, static: the injected Vault agent of vaultlet" \
-  --label dev.vaultlet.agent.libraries="$("$rootfs/fs/usr/local/bin/vaultlet-agent" --version | sed -n 's/^\(libcurl\|OpenSSL\|cJSON\): /\1 /p' | paste -sd ';' | sed 's/;/; /g')" \
+  --label dev.vaultlet.agent.libraries="$("$rootfs/fs/usr/local/bin/vaultlet-agent" --version | sed -n 's/^\(libcurl\|OpenSSL\|cJSON\): /\1 /p' | paste -sd '|' | sed 's/|/ | /g')" \
   "$ctr"
 buildah commit --quiet "$ctr" "$image" >/dev/null
 echo "built $image ($(du -sk "$rootfs/fs" | cut -f1) KiB uncompressed)"
