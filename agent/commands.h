@@ -13,5 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 /* vaultlet-agent status: what was rendered, when, from which version. */
 int cmd_status(int argc, char **argv);
+/* vaultlet-agent --version: its version and its libraries' (version.c). */
+int cmd_version(void);
 
 #endif

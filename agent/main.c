@@ -24,7 +24,9 @@ static void main_usage(FILE *f)
 	      "        container), else keep the files fresh and the leases renewed (sidecar)\n"
 	      "render  evaluate a template offline against secrets from a JSON file\n"
 	      "status  show what was rendered, when, from which secret version or lease,\n"
-	      "        last error\n",
+	      "        last error\n"
+	      "--version  the agent's version, and the libcurl, OpenSSL and cJSON versions it\n"
+	      "        runs with, built in (static) or shared (dynamic)\n",
 	      f);
 }
 
@@ -41,8 +43,7 @@ int main(int argc, char **argv)
 			return cmd_status(argc - 1, argv + 1);
 		if (strcmp(c, "--version") == 0 || strcmp(c, "-version") == 0 ||
 		    strcmp(c, "version") == 0) {
-			printf("vaultlet-agent %s\n", VAULTLET_VERSION);
-			return 0;
+			return cmd_version();
 		}
 		if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "-help") == 0 ||
 		    strcmp(c, "help") == 0) {

@@ -135,6 +135,9 @@ class Flow:
         self.db_host = self.db_unavailable = None
         self.chart_values = list(chart_values)  # extra --set for charts/vaultlet
         self.image = "vaultlet/vaultlet:%s" % self._version()
+        # the chart's default image for the injected containers
+        self.agent_image = "vaultlet/vaultlet-agent:%s" % self._version()
+        self.agent_image_from = None
 
     # -- prerequisites
 
@@ -199,6 +202,7 @@ class Flow:
                  (os.path.join(server_bin_dir(), "psql"), "/usr/local/bin/psql")]
                 + libs),
         }
+        images[self.agent_image] = self._agent_image(images[self.image])
         self.kubelet = kubelet.Kubelet(os.path.join(self.work, "kubelet"), self.api, images,
                                        hosts=["vault.litellm.svc", "vault.litellm.svc.cluster.local"])
         self.kubelet.configmaps[("litellm", "kube-root-ca.crt")] = {
@@ -238,6 +242,26 @@ class Flow:
         self.say("PostgreSQL (a throwaway cluster) at %s:%d: user %s, database %s, password "
                  "from the .env, as docker-compose.yml makes it" % (
                      addr, port, env["POSTGRES_USER"], env["POSTGRES_DB"]))
+
+    def _agent_image(self, vaultlet_image):
+        """The agent-only image (scripts/agent-image-rootfs.sh: the static
+        agent, glibc, the CA bundle), which the injected containers run
+        from. It takes only a static agent: a build with the default
+        dynamic agent runs them from the vaultlet image instead, and says so
+        in agent_image_from."""
+        v = subprocess.run([self.binaries()["vaultlet-agent"], "--version"],
+                           capture_output=True, text=True)
+        if "linking: static" not in v.stdout:
+            self.agent_image_from = "the vaultlet image (this build's agent is dynamic)"
+            return vaultlet_image
+        rootfs = os.path.join(self.work, "vaultlet-agent-image")
+        r = subprocess.run([os.path.join(ROOT, "scripts", "agent-image-rootfs.sh"), self.build,
+                            rootfs], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("scripts/agent-image-rootfs.sh failed: " + r.stderr)
+        self.agent_image_from = "the agent-only image (static agent)"
+        return kubelet.Image([(os.path.join(rootfs, "usr"), "/usr"),
+                              (os.path.join(rootfs, "etc", "ssl"), "/etc/ssl")])
 
     def _start_vault(self, issuer, api_ca):
         # Vault runs "in a pod": its own service-account token is the

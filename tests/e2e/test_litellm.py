@@ -159,10 +159,14 @@ def run_checks(f):
     check(all(c.get("command") == ["/usr/local/bin/vaultlet-agent"]
               for c in injected["spec"]["containers"]),
           "the agents run vaultlet-agent directly (no shell in the image)")
+    check(all(c.get("image") == f.agent_image for c in injected["spec"]["containers"]),
+          "the agents run the chart's default agent image %s, here from %s"
+          % (f.agent_image, f.agent_image_from),
+          [c.get("image") for c in injected["spec"]["containers"]])
     res = spec["initContainers"][0].get("resources") or {}
-    check(res.get("requests") == {"cpu": "10m", "memory": "16Mi"} and
+    check(res.get("requests") == {"cpu": "10m", "memory": "8Mi"} and
           res.get("limits") == {"cpu": "250m", "memory": "64Mi"},
-          "the agents get the chart's lean resources (10m/16Mi requested)", res)
+          "the agents get the chart's lean resources (10m/8Mi requested)", res)
     check(any("shellQuote" in w for w in warnings),
           "the API server relays the webhook's warning about the double-quoted shell template",
           warnings)

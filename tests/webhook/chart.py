@@ -592,7 +592,7 @@ def main():
             for a in ("serve", "-listen=:8443", "-tls-cert-file=/etc/vaultlet/tls/tls.crt",
                       "-tls-key-file=/etc/vaultlet/tls/tls.key",
                       "-vault-address=https://vault.vault.svc:8200",
-                      "-vault-image=vaultlet/vaultlet:0.1.0"):
+                      "-vault-image=vaultlet/vaultlet-agent:0.1.0"):
                 if a not in args:
                     errs.append("no arg %s" % a)
             rp, lp = ctr["readinessProbe"]["httpGet"], ctr["livenessProbe"]["httpGet"]
@@ -717,7 +717,7 @@ def main():
                 images = {o["value"]["image"] if isinstance(o["value"], dict) else o["value"][0]["image"]
                           for o in ops if o["path"].startswith(("/spec/containers/-",
                                                                   "/spec/initContainers"))}
-                return images == {"vaultlet/vaultlet:0.1.0"} or "agent images %r" % images
+                return images == {"vaultlet/vaultlet-agent:0.1.0"} or "agent images %r" % images
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=10)

@@ -33,6 +33,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* The injected agents' image: agentImage, else the agent-only image. */}}
+{{- define "vaultlet.agentImage" -}}
+{{- default (printf "%s:%s" .Values.agentImageRepository (default .Chart.AppVersion .Values.image.tag)) .Values.agentImage -}}
+{{- end -}}
+
 {{/* The TLS Secret: the existing one, or the one this chart makes. */}}
 {{- define "vaultlet.tlsSecret" -}}
 {{- if .Values.tls.existingSecret -}}
