@@ -79,6 +79,10 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = "mustEnv",
 	[TMPL_FN_PARSEJSON] = "parseJSON",
 	[TMPL_FN_SHA256HEX] = "sha256Hex",
+	[TMPL_FN_PARSEBOOL] = "parseBool",
+	[TMPL_FN_PARSEINT] = "parseInt",
+	[TMPL_FN_PARSEUINT] = "parseUint",
+	[TMPL_FN_PARSEFLOAT] = "parseFloat",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -121,10 +125,6 @@ static const char *const unsupported_funcs[] = {
 	"nomadVarExists",
 	"nomadVarList",
 	"nomadVarListSafe",
-	"parseBool",
-	"parseFloat",
-	"parseInt",
-	"parseUint",
 	"parseYAML",
 	"partitions",
 	"peerings",

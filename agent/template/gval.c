@@ -62,6 +62,10 @@ const char *gv_type_name(const struct gval *v)
 		return "int";
 	case GV_UINT8:
 		return "uint8";
+	case GV_INT64:
+		return "int64";
+	case GV_UINT64:
+		return "uint64";
 	case GV_FLOAT:
 		return "float64";
 	case GV_MAP:
@@ -98,7 +102,9 @@ bool gv_truth(const struct gval *v, bool *ok)
 	case GV_BOOL:
 		return v->b;
 	case GV_INT:
+	case GV_INT64:
 	case GV_UINT8:
+	case GV_UINT64:
 		return v->i != 0;
 	case GV_FLOAT:
 		return v->f != 0;

@@ -86,12 +86,66 @@ static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char
 struct hidden {
 	const char *p;
 	size_t n;
+	char *own; /* p, when it is a Go-quoted form made here */
 };
 
 struct hidden_list {
 	struct hidden *v;
 	size_t n, cap;
 };
+
+static int hidden_add(struct hidden_list *l, const char *p, size_t n, char *own)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct hidden *grown = realloc(l->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			free(own);
+			return -ENOMEM;
+		}
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct hidden){ p, n, own };
+	return 0;
+}
+
+/*
+ * Also hide the Go-quoted forms (strconv.Quote and QuoteToASCII, as %q
+ * and %+q print them, and as strconv's errors quote their input) of a
+ * value whose quoted form differs from its bytes: "a\"b" does not contain
+ * a"b. The surrounding quotes are left out so the form matches inside
+ * any quoted context.
+ */
+static int collect_quoted(struct hidden_list *l, const char *v, size_t n)
+{
+	int r = 0;
+
+	for (int ascii = 0; ascii < 2 && r == 0; ascii++) {
+		struct buf q;
+		char *own;
+		size_t len;
+
+		buf_init_sensitive(&q, RENDER_ERROR_TEXT_MAX * 4);
+		r = gofmt_quote(&q, v, n, ascii);
+		if (r == -E2BIG) { /* longer than any error text: cannot appear whole */
+			buf_done(&q);
+			return 0;
+		}
+		if (r == 0 && q.len >= 2 && (q.len - 2 != n || memcmp(q.data + 1, v, n) != 0)) {
+			own = buf_take(&q, &len);
+			if (!own) {
+				r = -ENOMEM;
+			} else {
+				memmove(own, own + 1, len - 2);
+				r = hidden_add(l, own, len - 2, own);
+			}
+		}
+		buf_done(&q);
+	}
+	return r;
+}
 
 static int collect_hidden(struct hidden_list *l, const cJSON *n, int depth)
 {
@@ -101,16 +155,11 @@ static int collect_hidden(struct hidden_list *l, const cJSON *n, int depth)
 		return 0;
 	if ((cJSON_IsString(n) || cJSON_IsNumber(n)) && n->valuestring &&
 	    strlen(n->valuestring) >= 3) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct hidden *grown = realloc(l->v, cap * sizeof(*grown));
+		size_t len = strlen(n->valuestring);
 
-			if (!grown)
-				return -ENOMEM;
-			l->v = grown;
-			l->cap = cap;
-		}
-		l->v[l->n++] = (struct hidden){ n->valuestring, strlen(n->valuestring) };
+		if (hidden_add(l, n->valuestring, len, NULL) < 0 ||
+		    collect_quoted(l, n->valuestring, len) < 0)
+			return -ENOMEM;
 	}
 	for (c = n->child; c; c = c->next) {
 		if (collect_hidden(l, c, depth + 1) < 0)
@@ -210,6 +259,12 @@ static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char
 	buf_done(&raw);
 	buf_done(&msg);
 	buf_done(&at);
+	for (size_t i = 0; i < hidden.n; i++) {
+		if (hidden.v[i].own) {
+			explicit_bzero(hidden.v[i].own, hidden.v[i].n);
+			free(hidden.v[i].own);
+		}
+	}
 	free(hidden.v);
 	return r;
 }
@@ -722,8 +777,10 @@ static enum bkind basic_kind(const struct gval *v)
 	case GV_BOOL:
 		return K_BOOL;
 	case GV_INT:
+	case GV_INT64:
 		return K_INT;
 	case GV_UINT8:
+	case GV_UINT64:
 		return K_UINT;
 	case GV_FLOAT:
 		return K_FLOAT;
@@ -865,9 +922,9 @@ static int fn_lt(struct ex *x, const struct tmpl_node *node, const char *name, s
 		return ex_errorf(x, node, "error calling %s: invalid type for comparison", name);
 	if (k1 != k2) {
 		if (k1 == K_INT && k2 == K_UINT)
-			*ret = a1.i < 0 || a1.i < a2.i;
+			*ret = a1.i < 0 || (uint64_t)a1.i < (uint64_t)a2.i;
 		else if (k1 == K_UINT && k2 == K_INT)
-			*ret = a2.i >= 0 && a1.i < a2.i;
+			*ret = a2.i >= 0 && (uint64_t)a1.i < (uint64_t)a2.i;
 		else
 			return ex_errorf(
 			    x, node, "error calling %s: incompatible types for comparison", name);
@@ -880,8 +937,10 @@ static int fn_lt(struct ex *x, const struct tmpl_node *node, const char *name, s
 		*ret = a1.f < a2.f;
 		break;
 	case K_INT:
-	case K_UINT:
 		*ret = a1.i < a2.i;
+		break;
+	case K_UINT:
+		*ret = (uint64_t)a1.i < (uint64_t)a2.i;
 		break;
 	default:
 		*ret = str_cmp(&a1, &a2) < 0;
@@ -898,7 +957,9 @@ static int index_arg(struct ex *x, const struct tmpl_node *node, const char *fna
 	idx = ind_iface(idx);
 	switch (idx.kind) {
 	case GV_INT:
+	case GV_INT64:
 	case GV_UINT8:
+	case GV_UINT64:
 		v = idx.i;
 		break;
 	case GV_INVALID:
@@ -1837,6 +1898,10 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING }, false, bi_env },
 	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING }, false, bi_parsejson },
 	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING }, true, bi_sha256hex },
+	[TMPL_FN_PARSEBOOL] = { 1, false, { P_STRING }, false, rf_parse_bool },
+	[TMPL_FN_PARSEINT] = { 1, false, { P_STRING }, false, rf_parse_int },
+	[TMPL_FN_PARSEUINT] = { 1, false, { P_STRING }, false, rf_parse_uint },
+	[TMPL_FN_PARSEFLOAT] = { 1, false, { P_STRING }, false, rf_parse_float },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

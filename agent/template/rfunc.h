@@ -58,4 +58,10 @@ int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret);
 /* Hands a tree made during execution to the executor, which deletes it at the end. */
 int rf_own(struct rf_call *c, cJSON *tree);
 
+/* consul-template functions implemented outside render.c (rf_*.c). */
+int rf_parse_bool(struct rf_call *c, struct gval *ret);
+int rf_parse_int(struct rf_call *c, struct gval *ret);
+int rf_parse_uint(struct rf_call *c, struct gval *ret);
+int rf_parse_float(struct rf_call *c, struct gval *ret);
+
 #endif

@@ -50,6 +50,19 @@ FUNCS1_STR = ["trimSpace", "toLower", "toUpper", "base64Encode", "base64Decode",
               "urlquery", "len", "not", "toJSON", "toJSONPretty", "toUnescapedJSON",
               "toUnescapedJSONPretty", "print", "println", "shellQuote", "toYAML", "toTitle"]
 FMT_VERBS = "vsdqxXtcUfeEgGboO%TpwZ"
+# inputs for parseBool/parseInt/parseUint/parseFloat (strconv's edge cases)
+NUMSTR = ["", "0", "1", "-1", "+1", "42", "-0", "007", "1_000", "1__0", "_1", "0x1F", "0b101",
+          "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+          "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+          "99999999999999999999x", "x99999999999999999999", " 1", "1 ", "1.5", "-1.5e-3", "1e5",
+          "1E+21", ".5", "5.", "+.5", "-.5e1", "1e", "1e+", "e5", ".", "-", "+", "0x1p4",
+          "0x1.8p1", "0X1P-2", "0x1p", "0x1", "0x.p1", "0x_1p0", "0x1_0p0", "1_0.5", "1._5",
+          "1e1_0", "1e400", "-1e400", "1e-400", "4.9e-324", "2.2250738585072014e-308",
+          "0.1", "1.7976931348623157e308", "1.7976931348623159e308", "inf", "-Inf", "+INF",
+          "infinity", "-Infinity", "infinit", "NaN", "nan", "+nan", "-NaN", "t", "T", "TRUE",
+          "True", "tRUE", "true", "f", "F", "FALSE", "False", "false", "yes", "no", "on",
+          "\u0661", "\uff11", "1\x00", "123456789012345678901234567890"]
+PARSE_FUNCS = ["parseBool", "parseInt", "parseUint", "parseFloat"]
 
 
 class Gen:
@@ -209,7 +222,35 @@ class Gen:
                           "(index .Data.data \"a-b\")", "(index .Data.data.list 1)",
                           self.var()])
 
+    def numstr_lit(self):
+        return json.dumps(self.pick(NUMSTR), ensure_ascii=self.chance(0.5))
+
+    def parse_call(self, depth=0):
+        f = self.pick(PARSE_FUNCS)
+        arg = self.numstr_lit() if self.chance(0.7) else self.str_operand(depth + 1)
+        return "(%s %s)" % (f, arg)
+
+    def new_funcs_command(self, depth=0):
+        """The consul-template functions added with the builtins table."""
+        k = self.r.randrange(4)
+        if k == 0:
+            return self.parse_call(depth)[1:-1]
+        if k == 1:
+            return "printf %s %s" % (json.dumps(self.pick(["%v %T", "%d", "%q", "%x", "%.3f",
+                                                           "%v", "%08.2f", "%t", "%U"])),
+                                     self.parse_call(depth))
+        if k == 2:
+            return "%s %s %s" % (self.pick(["eq", "ne", "lt", "le", "gt", "ge"]),
+                                 self.parse_call(depth),
+                                 self.pick([self.parse_call(depth), "1", "0", "-1", "1.5",
+                                            "true", "\"1\"", ".Data.data.n"]))
+        return "%s %s" % (self.pick(["toJSON", "toYAML", "print", "not", "len", "index .Data.data.list",
+                                     "slice .Data.data.user", "html", "toUnescapedJSON"]),
+                          self.parse_call(depth))
+
     def safe_command(self, depth=0):
+        if self.chance(0.15):
+            return self.new_funcs_command(depth)
         k = self.r.randrange(16)
         S = lambda: self.str_operand(depth + 1)
         if k == 0:
@@ -280,6 +321,8 @@ class Gen:
     def command(self, depth=0):
         if self.safe:
             return self.safe_command(depth)
+        if self.chance(0.1):
+            return self.new_funcs_command(depth)
         k = self.r.randrange(22)
         args = lambda n: " ".join(self.operand(depth) for _ in range(n))
         if k == 0:
@@ -354,7 +397,8 @@ class Gen:
                            "split \",\"", "join \",\"", "indent 2", "replaceAll \"a\" \"b\"",
                            "not", "and 1", "or 0", "eq \"x\"", "toUnescapedJSON", "slice . 1",
                            "printf \"%v|%d\" 5", "trimPrefix \"a\"", "contains \"a\"",
-                           "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$"])
+                           "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$",
+                           "parseInt", "parseFloat", "parseBool", "parseUint"])
             if f == "shellQuote":
                 self.shellquote = True
             cmds.append(f)
@@ -495,7 +539,15 @@ def make_case(i, seed):
         body = g.left + " with secret \"%s\" " % r.choice(["secret/data/a", "kv/c"]) + \
             g.right + g.left + " " + what + " | toYAML " + g.right + g.left + " end " + g.right
         g.shellquote = False
-    if r.random() < (0.03 if g.safe else 0.2):
+    if r.random() < 0.2:
+        # focus on the functions added with the builtins table: short templates
+        # of one to three calls, so that most render instead of failing early
+        g.safe = True
+        g.vars = []
+        body = g.left + " with secret \"secret/data/a\" " + g.right + "".join(
+            g.text() + g.trim_open() + g.new_funcs_command() + g.trim_close()
+            for _ in range(r.randrange(1, 4))) + g.left + " end " + g.right
+    elif r.random() < (0.03 if g.safe else 0.2):
         body = g.breakage(body)
     secrets = {}
     for path in ["secret/data/a", "secret/data/b"]:

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -261,12 +262,63 @@ func funcs(in *input) template.FuncMap {
 			return string(bytes.TrimSpace(result)), nil
 		},
 	}
+	for k, v := range moreFuncs() {
+		m[k] = v
+	}
 	if in.ShellQuote {
 		m["shellQuote"] = func(s string) (string, error) {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
 		}
 	}
 	return m
+}
+
+// moreFuncs: consul-template's helpers added with the builtins table,
+// written from their documented behaviour (template/funcs.go).
+func moreFuncs() template.FuncMap {
+	wrap := func(name string, err error) error { return fmt.Errorf("%s: %w", name, err) }
+	return template.FuncMap{
+		"parseBool": func(s string) (bool, error) {
+			if s == "" {
+				return false, nil
+			}
+			r, err := strconv.ParseBool(s)
+			if err != nil {
+				return false, wrap("parseBool", err)
+			}
+			return r, nil
+		},
+		"parseFloat": func(s string) (float64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return 0, wrap("parseFloat", err)
+			}
+			return r, nil
+		},
+		"parseInt": func(s string) (int64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return 0, wrap("parseInt", err)
+			}
+			return r, nil
+		},
+		"parseUint": func(s string) (uint64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return 0, wrap("parseUint", err)
+			}
+			return r, nil
+		},
+	}
 }
 
 // in_ is consul-template's `in`.

@@ -161,8 +161,8 @@ static void test_vjson(void **state)
 /* ---- evaluation helpers --------------------------------------------- */
 
 struct store {
-	const char *paths[4];
-	cJSON *trees[4];
+	const char *paths[8];
+	cJSON *trees[8];
 	size_t n;
 	int calls;
 };
@@ -184,6 +184,7 @@ static void store_add(struct store *s, const char *path, const char *data_json)
 
 	snprintf(text, sizeof(text), "{\"request_id\":\"rid\",\"lease_id\":\"\",\"data\":%s}",
 		 data_json);
+	assert_true(s->n < ARRAY_SIZE(s->trees));
 	assert_int_equal(vjson_parse(text, strlen(text), &s->trees[s->n], NULL), 0);
 	s->paths[s->n++] = path;
 }
@@ -419,6 +420,19 @@ static void test_redaction(void **state)
 			     false, &out, &res),
 			 -EINVAL);
 	assert_non_null(strstr(res.err.msg, "_[redacted]_"));
+	render_result_done(&res);
+	/* strconv's errors quote the value (%q): its quoted form is redacted too */
+	store_add(&s, "g", "{\"v\":\"a\\\"b\\\\c\\n-hunter3\",\"u\":\"\\u00e9t\\u00e9-\\u0001x\"}");
+	assert_int_equal(
+	    run("{{ with secret \"g\" }}{{ parseInt .Data.v }}{{ end }}", 0, &s, false, &out, &res),
+	    -EINVAL);
+	assert_non_null(strstr(res.err.msg, "strconv.ParseInt: parsing \"[redacted]\""));
+	assert_null(strstr(res.err.msg, "hunter3"));
+	render_result_done(&res);
+	assert_int_equal(run("{{ with secret \"g\" }}{{ parseFloat .Data.u }}{{ end }}", 0, &s,
+			     false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "parsing \"[redacted]\": invalid syntax"));
 	render_result_done(&res);
 	/* shellQuote, when enabled */
 	store_add(&s, "q", "{\"v\":\"it's $(x) \\\"y\\\"\"}");
