@@ -351,7 +351,7 @@ static struct var *find_var(struct ex *x, const char *name, size_t len)
 /* ---- function parameter types ------------------------------------- */
 
 /* Go's parameter types of a function, as evalCall checks them. */
-enum ptype { P_NONE, P_VALUE, P_ANY, P_STRING, P_INT, P_STRSLICE };
+enum ptype { P_NONE, P_VALUE, P_ANY, P_STRING, P_INT, P_STRSLICE, P_IFSLICE, P_MAP };
 
 static const char *ptype_name(enum ptype t)
 {
@@ -366,6 +366,10 @@ static const char *ptype_name(enum ptype t)
 		return "int";
 	case P_STRSLICE:
 		return "[]string";
+	case P_IFSLICE:
+		return "[]interface {}";
+	case P_MAP:
+		return "map[string]interface {}";
 	default:
 		return "?";
 	}
@@ -617,6 +621,12 @@ static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v,
 		case P_STRSLICE:
 			*ret = (struct gval){ .kind = GV_STRSLICE };
 			return 0;
+		case P_IFSLICE:
+			*ret = (struct gval){ .kind = GV_SLICE };
+			return 0;
+		case P_MAP:
+			*ret = (struct gval){ .kind = GV_MAP };
+			return 0;
 		default:
 			return ex_errorf(x, n, "invalid value; expected %s", ptype_name(t));
 		}
@@ -641,6 +651,18 @@ static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v,
 		break;
 	case P_STRSLICE:
 		if (v.kind == GV_STRSLICE) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_IFSLICE:
+		if (v.kind == GV_SLICE) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_MAP:
+		if (v.kind == GV_MAP) {
 			*ret = v;
 			return 0;
 		}
@@ -691,6 +713,12 @@ static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tm
 			return 0;
 		case P_STRSLICE:
 			*ret = (struct gval){ .kind = GV_STRSLICE };
+			return 0;
+		case P_IFSLICE:
+			*ret = (struct gval){ .kind = GV_SLICE };
+			return 0;
+		case P_MAP:
+			*ret = (struct gval){ .kind = GV_MAP };
 			return 0;
 		default:
 			return ex_errorf(x, n, "cannot assign nil to %s", ptype_name(t));
@@ -1323,52 +1351,6 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 	return 0;
 }
 
-/* consul-template's `in` (contains v l == in l v) */
-static int fn_in(struct ex *x, const struct tmpl_node *node, struct gval l, struct gval v,
-		 bool *ret)
-{
-	*ret = false;
-	if (l.kind == GV_SLICE || l.kind == GV_STRSLICE) {
-		struct gv_iter it;
-		struct gval e;
-
-		gv_iter_init(&it, &l);
-		while (gv_iter_next(&it, &e)) {
-			switch (e.kind) {
-			case GV_FLOAT:
-				if (v.kind == GV_FLOAT && v.f == e.f) {
-					*ret = true;
-					return 0;
-				}
-				break;
-			case GV_STRING:
-			case GV_NUMBER:
-				if (v.kind == GV_NIL || v.kind == GV_INVALID)
-					return ex_errorf(x, node,
-							 "error calling contains: reflect: call of "
-							 "reflect.Value.Type on zero Value");
-				if (v.kind == e.kind && str_cmp(&v, &e) == 0) {
-					*ret = true;
-					return 0;
-				}
-				break;
-			default:
-				break;
-			}
-		}
-		return 0;
-	}
-	if (l.kind == GV_STRING || l.kind == GV_NUMBER) {
-		if (v.kind == GV_NIL || v.kind == GV_INVALID)
-			return ex_errorf(x, node,
-					 "error calling contains: reflect: call of "
-					 "reflect.Value.Type on zero Value");
-		if (v.kind == l.kind && gostr_index(l.str.s, l.str.len, v.str.s, v.str.len) >= 0)
-			*ret = true;
-	}
-	return 0;
-}
-
 static int fn_indent(struct ex *x, const struct tmpl_node *node, int64_t spaces, struct gval s,
 		     struct buf *o)
 {
@@ -1790,16 +1772,6 @@ static int bi_indent(struct rf_call *c, struct gval *ret)
 	return fn_indent(c->x, c->node, c->argv[0].i, c->argv[1], c->o);
 }
 
-static int bi_contains(struct rf_call *c, struct gval *ret)
-{
-	bool t;
-	int r = fn_in(c->x, c->node, c->argv[1], c->argv[0], &t);
-
-	if (!r)
-		*ret = gv_bool(t);
-	return r;
-}
-
 /* env, envOrDefault, mustEnv */
 static int bi_env(struct rf_call *c, struct gval *ret)
 {
@@ -1892,7 +1864,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPLIT] = { 2, false, { P_STRING, P_STRING }, false, bi_split },
 	[TMPL_FN_JOIN] = { 2, false, { P_STRING, P_STRSLICE }, true, bi_join },
 	[TMPL_FN_INDENT] = { 2, false, { P_INT, P_STRING }, true, bi_indent },
-	[TMPL_FN_CONTAINS] = { 2, false, { P_ANY, P_ANY }, false, bi_contains },
+	[TMPL_FN_CONTAINS] = { 2, false, { P_ANY, P_ANY }, false, rf_contains },
 	[TMPL_FN_ENV] = { 1, false, { P_STRING }, false, bi_env },
 	[TMPL_FN_ENVORDEFAULT] = { 2, false, { P_STRING, P_STRING }, false, bi_env },
 	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING }, false, bi_env },
@@ -1902,6 +1874,20 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_PARSEINT] = { 1, false, { P_STRING }, false, rf_parse_int },
 	[TMPL_FN_PARSEUINT] = { 1, false, { P_STRING }, false, rf_parse_uint },
 	[TMPL_FN_PARSEFLOAT] = { 1, false, { P_STRING }, false, rf_parse_float },
+	[TMPL_FN_CONTAINSALL] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSANY] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSNONE] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSNOTALL] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_IN] = { 2, false, { P_ANY, P_ANY }, false, rf_in },
+	[TMPL_FN_ADD] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_SUBTRACT] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MULTIPLY] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_DIVIDE] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MODULO] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MINIMUM] = { 2, false, { P_ANY, P_ANY }, false, rf_minmax },
+	[TMPL_FN_MAXIMUM] = { 2, false, { P_ANY, P_ANY }, false, rf_minmax },
+	[TMPL_FN_MD5SUM] = { 1, false, { P_STRING }, true, rf_md5sum },
+	[TMPL_FN_HMACSHA256HEX] = { 2, false, { P_STRING, P_STRING }, true, rf_hmac_sha256_hex },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -63,5 +63,12 @@ int rf_parse_bool(struct rf_call *c, struct gval *ret);
 int rf_parse_int(struct rf_call *c, struct gval *ret);
 int rf_parse_uint(struct rf_call *c, struct gval *ret);
 int rf_parse_float(struct rf_call *c, struct gval *ret);
+int rf_contains(struct rf_call *c, struct gval *ret);
+int rf_in(struct rf_call *c, struct gval *ret);
+int rf_contains_some(struct rf_call *c, struct gval *ret);
+int rf_arith(struct rf_call *c, struct gval *ret);
+int rf_minmax(struct rf_call *c, struct gval *ret);
+int rf_md5sum(struct rf_call *c, struct gval *ret);
+int rf_hmac_sha256_hex(struct rf_call *c, struct gval *ret);
 
 #endif

@@ -63,6 +63,10 @@ NUMSTR = ["", "0", "1", "-1", "+1", "42", "-0", "007", "1_000", "1__0", "_1", "0
           "True", "tRUE", "true", "f", "F", "FALSE", "False", "false", "yes", "no", "on",
           "\u0661", "\uff11", "1\x00", "123456789012345678901234567890"]
 PARSE_FUNCS = ["parseBool", "parseInt", "parseUint", "parseFloat"]
+MATH_FUNCS = ["add", "subtract", "multiply", "divide", "modulo", "minimum", "maximum"]
+CONTAINS_FUNCS = ["containsAll", "containsAny", "containsNone", "containsNotAll"]
+JSON_LISTS = ['`[1,2.5,"a","b",null,true,{"k":1},[1]]`', '`["a","b","c"]`', '`[]`', '`[1,2,3]`',
+              '`["x","\u00e9",""]`', '`[0.5,-0,1e3]`', '`null`', '`{"a":1}`', '`"a"`']
 
 
 class Gen:
@@ -230,9 +234,58 @@ class Gen:
         arg = self.numstr_lit() if self.chance(0.7) else self.str_operand(depth + 1)
         return "(%s %s)" % (f, arg)
 
+    def num_operand(self, depth=0):
+        k = self.r.randrange(8)
+        if k <= 2:
+            return self.pick(["0", "1", "-1", "2", "7", "-7", "3", "1.5", "-2.5", "0.0", "1e300",
+                              "9223372036854775807", "-9223372036854775807", "'a'", "0x10",
+                              "1e-320", "100000", "3.0"])
+        if k <= 4:
+            return "(%s %s)" % (self.pick(["parseInt", "parseUint", "parseFloat", "parseInt"]),
+                                json.dumps(self.pick(["0", "1", "-1", "2", "7", "3", "-3", "10",
+                                                      "9223372036854775807",
+                                                      "-9223372036854775808",
+                                                      "18446744073709551615", "1.5", "-0.5",
+                                                      "inf", "-inf", "nan", "1e308", "0.1"])))
+        if k == 5 and depth < 2:
+            return "(%s %s %s)" % (self.pick(MATH_FUNCS), self.num_operand(depth + 1),
+                                   self.num_operand(depth + 1))
+        if k == 6:
+            return self.pick([".LeaseDuration", ".Data.data.n", "(len .Data.data.list)",
+                              "(index .Data.data.user 0)", "nil", "\"5\"", "true"])
+        return self.pick(["(len .Data.data.user)", "(parseFloat .Data.data.n)", "1", "2"])
+
+    def list_operand(self):
+        return self.pick([".Data.data.list", "(parseJSON %s)" % self.pick(JSON_LISTS),
+                          "(split \",\" .Data.data.user)", ".Data.data.nested", "nil",
+                          ".Data.data.nope", ".Data.data.user", ".Warnings"])
+
+    def elem_operand(self):
+        return self.pick(["\"a\"", "\"b\"", "\"x\"", "\"\"", "1", "2.5", "1.0", "nil", "true",
+                          ".Data.data.user", "(index .Data.data.list 0)", ".Data.data.n",
+                          "(parseFloat \"2.5\")", "(parseInt \"1\")", "\"\u00e9\""])
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(4)
+        k = self.r.randrange(9)
+        if k == 4:
+            return "%s %s %s" % (self.pick(MATH_FUNCS), self.num_operand(), self.num_operand())
+        if k == 5:
+            return "printf %s (%s %s %s)" % (json.dumps(self.pick(["%v %T", "%d", "%.2f", "%x",
+                                                                   "%v"])),
+                                             self.pick(MATH_FUNCS), self.num_operand(),
+                                             self.num_operand())
+        if k == 6:
+            f = self.pick(CONTAINS_FUNCS + ["in", "in", "contains"])
+            if f == "in":
+                return "in %s %s" % (self.list_operand(), self.elem_operand())
+            if f == "contains":
+                return "contains %s %s" % (self.elem_operand(), self.list_operand())
+            return "%s %s %s" % (f, self.list_operand(), self.list_operand())
+        if k == 7:
+            return "%s %s" % (self.pick(["md5sum", "md5sum"]), self.str_operand(depth + 1))
+        if k == 8:
+            return "hmacSHA256Hex %s %s" % (self.str_operand(depth + 1), self.str_operand(depth + 1))
         if k == 0:
             return self.parse_call(depth)[1:-1]
         if k == 1:
@@ -398,7 +451,9 @@ class Gen:
                            "not", "and 1", "or 0", "eq \"x\"", "toUnescapedJSON", "slice . 1",
                            "printf \"%v|%d\" 5", "trimPrefix \"a\"", "contains \"a\"",
                            "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$",
-                           "parseInt", "parseFloat", "parseBool", "parseUint"])
+                           "parseInt", "parseFloat", "parseBool", "parseUint", "md5sum",
+                           "add 1", "multiply 2.5", "maximum 3", "in \"a\"",
+                           "containsAny (parseJSON `[\"a\"]`)"])
             if f == "shellQuote":
                 self.shellquote = True
             cmds.append(f)
@@ -576,10 +631,68 @@ def make_case(i, seed):
     }
 
 
+# Hand-written edge cases of the functions added with the builtins table,
+# rendered against HAND_SECRET at path "h" (one case per line).
+HAND_SECRET = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                          "renewable": False, "warnings": None,
+                          "data": {"n": 42, "f": 1.50, "big": 18446744073709551615,
+                                   "neg": -3, "s": "7", "e": "", "u": "\u00e9t\u00e9",
+                                   "l": ["a", "b", 1, 2.5, None], "q": "a\"b\\c",
+                                   "m": {"a/b": 1, "a/c": "x", "d": True}}})
+HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool "" }}
+{{ parseInt .Data.s }}|{{ parseFloat .Data.s | printf "%T" }}
+{{ parseInt .Data.n }}
+{{ parseInt .Data.u }}
+{{ parseInt .Data.q }}
+{{ parseFloat "0x1.fffffffffffffp1023" }}|{{ parseFloat "0x1p-1074" }}|{{ parseFloat "0x1p-1075" }}
+{{ parseFloat "2.2250738585072011e-308" }}|{{ parseFloat "1e23" }}|{{ parseFloat "-0" }}
+{{ parseFloat "1_2_3.4_5e1_0" }}|{{ parseFloat "0x_1p0" }}|{{ parseFloat "00.5" }}
+{{ parseFloat "1__2" }}
+{{ parseFloat "Infinity" }}|{{ parseFloat "+inf" }}|{{ parseFloat "iNf" }}
+{{ parseUint "-0" }}
+{{ parseInt "+0" }}|{{ parseInt "-0" }}|{{ parseInt "000000000000000000000000000001" }}
+{{ parseBool "1" }}|{{ parseBool "TrUe" }}
+{{ printf "%v %T|%v %T|%v %T" (add 1 2) (add 1 2) (add 1.5 2) (add 1.5 2) (add (parseUint "1") 2) (add (parseUint "1") 2) }}
+{{ subtract (parseUint "5") (parseUint "3") }}|{{ subtract 5 (parseUint "3") }}
+{{ multiply 9223372036854775807 2 }}|{{ multiply (parseUint "18446744073709551615") (parseUint "2") }}
+{{ divide 0 0.0 }}|{{ divide 0.0 1 }}|{{ divide 0.0 -1 }}|{{ divide -1 -9223372036854775807 }}
+{{ divide 0 5 }}
+{{ modulo 0 5 }}
+{{ modulo 3 -7 }}|{{ modulo -1 (parseInt "-9223372036854775808") }}|{{ modulo 3 (parseUint "7") }}
+{{ modulo 2 1.5 }}
+{{ add .Data.n 1 }}
+{{ add 1 .Data.n }}
+{{ add nil 1 }}
+{{ add "1" 1 }}
+{{ $a := minimum 1 (parseUint "18446744073709551615") }}{{ $b := maximum -1 (parseUint "18446744073709551615") }}{{ printf "%v %T|%v %T" $a $a $b $b }}
+{{ printf "%T" (minimum 2.5 2) }}|{{ maximum (parseFloat "nan") 1 }}|{{ minimum 1 (parseFloat "nan") }}
+{{ .LeaseDuration | add 5 }}
+{{ md5sum "" }}|{{ md5sum .Data.u }}|{{ hmacSHA256Hex "" "" }}|{{ hmacSHA256Hex .Data.u (printf "%0100d" 1) }}
+{{ md5sum .Data.n }}
+{{ in .Data.l "a" }}|{{ in .Data.l 1 }}|{{ in .Data.l 2.5 }}|{{ in .Data.l "1" }}|{{ in .Data.u "t" }}|{{ in "" "" }}
+{{ in .Data.l nil }}
+{{ in .Data.n "4" }}|{{ in .Data.m "d" }}|{{ in nil "x" }}
+{{ containsAll .Data.l .Data.l }}|{{ containsAny (parseJSON "[]") .Data.l }}|{{ containsNone .Data.l "xyz" }}|{{ containsNotAll .Data.l "ab" }}
+{{ containsAll nil .Data.l }}|{{ containsAny .Data.nope "x" }}|{{ containsNone .Data.l nil }}
+{{ containsAll .Data.l "ab1" }}
+{{ containsAll (split "," "a") .Data.l }}
+{{ containsAll .Data.m .Data.l }}"""
+
+
+def hand_cases():
+    for i, line in enumerate(HAND.split("\n")):
+        yield {"id": "hand-%d" % i,
+               "template": "{{ with secret \"h\" }}" + line + "{{ end }}",
+               "secrets": {"h": HAND_SECRET}, "env": {}, "error_on_missing_key": False,
+               "left": "", "right": "", "shellquote": False}
+
+
 def main():
     seed = sys.argv[1] if len(sys.argv) > 1 else "1"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     out = sys.stdout
+    for c in hand_cases():
+        out.write(json.dumps(c) + "\n")
     for i in range(count):
         out.write(json.dumps(make_case(i, seed)) + "\n")
 

@@ -26,6 +26,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -318,6 +320,162 @@ func moreFuncs() template.FuncMap {
 			}
 			return r, nil
 		},
+		"in":             in_,
+		"containsAll":    containsSome(true, true),
+		"containsAny":    containsSome(false, false),
+		"containsNone":   containsSome(true, false),
+		"containsNotAll": containsSome(false, true),
+		"add":            arith("add", '+'),
+		"subtract":       arith("subtract", '-'),
+		"multiply":       arith("multiply", '*'),
+		"divide":         arith("divide", '/'),
+		"modulo":         arith("modulo", '%'),
+		"minimum":        arith("minimum", '<'),
+		"maximum":        arith("maximum", '>'),
+		"md5sum": func(s string) (string, error) {
+			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
+		},
+		"hmacSHA256Hex": func(message, key string) (string, error) {
+			h := hmac.New(sha256.New, []byte(key))
+			h.Write([]byte(message))
+			return hex.EncodeToString(h.Sum(nil)), nil
+		},
+	}
+}
+
+func containsSome(retTrue, invert bool) func([]interface{}, interface{}) (bool, error) {
+	return func(v []interface{}, l interface{}) (bool, error) {
+		for i := 0; i < len(v); i++ {
+			if ok, _ := in_(l, v[i]); ok != invert {
+				return !retTrue, nil
+			}
+		}
+		return retTrue, nil
+	}
+}
+
+// arith is consul-template's add/subtract/multiply/divide/modulo/minimum/
+// maximum: a switch on the reflect kinds of a, then b (the arguments are
+// (b, a)), with Go's conversions.
+func arith(name string, op rune) func(b, a interface{}) (interface{}, error) {
+	kind := func(v reflect.Value) int {
+		switch v.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return 1
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return 2
+		case reflect.Float32, reflect.Float64:
+			if op == '%' {
+				return 0
+			}
+			return 3
+		}
+		return 0
+	}
+	return func(b, a interface{}) (interface{}, error) {
+		av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
+		ka, kb := kind(av), kind(bv)
+		if ka == 0 {
+			return nil, fmt.Errorf("%s: unknown type for %q (%T)", name, av, a)
+		}
+		if kb == 0 {
+			return nil, fmt.Errorf("%s: unknown type for %q (%T)", name, bv, b)
+		}
+		own := func(v reflect.Value, k int) interface{} {
+			switch k {
+			case 1:
+				return v.Int()
+			case 2:
+				return v.Uint()
+			}
+			return v.Float()
+		}
+		if ka == 3 || kb == 3 {
+			f := func(v reflect.Value, k int) float64 {
+				switch k {
+				case 1:
+					return float64(v.Int())
+				case 2:
+					return float64(v.Uint())
+				}
+				return v.Float()
+			}
+			x, y := f(av, ka), f(bv, kb)
+			switch op {
+			case '+':
+				return x + y, nil
+			case '-':
+				return x - y, nil
+			case '*':
+				return x * y, nil
+			case '/':
+				return x / y, nil
+			case '<':
+				if x < y {
+					return own(av, ka), nil
+				}
+				return own(bv, kb), nil
+			default:
+				if x > y {
+					return own(av, ka), nil
+				}
+				return own(bv, kb), nil
+			}
+		}
+		if ka == 2 && kb == 2 {
+			x, y := av.Uint(), bv.Uint()
+			switch op {
+			case '+':
+				return x + y, nil
+			case '-':
+				return x - y, nil
+			case '*':
+				return x * y, nil
+			case '/':
+				return x / y, nil
+			case '%':
+				return x % y, nil
+			case '<':
+				if x < y {
+					return x, nil
+				}
+				return y, nil
+			default:
+				if x > y {
+					return x, nil
+				}
+				return y, nil
+			}
+		}
+		i := func(v reflect.Value, k int) int64 {
+			if k == 2 {
+				return int64(v.Uint())
+			}
+			return v.Int()
+		}
+		x, y := i(av, ka), i(bv, kb)
+		switch op {
+		case '+':
+			return x + y, nil
+		case '-':
+			return x - y, nil
+		case '*':
+			return x * y, nil
+		case '/':
+			return x / y, nil
+		case '%':
+			return x % y, nil
+		case '<':
+			if x < y {
+				return own(av, ka), nil
+			}
+			return own(bv, kb), nil
+		default:
+			if x > y {
+				return own(av, ka), nil
+			}
+			return own(bv, kb), nil
+		}
 	}
 }
 
