@@ -1509,6 +1509,60 @@ int rf_own(struct rf_call *c, cJSON *tree)
 	return 0;
 }
 
+/*
+ * Executes a named template's body with dot as its $ (Go's walkTemplate;
+ * ExecuteTemplate too): the caller's variables are out of scope (the
+ * parser saw to it), and the nesting of calls is capped.
+ */
+static int exec_named(struct ex *x, struct gval dot, const struct tmpl_list *body,
+		      const struct tmpl_node *at)
+{
+	size_t mark = x->nvars;
+	int r;
+
+	if (++x->depth > RENDER_MAX_EVAL_DEPTH) {
+		r = ex_caperr(x, at, "templates nested deeper than %d", RENDER_MAX_EVAL_DEPTH);
+		goto out;
+	}
+	r = push_var(x, "$", 1, dot);
+	if (!r)
+		r = walk_list(x, dot, body);
+	if (r > 0) /* break/continue cannot leave a template body: the parser checks */
+		r = 0;
+out:
+	x->nvars = mark;
+	x->depth--;
+	return r;
+}
+
+/* consul-template's executeTemplate NAME [DOT]: the named template's output as a string. */
+static int bi_execute_template(struct rf_call *c, struct gval *ret)
+{
+	struct ex *x = c->x;
+	struct gv_str name = c->argv[0].str;
+	const struct tmpl_list *body;
+	struct buf *saved = x->out;
+	struct gval dot = GV_INVALID_VALUE;
+	int r;
+
+	(void)ret;
+	if (c->n > 2)
+		return rf_fail(c,
+			       "executeTemplate: wrong number of arguments, expected 1 or 2, but "
+			       "got %zu",
+			       c->n);
+	if (c->n == 2 && c->argv[1].kind != GV_NIL)
+		dot = c->argv[1];
+	body = tmpl_lookup(x->t, name.s, name.len);
+	if (!body)
+		return rf_fail(c, "template: no template \"%.*s\" associated with template \"\"",
+			       (int)VL_MIN(name.len, 128u), name.s);
+	x->out = c->o;
+	r = exec_named(x, dot, body, c->node);
+	x->out = saved;
+	return r;
+}
+
 static int bi_not(struct rf_call *c, struct gval *ret)
 {
 	*ret = gv_bool(!truth(c->argv[0]));
@@ -1888,6 +1942,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_MAXIMUM] = { 2, false, { P_ANY, P_ANY }, false, rf_minmax },
 	[TMPL_FN_MD5SUM] = { 1, false, { P_STRING }, true, rf_md5sum },
 	[TMPL_FN_HMACSHA256HEX] = { 2, false, { P_STRING, P_STRING }, true, rf_hmac_sha256_hex },
+	[TMPL_FN_EXECUTETEMPLATE] = { 2, true, { P_STRING, P_ANY }, true, bi_execute_template },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 
@@ -2261,6 +2316,23 @@ static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n)
 	}
 	case TMPL_NODE_RANGE:
 		return walk_range(x, dot, n);
+	case TMPL_NODE_DEFINE:
+		return 0;
+	case TMPL_NODE_TEMPLATE: {
+		const struct tmpl_list *body =
+		    tmpl_lookup(x->t, n->named.name.s, n->named.name.len);
+
+		if (!body)
+			return ex_errorf(x, n, "template \"%.*s\" not defined",
+					 (int)VL_MIN(n->named.name.len, 128u), n->named.name.s);
+		val = GV_INVALID_VALUE;
+		if (n->named.pipe) {
+			r = eval_pipeline(x, dot, n->named.pipe, &val);
+			if (r)
+				return r;
+		}
+		return exec_named(x, val, body, n);
+	}
 	case TMPL_NODE_BREAK:
 		return EX_BREAK;
 	case TMPL_NODE_CONTINUE:

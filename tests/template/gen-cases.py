@@ -479,6 +479,49 @@ class Gen:
             out.append(s)
         return "".join(out)
 
+    def named_body(self):
+        """The body of a define or block: a template of its own (only $ in scope)."""
+        saved = (self.vars, self.in_range)
+        self.vars, self.in_range = [], 0
+        body = self.items(self.r.randrange(0, 4))
+        self.vars, self.in_range = saved
+        return body
+
+    def named_call(self, defined):
+        name = json.dumps(self.pick(defined) if defined and self.chance(0.9) else
+                          self.pick(["a", "nope"]))
+        arg = self.pick([".", "$", ".Data", ".Data.data", ".Data.data.user", "1", "nil",
+                         "(secret \"secret/data/b\")", ".Data.data.list", "\"s\""])
+        k = self.r.randrange(6)
+        if k == 0:
+            return self.trim_open() + "template " + name + self.trim_close()
+        if k <= 2:
+            return self.trim_open() + "template %s %s" % (name, arg) + self.trim_close()
+        if k == 3:
+            return self.trim_open() + "block %s %s" % (self.pick(['"c"', '"d"', '"a"']), arg) + \
+                self.trim_close() + self.named_body() + self.trim_open() + "end" + self.trim_close()
+        if k == 4:
+            return self.trim_open() + "executeTemplate %s %s" % (name, self.pick(["", arg, arg])) + \
+                self.trim_close()
+        return self.trim_open() + "executeTemplate %s %s | %s" % (
+            name, arg, self.pick(["printf \"%q\"", "len", "toUpper", "toJSON"])) + self.trim_close()
+
+    def named_case(self):
+        defs = ""
+        defined = self.r.sample(["a", "b", "c"], self.r.randrange(1, 4))
+        for name in defined:
+            defs += self.text() + self.trim_open() + "define \"%s\"" % name + self.trim_close() + \
+                self.named_body() + self.trim_open() + "end" + self.trim_close()
+        calls = "".join(self.text() + self.named_call(defined)
+                        for _ in range(self.r.randrange(1, 4)))
+        where = self.r.randrange(3)
+        if where == 0:
+            return defs + calls
+        if where == 1:
+            return calls + defs
+        return self.left + " with secret \"secret/data/a\" " + self.right + calls + \
+            self.left + " end " + self.right + defs
+
     def trim_open(self):
         return self.left + ("- " if self.chance(0.3) else " ")
 
@@ -594,7 +637,12 @@ def make_case(i, seed):
         body = g.left + " with secret \"%s\" " % r.choice(["secret/data/a", "kv/c"]) + \
             g.right + g.left + " " + what + " | toYAML " + g.right + g.left + " end " + g.right
         g.shellquote = False
-    if r.random() < 0.2:
+    if r.random() < 0.1:
+        # named templates: define / template / block / executeTemplate
+        g.vars = []
+        g.safe = True
+        body = g.named_case()
+    elif r.random() < 0.2:
         # focus on the functions added with the builtins table: short templates
         # of one to three calls, so that most render instead of failing early
         g.safe = True

@@ -533,7 +533,26 @@ func run(in *input) (out output) {
 			out = output{ID: in.ID, OK: false, Phase: "panic", Err: fmt.Sprint(r)}
 		}
 	}()
-	t := template.New("").Delims(in.Left, in.Right).Funcs(funcs(in))
+	t := template.New("")
+	fm := funcs(in)
+	// consul-template's executeTemplate runs a template of the same set
+	fm["executeTemplate"] = func(s string, data ...interface{}) (string, error) {
+		var dot interface{}
+		switch len(data) {
+		case 0:
+		case 1:
+			dot = data[0]
+		default:
+			return "", fmt.Errorf("executeTemplate: wrong number of arguments, expected 1 or 2"+
+				", but got %d", len(data)+1)
+		}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, s, dot); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	}
+	t = t.Delims(in.Left, in.Right).Funcs(fm)
 	if in.ErrorOnMissingKey {
 		t.Option("missingkey=error")
 	} else {
