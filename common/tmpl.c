@@ -98,6 +98,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_MD5SUM] = "md5sum",
 	[TMPL_FN_HMACSHA256HEX] = "hmacSHA256Hex",
 	[TMPL_FN_EXECUTETEMPLATE] = "executeTemplate",
+	[TMPL_FN_REGEXMATCH] = "regexMatch",
+	[TMPL_FN_REGEXREPLACEALL] = "regexReplaceAll",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -137,8 +139,6 @@ static const char *const unsupported_funcs[] = {
 	"peerings",
 	"pkiCert",
 	"plugin",
-	"regexMatch",
-	"regexReplaceAll",
 	"safeLs",
 	"safeTree",
 	"scratch",

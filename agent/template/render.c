@@ -1943,6 +1943,12 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_MD5SUM] = { 1, false, { P_STRING }, true, rf_md5sum },
 	[TMPL_FN_HMACSHA256HEX] = { 2, false, { P_STRING, P_STRING }, true, rf_hmac_sha256_hex },
 	[TMPL_FN_EXECUTETEMPLATE] = { 2, true, { P_STRING, P_ANY }, true, bi_execute_template },
+	[TMPL_FN_REGEXMATCH] = { 2, false, { P_STRING, P_STRING }, false, rf_regex_match },
+	[TMPL_FN_REGEXREPLACEALL] = { 3,
+				      false,
+				      { P_STRING, P_STRING, P_STRING },
+				      true,
+				      rf_regex_replace_all },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -16,6 +16,7 @@ missingkey modes, sometimes custom delimiters, sometimes a deliberate
 syntax error. Deterministic for a given seed.
 """
 import json
+import os
 import random
 import sys
 
@@ -265,9 +266,67 @@ class Gen:
                           ".Data.data.user", "(index .Data.data.list 0)", ".Data.data.n",
                           "(parseFloat \"2.5\")", "(parseInt \"1\")", "\"\u00e9\""])
 
+    def regex(self, depth=0):
+        """A random RE2 pattern over a small alphabet."""
+        def atom(d):
+            k = self.r.randrange(16)
+            if k <= 4:
+                return self.pick(["a", "b", "c", "A", "\u00e9", "1", " ", "\\n", "x", "_"])
+            if k == 5:
+                return self.pick([".", "\\d", "\\w", "\\s", "\\D", "\\W", "\\S", "\\b",
+                                  "\\B", "^", "$", "\\A", "\\z", "[ab]", "[^a]", "[a-c]",
+                                  "[[:alpha:]]", "[[:^digit:]]", "[\\w-]", "[^\\n]", "\\.",
+                                  "\\x41", "\\x{e9}", "[\\d\\s]", "[^\\W_]", "\\Qa.\\E"])
+            if k <= 8 and d < 3:
+                inner = alt(d + 1)
+                return self.pick(["(%s)", "(?:%s)", "(?P<n>%s)", "(?i:%s)", "(?s:%s)",
+                                  "(?m:%s)", "(?U:%s)", "(%s)"]) % inner
+            if k == 9:
+                return self.pick(["(?i)", "(?m)", "(?s)", "(?-i)", "(?U)"])
+            if k == 10:
+                return self.pick(["(", ")", "[", "*", "\\", "(?P<>a)", "a**", "a{2}{3}",
+                                  "x{1001}", "[b-a]", "\\1", "\\8", "\\C", "\\pL",
+                                  "(?<n>a)", "\\Z", "[[:foo:]]", "(?z)", "a{,2}", "{", "a{2,1}"])
+            return self.pick(["a", "b", "ab", "ba", "aa"])
+
+        def rep(d):
+            a = atom(d)
+            if self.chance(0.35):
+                a += self.pick(["*", "+", "?", "*?", "+?", "??", "{2}", "{1,3}", "{0,}", "{2,}?",
+                                "{0}", "{0,1}", "{3,5}"])
+            return a
+
+        def alt(d):
+            s = "".join(rep(d) for _ in range(self.r.randrange(0, 4)))
+            while self.chance(0.25):
+                s += "|" + "".join(rep(d) for _ in range(self.r.randrange(0, 3)))
+            return s
+
+        return alt(depth)
+
+    def regex_input(self):
+        if self.chance(0.3):
+            return self.str_operand(2)
+        s = "".join(self.pick(["a", "b", "c", "A", "\u00e9", "1", " ", "\n", "x", "_", "ab",
+                               "\u212a", "k", "K", "s", "\u017f", "\u00c9", "."])
+                    for _ in range(self.r.randrange(0, 12)))
+        return json.dumps(s, ensure_ascii=self.chance(0.5))
+
+    def regex_command(self):
+        pat = self.regex()
+        re = "`%s`" % pat if "`" not in pat and self.chance(0.5) else json.dumps(pat)
+        if self.chance(0.4):
+            return "regexMatch %s %s" % (re, self.regex_input())
+        repl = self.pick(['"x"', '"$1"', '"${1}"', '"$0"', '"$$"', '"$n"', '"${n}x"', '"$1x"',
+                          '"$"', '"$2"', '"<$1|$2>"', '""', '"${0}${1}"', '"$01"', '"${"',
+                          '"$\u00e9"', '"[$n]"', 'printf "%s" "$1"'])
+        return "regexReplaceAll %s %s %s" % (re, repl, self.regex_input())
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(9)
+        k = self.r.randrange(12)
+        if k >= 9:
+            return self.regex_command()
         if k == 4:
             return "%s %s %s" % (self.pick(MATH_FUNCS), self.num_operand(), self.num_operand())
         if k == 5:
@@ -617,6 +676,21 @@ class Gen:
         return t + self.left + " /* x */ " + self.right
 
 
+def make_regex_case(i, seed):
+    """regex mode: one regexMatch/regexReplaceAll call per case."""
+    r = random.Random("re-%s-%d" % (seed, i))
+    g = Gen(r)
+    g.safe = True
+    body = "{{ with secret \"secret/data/a\" }}{{ " + g.regex_command() + " }}{{ end }}"
+    data = ("obj", [("data", g.secret_data()), ("metadata", ("obj", []))])
+    secret = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                         "renewable": False, "data": None, "warnings": None}).replace(
+                             '"data": null', '"data": ' + g.render_json(data))
+    return {"id": "re-%s-%d" % (seed, i), "template": body, "secrets": {"secret/data/a": secret},
+            "env": {}, "error_on_missing_key": False, "left": "", "right": "",
+            "shellquote": False}
+
+
 def make_case(i, seed):
     r = random.Random("%s-%d" % (seed, i))
     g = Gen(r)
@@ -724,7 +798,20 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ containsAll nil .Data.l }}|{{ containsAny .Data.nope "x" }}|{{ containsNone .Data.l nil }}
 {{ containsAll .Data.l "ab1" }}
 {{ containsAll (split "," "a") .Data.l }}
-{{ containsAll .Data.m .Data.l }}"""
+{{ containsAll .Data.m .Data.l }}
+{{ regexReplaceAll "(?i)k" "<$0>" "kK\u212a" }}|{{ regexMatch "(?i)\u212a" "k" }}|{{ regexReplaceAll "(?i)[^k]" "." "akK\u212as\u017fS" }}|{{ regexReplaceAll "(?i)\\W" "." "k\u212a\u017f!" }}
+{{ regexReplaceAll "a*" "-" "baaac" }}|{{ regexReplaceAll "" "-" "\u00e9t\u00e9" }}|{{ regexReplaceAll "x*" "-" "\xff\xfeab" }}|{{ regexReplaceAll "." "[$0]" "a\xffb" }}
+{{ regexReplaceAll "(a)(?P<x>b)?" "$1x|${1}x|$x|${x}|$2|$3|$$|$|${|${1" "ab a" }}
+{{ regexReplaceAll "(a)" "$01 $00 $1a ${01}" "a" }}|{{ regexReplaceAll "(?P<n1>a)" "$n1 ${n1}" "a" }}
+{{ regexReplaceAll "(a*)*" "<$1>" "b" }}|{{ regexReplaceAll "(a*)+" "<$1>" "b" }}|{{ regexReplaceAll "(a|b)*?c" "<$1>" "abc" }}|{{ regexReplaceAll "(a+|b+)*" "<$1>" "aabba" }}
+{{ regexReplaceAll "(?m)^" ">" "a\nb\n" }}|{{ regexReplaceAll "(?m)$" "<" "a\nb\n" }}|{{ regexReplaceAll "$" "<" "a\n" }}|{{ regexReplaceAll "\\b" "|" "ab c_d \u00e9" }}
+{{ regexMatch "^[[:^alpha:][:digit:]]+$" "1!" }}|{{ regexMatch "\\x{10FFFF}" "\U0010FFFF" }}|{{ regexMatch "[\\x00-\\x{10FFFF}]" "" }}|{{ regexMatch "\\Q.*\\E" "a.*" }}
+{{ regexMatch "(" "" }}
+{{ regexMatch "a{1001}" "" }}
+{{ regexMatch "(a{100}){11}" "" }}
+{{ regexMatch "\\p{Greek}" "" }}
+{{ regexReplaceAll .Data.q "x" .Data.u }}
+{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}"""
 
 
 def hand_cases():
@@ -739,6 +826,10 @@ def main():
     seed = sys.argv[1] if len(sys.argv) > 1 else "1"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     out = sys.stdout
+    if os.environ.get("VAULTLET_DIFF_MODE") == "regex":
+        for i in range(count):
+            out.write(json.dumps(make_regex_case(i, seed)) + "\n")
+        return
     for c in hand_cases():
         out.write(json.dumps(c) + "\n")
     for i in range(count):

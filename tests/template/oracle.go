@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -332,6 +333,20 @@ func moreFuncs() template.FuncMap {
 		"modulo":         arith("modulo", '%'),
 		"minimum":        arith("minimum", '<'),
 		"maximum":        arith("maximum", '>'),
+		"regexMatch": func(re, s string) (bool, error) {
+			compiled, err := regexp.Compile(re)
+			if err != nil {
+				return false, err
+			}
+			return compiled.MatchString(s), nil
+		},
+		"regexReplaceAll": func(re, pl, s string) (string, error) {
+			compiled, err := regexp.Compile(re)
+			if err != nil {
+				return "", err
+			}
+			return compiled.ReplaceAllString(s, pl), nil
+		},
 		"md5sum": func(s string) (string, error) {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},

@@ -445,6 +445,42 @@ static void test_redaction(void **state)
 	buf_done(&out);
 }
 
+/* ---- regular expressions: bounded time ------------------------------ */
+
+static void test_regex_bounds(void **state)
+{
+	struct store s = { 0 };
+	struct render_result res;
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1 << 20);
+	/* exponential for a backtracking engine: linear here, and no match */
+	assert_int_equal(
+	    run("{{ printf \"%0200000d\" 0 | regexReplaceAll \"(0|00)*b\" \"x\" | len }}", 0, &s,
+		false, &out, &res),
+	    0);
+	assert_string_equal(buf_str(&out), "200000");
+	render_result_done(&res);
+	/* one search per match, each to the end of the input: quadratic, refused */
+	assert_int_equal(run("{{ printf \"%0200000d\" 0 | regexReplaceAll \".*b|0\" \"x\" }}", 0,
+			     &s, false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "not supported by vaultlet"));
+	assert_int_equal(out.len, 0);
+	render_result_done(&res);
+	/* Go's syntax errors; constructs vaultlet does not reproduce are refused by name */
+	assert_int_equal(run("{{ regexMatch \"a**\" \"\" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "invalid nested repetition operator: `**`"));
+	render_result_done(&res);
+	assert_int_equal(run("{{ regexMatch \"\\\\pL\" \"\" }}", 0, &s, false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "not supported by vaultlet"));
+	render_result_done(&res);
+	store_done(&s);
+	buf_done(&out);
+}
+
 /* ---- Go-version-dependent constructs -------------------------------- */
 
 static void test_go_versions(void **state)
@@ -496,6 +532,7 @@ int main(void)
 	tlist_add(&l, "caps", test_caps, NULL);
 	tlist_add(&l, "redaction and shellQuote", test_redaction, NULL);
 	tlist_add(&l, "else with; toJSON of \\b", test_go_versions, NULL);
+	tlist_add(&l, "regular expressions: linear time, caps, refusals", test_regex_bounds, NULL);
 	failed = tlist_run(&l, "template");
 	tdata_free(&parse);
 	return failed ? 1 : 0;
