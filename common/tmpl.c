@@ -100,6 +100,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_EXECUTETEMPLATE] = "executeTemplate",
 	[TMPL_FN_REGEXMATCH] = "regexMatch",
 	[TMPL_FN_REGEXREPLACEALL] = "regexReplaceAll",
+	[TMPL_FN_SPLITTOMAP] = "splitToMap",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -146,7 +147,6 @@ static const char *const unsupported_funcs[] = {
 	"service",
 	"services",
 	"sockaddr",
-	"splitToMap",
 	"spew_dump",
 	"spew_printf",
 	"spew_sdump",

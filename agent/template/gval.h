@@ -67,6 +67,8 @@ struct gval {
 		const cJSON *secret;  /* SECRET, SECRETV: the read response */
 		const char *ptr_type; /* NILPTR */
 	};
+	/* MAP: a map[string]string (splitToMap): a missing key is "", not nil */
+	bool strmap;
 };
 
 #define GV_INVALID_VALUE ((struct gval){ .kind = GV_INVALID })

@@ -508,7 +508,7 @@ static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name
 			if (missingkey_error(x))
 				return ex_errorf(x, node, "map has no entry for key \"%.*s\"",
 						 (int)name->len, name->s);
-			v = GV_NIL_VALUE;
+			v = recv.strmap ? gv_string("", 0) : GV_NIL_VALUE;
 		}
 		*ret = v;
 		return 0;
@@ -662,7 +662,7 @@ static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v,
 		}
 		break;
 	case P_MAP:
-		if (v.kind == GV_MAP) {
+		if (v.kind == GV_MAP && !v.strmap) {
 			*ret = v;
 			return 0;
 		}
@@ -1949,6 +1949,11 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				      { P_STRING, P_STRING, P_STRING },
 				      true,
 				      rf_regex_replace_all },
+	[TMPL_FN_SPLITTOMAP] = { 3,
+				 false,
+				 { P_STRING, P_STRING, P_STRING },
+				 false,
+				 rf_split_to_map },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -3,7 +3,7 @@
  * rf_coll: consul-template's membership functions: `contains v l` and
  * `in l v` (a substring of a string, or an element of a list), and
  * containsAll / containsAny / containsNone / containsNotAll (each element
- * of a list looked up with `in`).
+ * of a list looked up with `in`), and splitToMap.
  *
  * consul-template's `in` compares list elements by reflect kind: a float
  * with a float, an integer with an integer, a string with a string of the
@@ -13,10 +13,13 @@
  * error: so it is here. Pure; called by render.c only.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gostr.h"
 #include "rfunc.h"
+#include "tmplutf.h"
 
 static int zero_value_panic(struct rf_call *c)
 {
@@ -114,5 +117,154 @@ int rf_contains_some(struct rf_call *c, struct gval *ret)
 		}
 	}
 	*ret = gv_bool(ret_true);
+	return 0;
+}
+
+/* ---- splitToMap -------------------------------------------------------- */
+
+struct pair {
+	struct gv_str k, v;
+	size_t at; /* order of appearance: the last one of a key wins */
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	size_t n = x->k.len < y->k.len ? x->k.len : y->k.len;
+	int c = n ? memcmp(x->k.s, y->k.s, n) : 0;
+
+	if (c)
+		return c;
+	if (x->k.len != y->k.len)
+		return x->k.len < y->k.len ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* A string node holding s[0..n) (NULs included, as vjson's). */
+static cJSON *string_node(const char *s, size_t n)
+{
+	cJSON *node = cJSON_CreateString("");
+	char *copy = malloc(n + 1);
+
+	if (!node || !copy) {
+		cJSON_Delete(node);
+		free(copy);
+		return NULL;
+	}
+	if (n)
+		memcpy(copy, s, n);
+	copy[n] = 0;
+	free(node->valuestring);
+	node->valuestring = copy;
+	node->valueint = n > INT_MAX ? INT_MAX : (int)n;
+	return node;
+}
+
+/* strings.Index for sep, or strings.Split's rune split when sep is "". */
+static size_t next_piece(const char *s, size_t n, struct gv_str sep, size_t *skip)
+{
+	long k;
+
+	if (sep.len == 0) {
+		size_t w = 1;
+
+		if ((unsigned char)s[0] >= 0x80)
+			tmplutf_decode(s, n, &w);
+		*skip = 0;
+		return w;
+	}
+	k = gostr_index(s, n, sep.s, sep.len);
+	*skip = k < 0 ? 0 : sep.len;
+	return k < 0 ? n : (size_t)k;
+}
+
+/*
+ * consul-template's splitToMap SEP1 SEP2 S: strings.Split(TrimSpace(S), SEP1),
+ * each piece cut at its first SEP2 into key and value (pieces without it
+ * are skipped), later keys overriding earlier ones: a map[string]string.
+ */
+int rf_split_to_map(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str sep1 = c->argv[0].str, sep2 = c->argv[1].str;
+	struct pair *pairs = NULL;
+	size_t a, len, npairs = 0, cap = 0, at = 0;
+	const char *s;
+	cJSON *obj = cJSON_CreateObject();
+	int r = 0;
+
+	if (!obj)
+		return rf_nomem(c);
+	gostr_trim_space(c->argv[2].str.s, c->argv[2].str.len, &a, &len);
+	s = c->argv[2].str.s + a;
+	while (len && at <= len && r == 0) {
+		size_t skip, plen = next_piece(s + at, len - at, sep1, &skip);
+		struct gv_str piece = { s + at, plen };
+		size_t sk2, klen;
+
+		if (at + plen >= len && sep1.len == 0 && plen == 0)
+			break;
+		klen = sep2.len ? next_piece(piece.s, piece.len, sep2, &sk2) : 0;
+		if (sep2.len == 0 || sk2) {
+			if (npairs == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct pair *g = realloc(pairs, nc * sizeof(*g));
+
+				if (!g) {
+					r = rf_nomem(c);
+					break;
+				}
+				pairs = g;
+				cap = nc;
+			}
+			pairs[npairs] = (struct pair){ { piece.s, klen },
+						       { piece.s + klen + sep2.len,
+							 piece.len - klen - sep2.len },
+						       npairs };
+			npairs++;
+		}
+		at += plen + skip;
+		if (skip == 0 && sep1.len != 0)
+			break; /* the last piece */
+		if (sep1.len == 0 && at >= len)
+			break;
+	}
+	if (r == 0 && npairs)
+		qsort(pairs, npairs, sizeof(*pairs), pair_cmp);
+	for (size_t i = 0; i < npairs && r == 0; i++) {
+		struct pair *p = &pairs[i];
+		char *key;
+		cJSON *v;
+
+		if (i + 1 < npairs && pair_cmp(p, &pairs[i + 1]) < 0 &&
+		    p->k.len == pairs[i + 1].k.len &&
+		    memcmp(p->k.s, pairs[i + 1].k.s, p->k.len) == 0)
+			continue; /* a later piece has the same key */
+		if (memchr(p->k.s, 0, p->k.len)) {
+			r = rf_fail(c, "a key containing a NUL byte is not supported by vaultlet");
+			break;
+		}
+		key = strndup(p->k.s, p->k.len);
+		v = string_node(p->v.s, p->v.len);
+		if (!key || !v) {
+			free(key);
+			cJSON_Delete(v);
+			r = rf_nomem(c);
+			break;
+		}
+		if (!cJSON_AddItemToObject(obj, key, v)) {
+			cJSON_Delete(v);
+			r = rf_nomem(c);
+		}
+		free(key);
+	}
+	free(pairs);
+	if (r) {
+		cJSON_Delete(obj);
+		return r;
+	}
+	r = rf_own(c, obj);
+	if (r)
+		return r;
+	*ret = (struct gval){ .kind = GV_MAP, .map = obj, .strmap = true };
 	return 0;
 }

@@ -322,9 +322,23 @@ class Gen:
                           '"$\u00e9"', '"[$n]"', 'printf "%s" "$1"'])
         return "regexReplaceAll %s %s %s" % (re, repl, self.regex_input())
 
+    def split_to_map(self):
+        s = self.pick(["a=1,b=2", " a=1, b=2 ", "a=1,a=2,b", "=,=x,k==v", "", "  ", "x", "k:v;k2:v2",
+                       "a=1,", ",a=1", "\u00e9=\u00e9t\u00e9,\u00e9=2", "a=\n=b", "abc"])
+        s = json.dumps(s) if self.chance(0.7) else self.str_operand(2)
+        return "(splitToMap %s %s %s)" % (self.pick(['","', '";"', '""', '", "', '"="']),
+                                          self.pick(['"="', '":"', '""', '"=="', '","']), s)
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(12)
+        k = self.r.randrange(13)
+        if k == 12:
+            m = self.split_to_map()
+            return self.pick(["%s", "toJSON %s", "len %s", "index %s \"a\"", "index %s \"zz\"",
+                              "printf \"%%#v %%T\" %s %s", "(%s).a", "(%s).nope",
+                              "range $k, $v := %s }}{{ $k }}={{ $v }};{{ end",
+                              "toYAML %s", "in %s \"a\"", "eq (index %s \"a\") \"1\""]).replace(
+                                  "%s %s", "%s %s" % (m, m)).replace("%s", m)
         if k >= 9:
             return self.regex_command()
         if k == 4:

@@ -347,6 +347,21 @@ func moreFuncs() template.FuncMap {
 			}
 			return compiled.ReplaceAllString(s, pl), nil
 		},
+		"splitToMap": func(sep1, sep2, s string) (map[string]string, error) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return map[string]string{}, nil
+			}
+			m := map[string]string{}
+			for _, item := range strings.Split(s, sep1) {
+				k, v, ok := strings.Cut(item, sep2)
+				if !ok {
+					continue
+				}
+				m[k] = v
+			}
+			return m, nil
+		},
 		"md5sum": func(s string) (string, error) {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},
