@@ -101,6 +101,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_REGEXMATCH] = "regexMatch",
 	[TMPL_FN_REGEXREPLACEALL] = "regexReplaceAll",
 	[TMPL_FN_SPLITTOMAP] = "splitToMap",
+	[TMPL_FN_EXPLODEMAP] = "explodeMap",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -116,7 +117,6 @@ static const char *const unsupported_funcs[] = {
 	"connect",
 	"datacenters",
 	"explode",
-	"explodeMap",
 	"exportedServices",
 	"file",
 	"importedServices",

@@ -1954,6 +1954,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				 { P_STRING, P_STRING, P_STRING },
 				 false,
 				 rf_split_to_map },
+	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -3,7 +3,7 @@
  * rf_coll: consul-template's membership functions: `contains v l` and
  * `in l v` (a substring of a string, or an element of a list), and
  * containsAll / containsAny / containsNone / containsNotAll (each element
- * of a list looked up with `in`), and splitToMap.
+ * of a list looked up with `in`), splitToMap and explodeMap.
  *
  * consul-template's `in` compares list elements by reflect kind: a float
  * with a float, an integer with an integer, a string with a string of the
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
 #include "gostr.h"
 #include "rfunc.h"
 #include "tmplutf.h"
@@ -266,5 +267,146 @@ int rf_split_to_map(struct rf_call *c, struct gval *ret)
 	if (r)
 		return r;
 	*ret = (struct gval){ .kind = GV_MAP, .map = obj, .strmap = true };
+	return 0;
+}
+
+/* ---- explodeMap ---------------------------------------------------------- */
+
+static int member_key_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+
+	return strcmp(x->string, y->string);
+}
+
+/* The %q form of a value for explodeMap's error. */
+static int quoted(struct rf_call *c, struct gval v, struct buf *q)
+{
+	if (v.kind == GV_STRING)
+		return gofmt_quote(q, v.str.s, v.str.len, false);
+	return gofmt_sprintf(q, "%q", 2, &v, 1);
+}
+
+/*
+ * consul-template's explodeHelper: key "a/b/c" becomes m["a"]["b"]["c"].
+ * made: the objects this call created (a nested key may only go into
+ * those: Go would otherwise write into the secret's own map).
+ */
+static int explode_one(struct rf_call *c, cJSON *m, const char *k, size_t kn, const cJSON *v,
+		       const char *p, size_t pn, int depth)
+{
+	const char *slash = memchr(k, '/', kn);
+	char *top;
+	cJSON *nest;
+	int r = 0;
+
+	if (depth > 256)
+		return rf_capfail(c, "explodeMap: keys nested deeper than 256 levels");
+	if (!slash) {
+		cJSON *ref;
+
+		if (kn == 0)
+			return 0;
+		top = strndup(k, kn);
+		ref = cJSON_CreateObjectReference(NULL);
+		if (!top || !ref) {
+			free(top);
+			cJSON_Delete(ref);
+			return rf_nomem(c);
+		}
+		/* a reference node: the value is shared with the secret, never copied */
+		memcpy(ref, v, sizeof(*ref));
+		ref->next = ref->prev = NULL;
+		ref->string = NULL;
+		ref->type |= cJSON_IsReference;
+		cJSON_DeleteItemFromObjectCaseSensitive(m, top);
+		if (!cJSON_AddItemToObject(m, top, ref)) {
+			cJSON_Delete(ref);
+			r = rf_nomem(c);
+		}
+		free(top);
+		return r;
+	}
+	top = strndup(k, (size_t)(slash - k));
+	if (!top)
+		return rf_nomem(c);
+	nest = cJSON_GetObjectItemCaseSensitive(m, top);
+	if (!nest) {
+		nest = cJSON_CreateObject();
+		if (!nest || !cJSON_AddItemToObject(m, top, nest)) {
+			cJSON_Delete(nest);
+			free(top);
+			return rf_nomem(c);
+		}
+	} else if (!cJSON_IsObject(nest) || (nest->type & cJSON_IsReference)) {
+		struct buf q1, q2, q3;
+
+		if (cJSON_IsObject(nest)) {
+			free(top);
+			return rf_fail(
+			    c, "explodeMap: a key under a key whose value is a map is not "
+			       "supported by vaultlet (Vault Agent would modify the secret)");
+		}
+		buf_init_sensitive(&q1, 64 * 1024);
+		buf_init_sensitive(&q2, 64 * 1024);
+		buf_init_sensitive(&q3, 64 * 1024);
+		r = gofmt_quote(&q1, p, pn, false);
+		if (!r)
+			r = gofmt_quote(&q2, top, strlen(top), false);
+		if (!r)
+			r = quoted(c, gv_from_json(nest), &q3);
+		if (!r)
+			r = rf_fail(c, "explodeMap: not a map: %s: %s already has value %s",
+				    buf_str(&q1), buf_str(&q2), buf_str(&q3));
+		else if (r == -ENOMEM)
+			r = rf_nomem(c);
+		else
+			r = rf_fail(c, "explodeMap: not a map");
+		buf_done(&q1);
+		buf_done(&q2);
+		buf_done(&q3);
+		free(top);
+		return r;
+	}
+	free(top);
+	return explode_one(c, nest, slash + 1, kn - (size_t)(slash + 1 - k), v, k, kn, depth + 1);
+}
+
+/* consul-template's explodeMap: keys with '/' become nested maps, in sorted key order. */
+int rf_explode_map(struct rf_call *c, struct gval *ret)
+{
+	const cJSON *in = c->argv[0].map;
+	const cJSON **members = NULL;
+	cJSON *out = cJSON_CreateObject();
+	size_t n = 0;
+	int r = 0;
+
+	if (!out)
+		return rf_nomem(c);
+	if (in) {
+		members = malloc(((size_t)cJSON_GetArraySize(in) + 1) * sizeof(*members));
+		if (!members) {
+			cJSON_Delete(out);
+			return rf_nomem(c);
+		}
+		for (const cJSON *m = in->child; m; m = m->next)
+			if (m->string)
+				members[n++] = m;
+		qsort(members, n, sizeof(*members), member_key_cmp);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *k = members[i]->string;
+
+		r = explode_one(c, out, k, strlen(k), members[i], k, strlen(k), 0);
+	}
+	free(members);
+	if (r) {
+		cJSON_Delete(out);
+		return r;
+	}
+	r = rf_own(c, out);
+	if (r)
+		return r;
+	*ret = (struct gval){ .kind = GV_MAP, .map = out };
 	return 0;
 }

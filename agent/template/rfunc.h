@@ -73,5 +73,6 @@ int rf_hmac_sha256_hex(struct rf_call *c, struct gval *ret);
 int rf_regex_match(struct rf_call *c, struct gval *ret);
 int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
 int rf_split_to_map(struct rf_call *c, struct gval *ret);
+int rf_explode_map(struct rf_call *c, struct gval *ret);
 
 #endif

@@ -331,7 +331,17 @@ class Gen:
 
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(13)
+        k = self.r.randrange(14)
+        if k == 13:
+            m = self.pick(['`{"a/b":1,"a/c":"x","d":true}`', '`{"a":1,"a/b":2}`',
+                           '`{"a/":1,"/b":2,"":3,"a//c":4}`', '`{"x/y/z":[1,2],"x/w":null}`',
+                           '`{"a":{"k":1},"a/b":2}`', '`{}`', '`[1]`', '`"s"`',
+                           '`{"\u00e9/\u00e9":"\u00e9"}`'])
+            m = self.pick(["(parseJSON %s)" % m, "(parseJSON %s)" % m, ".Data.data", "nil",
+                           "(splitToMap \",\" \"=\" \"a/b=1,a/c=2\")", ".Data.data.nested"])
+            return self.pick(["explodeMap %s", "toJSON (explodeMap %s)", "len (explodeMap %s)",
+                              "(explodeMap %s).a", "printf \"%%v\" (explodeMap %s)",
+                              "range $k, $v := explodeMap %s }}{{ $k }}={{ $v }};{{ end"]) % m
         if k == 12:
             m = self.split_to_map()
             return self.pick(["%s", "toJSON %s", "len %s", "index %s \"a\"", "index %s \"zz\"",

@@ -36,6 +36,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -362,6 +363,20 @@ func moreFuncs() template.FuncMap {
 			}
 			return m, nil
 		},
+		"explodeMap": func(mapIn map[string]interface{}) (map[string]interface{}, error) {
+			mapOut := make(map[string]interface{})
+			var keys []string
+			for k := range mapIn {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for i := range keys {
+				if err := explodeHelper(mapOut, keys[i], mapIn[keys[i]], keys[i]); err != nil {
+					return nil, fmt.Errorf("explodeMap: %w", err)
+				}
+			}
+			return mapOut, nil
+		},
 		"md5sum": func(s string) (string, error) {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},
@@ -371,6 +386,26 @@ func moreFuncs() template.FuncMap {
 			return hex.EncodeToString(h.Sum(nil)), nil
 		},
 	}
+}
+
+func explodeHelper(m map[string]interface{}, k string, v interface{}, p string) error {
+	if strings.Contains(k, "/") {
+		parts := strings.Split(k, "/")
+		top := parts[0]
+		key := strings.Join(parts[1:], "/")
+		if _, ok := m[top]; !ok {
+			m[top] = make(map[string]interface{})
+		}
+		nest, ok := m[top].(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("not a map: %q: %q already has value %q", p, top, m[top])
+		}
+		return explodeHelper(nest, key, v, k)
+	}
+	if k != "" {
+		m[k] = v
+	}
+	return nil
 }
 
 func containsSome(retTrue, invert bool) func([]interface{}, interface{}) (bool, error) {
