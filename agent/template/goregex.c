@@ -1668,7 +1668,7 @@ static void vm_done(struct vm *m)
 }
 
 /* Caps on the machine's memory: program x tracked slots per thread list. */
-#define GOREGEX_MAX_CAP_CELLS (4u << 20)
+#define GOREGEX_MAX_CAP_CELLS (1u << 20) /* 8 MiB for the two lists */
 
 static int vm_init(struct vm *m, const struct goregex *re, const bool *track, size_t input)
 {
