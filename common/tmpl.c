@@ -81,6 +81,29 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SHA256HEX] = "sha256Hex",
 	[TMPL_FN_SECRETS] = "secrets",
 	[TMPL_FN_PKICERT] = "pkiCert",
+	[TMPL_FN_PARSEBOOL] = "parseBool",
+	[TMPL_FN_PARSEINT] = "parseInt",
+	[TMPL_FN_PARSEUINT] = "parseUint",
+	[TMPL_FN_PARSEFLOAT] = "parseFloat",
+	[TMPL_FN_CONTAINSALL] = "containsAll",
+	[TMPL_FN_CONTAINSANY] = "containsAny",
+	[TMPL_FN_CONTAINSNONE] = "containsNone",
+	[TMPL_FN_CONTAINSNOTALL] = "containsNotAll",
+	[TMPL_FN_IN] = "in",
+	[TMPL_FN_ADD] = "add",
+	[TMPL_FN_SUBTRACT] = "subtract",
+	[TMPL_FN_MULTIPLY] = "multiply",
+	[TMPL_FN_DIVIDE] = "divide",
+	[TMPL_FN_MODULO] = "modulo",
+	[TMPL_FN_MINIMUM] = "minimum",
+	[TMPL_FN_MAXIMUM] = "maximum",
+	[TMPL_FN_MD5SUM] = "md5sum",
+	[TMPL_FN_HMACSHA256HEX] = "hmacSHA256Hex",
+	[TMPL_FN_EXECUTETEMPLATE] = "executeTemplate",
+	[TMPL_FN_REGEXMATCH] = "regexMatch",
+	[TMPL_FN_REGEXREPLACEALL] = "regexReplaceAll",
+	[TMPL_FN_SPLITTOMAP] = "splitToMap",
+	[TMPL_FN_EXPLODEMAP] = "explodeMap",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -94,25 +117,16 @@ static const char *const unsupported_funcs[] = {
 	"caLeaf",
 	"caRoots",
 	"connect",
-	"containsAll",
-	"containsAny",
-	"containsNone",
-	"containsNotAll",
 	"datacenters",
-	"executeTemplate",
 	"explode",
-	"explodeMap",
 	"exportedServices",
 	"file",
-	"hmacSHA256Hex",
 	"importedServices",
-	"in",
 	"key",
 	"keyExists",
 	"keyOrDefault",
 	"loop",
 	"ls",
-	"md5sum",
 	"mergeMap",
 	"mergeMapWithOverride",
 	"node",
@@ -123,23 +137,16 @@ static const char *const unsupported_funcs[] = {
 	"nomadVarExists",
 	"nomadVarList",
 	"nomadVarListSafe",
-	"parseBool",
-	"parseFloat",
-	"parseInt",
-	"parseUint",
 	"parseYAML",
 	"partitions",
 	"peerings",
 	"plugin",
-	"regexMatch",
-	"regexReplaceAll",
 	"safeLs",
 	"safeTree",
 	"scratch",
 	"service",
 	"services",
 	"sockaddr",
-	"splitToMap",
 	"spew_dump",
 	"spew_printf",
 	"spew_sdump",
@@ -148,13 +155,6 @@ static const char *const unsupported_funcs[] = {
 	"toTOML",
 	"tree",
 	"writeToFile",
-	"add",
-	"subtract",
-	"multiply",
-	"divide",
-	"modulo",
-	"minimum",
-	"maximum",
 };
 
 const char *tmpl_func_name(enum tmpl_func fn)
@@ -2049,6 +2049,183 @@ static struct tmpl_node *p_if_control(struct parser *p, uint32_t kw_pos)
 	return p_control(p, TMPL_NODE_IF, kw_pos, "if");
 }
 
+/* Go's Tree.IsEmptyTree: only blank text (bytes.TrimSpace) and comments. */
+static bool blank_text(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t w = 1;
+		uint32_t r = c;
+
+		if (c >= 0x80)
+			r = tmplutf_decode(s + i, n - i, &w);
+		if (!(r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xa0 ||
+		      r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 ||
+		      r == 0x202f || r == 0x205f || r == 0x3000))
+			return false;
+		i += w;
+	}
+	return true;
+}
+
+static bool empty_tree(const struct tmpl_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tmpl_node *n = l->items[i];
+
+		if (n->type != TMPL_NODE_TEXT || !blank_text(n->text.s, n->text.len))
+			return false;
+	}
+	return true;
+}
+
+/* Go's parse.add: a blank template never replaces a non-blank one; two non-blank ones clash. */
+static bool p_add_def(struct parser *p, uint32_t pos, struct tmpl_str name,
+		      const struct tmpl_list *list)
+{
+	struct tmpl *t = p->t;
+	struct tmpl_def *grown;
+	size_t i;
+
+	for (i = 0; i < t->ndefs; i++) {
+		struct tmpl_def *d = &t->defs[i];
+
+		if (d->name.len != name.len || memcmp(d->name.s, name.s, name.len) != 0)
+			continue;
+		if (empty_tree(d->list)) {
+			d->list = list;
+		} else if (!empty_tree(list)) {
+			p_fail(p, -EINVAL, pos,
+			       "template: multiple definition of template \"%.*s\"",
+			       (int)VL_MIN(name.len, 64u), name.s);
+			return false;
+		}
+		return true;
+	}
+	if (t->ndefs >= TMPL_MAX_DEFS) {
+		p_fail(p, -E2BIG, pos, "more than %d named templates", TMPL_MAX_DEFS);
+		return false;
+	}
+	grown = arena_alloc(p->arena, (t->ndefs + 1) * sizeof(*grown));
+	if (!grown) {
+		p_nomem(p);
+		return false;
+	}
+	if (t->ndefs)
+		memcpy(grown, t->defs, t->ndefs * sizeof(*grown));
+	grown[t->ndefs++] = (struct tmpl_def){ name, list };
+	t->defs = grown;
+	return true;
+}
+
+/* The quoted name after define/template/block. */
+static bool p_template_name(struct parser *p, const char *context, struct tmpl_str *ret)
+{
+	struct tok *t = p_next_nonspace(p);
+
+	if (t->type != T_STRING && t->type != T_RAWSTRING) {
+		p_unexpected(p, t, context);
+		return false;
+	}
+	if (!p_unquote(p, t, ret))
+		return false;
+	if (ret->len == 0) {
+		p_fail(p, -EINVAL, t->pos,
+		       "a template named \"\" (the main template) is not supported by vaultlet");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The body of a define or block: a template of its own (Go's new Tree),
+ * so only $ is in scope and break/continue need a range of their own.
+ */
+static bool p_body(struct parser *p, const char *context, struct tmpl_list *ret)
+{
+	struct tmpl_str *saved_vars = p->vars;
+	size_t saved_n = p->nvars, saved_cap = p->capvars;
+	int saved_range = p->range_depth;
+
+	p->vars = NULL;
+	p->nvars = p->capvars = 0;
+	p->range_depth = 0;
+	if (!p_push_var(p, "$", 1) || !p_item_list(p, ret))
+		return false;
+	if (p->last_kind == P_ELSE) {
+		p_fail(p, -EINVAL, p->last_pos, "unexpected {{else}} in %s", context);
+		return false;
+	}
+	p->last_kind = P_NODE;
+	p->vars = saved_vars;
+	p->nvars = saved_n;
+	p->capvars = saved_cap;
+	p->range_depth = saved_range;
+	return true;
+}
+
+/* {{define "name"}} ... {{end}}, at the top level; t is the keyword. */
+static struct tmpl_node *p_define(struct parser *p, const struct tok *t)
+{
+	struct tmpl_node *n = p_node(p, TMPL_NODE_DEFINE, t->pos);
+	struct tok *r;
+
+	if (!n || !p_depth_enter(p, t->pos) || !p_template_name(p, "define clause", &n->named.name))
+		return NULL;
+	r = p_next_nonspace(p);
+	if (r->type != T_RDELIM) {
+		p_unexpected(p, r, "define clause");
+		return NULL;
+	}
+	n->src_len = r->pos - t->pos;
+	if (!p_body(p, "define clause", &n->named.list) ||
+	    !p_add_def(p, t->pos, n->named.name, &n->named.list))
+		return NULL;
+	p->depth--;
+	return n;
+}
+
+/* {{template "name"}}, {{template "name" pipeline}} */
+static struct tmpl_node *p_template(struct parser *p, const struct tok *t)
+{
+	struct tmpl_node *n = p_node(p, TMPL_NODE_TEMPLATE, t->pos);
+	struct tok *r;
+
+	if (!n || !p_template_name(p, "template clause", &n->named.name))
+		return NULL;
+	r = p_peek_nonspace(p);
+	if (r->type == T_RDELIM) {
+		p_next_nonspace(p);
+		n->src_len = r->pos - t->pos;
+		return n;
+	}
+	n->named.pipe = p_pipeline(p, "template clause", T_RDELIM);
+	if (!n->named.pipe)
+		return NULL;
+	n->src_len = n->named.pipe->pos.offset + n->named.pipe->src_len - t->pos;
+	return n;
+}
+
+/* {{block "name" pipeline}} ... {{end}}: define "name", then template "name" pipeline. */
+static struct tmpl_node *p_block(struct parser *p, const struct tok *t)
+{
+	struct tmpl_node *n = p_node(p, TMPL_NODE_TEMPLATE, t->pos);
+
+	if (!n || !p_depth_enter(p, t->pos) || !p_template_name(p, "block clause", &n->named.name))
+		return NULL;
+	n->named.pipe = p_pipeline(p, "block clause", T_RDELIM);
+	if (!n->named.pipe)
+		return NULL;
+	n->src_len = n->named.pipe->pos.offset + n->named.pipe->src_len - t->pos;
+	if (!p_body(p, "block clause", &n->named.list) ||
+	    !p_add_def(p, t->pos, n->named.name, &n->named.list))
+		return NULL;
+	p->depth--;
+	return n;
+}
+
 static struct tmpl_node *p_action(struct parser *p)
 {
 	struct tok *t = p_next_nonspace(p);
@@ -2056,13 +2233,12 @@ static struct tmpl_node *p_action(struct parser *p)
 
 	switch (t->type) {
 	case T_BLOCK:
-		p_fail(p, -EINVAL, t->pos, "{{block}} is not supported by vaultlet");
-		return NULL;
+		return p_block(p, t);
 	case T_TEMPLATE:
-		p_fail(p, -EINVAL, t->pos, "{{template}} is not supported by vaultlet");
-		return NULL;
+		return p_template(p, t);
 	case T_DEFINE:
-		p_fail(p, -EINVAL, t->pos, "{{define}} is not supported by vaultlet");
+		/* only at the top level (p_parse); anywhere else Go reads a command */
+		p_unexpected(p, t, "command");
 		return NULL;
 	case T_BREAK:
 	case T_CONTINUE: {
@@ -2174,9 +2350,13 @@ static int p_parse(struct parser *p)
 			p_next(p);
 			t = p_next_nonspace(p);
 			if (t->type == T_DEFINE) {
-				p_fail(p, -EINVAL, t->pos,
-				       "{{define}} is not supported by vaultlet");
-				return p->r;
+				p->action_start = p->toks[at].pos;
+				n = p_define(p, t);
+				if (!n)
+					return p->r;
+				if (!vec_push(p, &items, n))
+					return p->r;
+				continue;
 			}
 			p->idx = at;
 		}
@@ -2366,6 +2546,9 @@ static bool walk_node(const struct tmpl_node *n, bool (*fn)(const struct tmpl_no
 		return true;
 	case TMPL_NODE_CHAIN:
 		return walk_node(n->chain.node, fn, ctx);
+	case TMPL_NODE_DEFINE:
+	case TMPL_NODE_TEMPLATE:
+		return walk_node(n->named.pipe, fn, ctx) && walk_list(&n->named.list, fn, ctx);
 	default:
 		return true;
 	}
@@ -2380,6 +2563,16 @@ static bool walk_list(const struct tmpl_list *l, bool (*fn)(const struct tmpl_no
 		if (!walk_node(l->items[i], fn, ctx))
 			return false;
 	return true;
+}
+
+const struct tmpl_list *tmpl_lookup(const struct tmpl *t, const char *name, size_t len)
+{
+	if (len == 0)
+		return &t->root;
+	for (size_t i = 0; i < t->ndefs; i++)
+		if (t->defs[i].name.len == len && memcmp(t->defs[i].name.s, name, len) == 0)
+			return t->defs[i].list;
+	return NULL;
 }
 
 void tmpl_walk(const struct tmpl *t, bool (*fn)(const struct tmpl_node *n, void *ctx), void *ctx)
@@ -2466,6 +2659,28 @@ static void lint_node(struct lint *l, const struct tmpl_node *n)
 		lint_list(l, &n->branch.list);
 		lint_list(l, &n->branch.else_list);
 		break;
+	case TMPL_NODE_TEMPLATE: /* prints the named template here */
+		if (l->st == SH_DQUOTE) {
+			if (l->count < l->max)
+				l->ret[l->count] = n->pos;
+			l->count++;
+		}
+		l->word_start = false;
+		/* a block's body is a template text of its own */
+		VL_FALLTHROUGH;
+	case TMPL_NODE_DEFINE: {
+		enum sh_state st = l->st;
+		bool escaped = l->escaped, word_start = l->word_start;
+
+		l->st = SH_PLAIN;
+		l->escaped = false;
+		l->word_start = true;
+		lint_list(l, &n->named.list);
+		l->st = st;
+		l->escaped = escaped;
+		l->word_start = word_start;
+		break;
+	}
 	default:
 		break;
 	}

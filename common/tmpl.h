@@ -13,8 +13,9 @@
  * accept) / else, range (with $v or $k, $v; else; break/continue),
  * parenthesised pipelines, field chains, variables, dot,
  * nil, true/false, numbers (ints, floats, hex/octal/binary, char constants),
- * interpreted and raw strings, and the functions listed in enum tmpl_func.
- * Refused with a parse error: define, template, block, complex (imaginary)
+ * interpreted and raw strings, define / template / block (named templates,
+ * checked as Go's parse.add does), and the functions listed in enum
+ * tmpl_func. Refused with a parse error: a template named "", complex (imaginary)
  * numbers, functions vaultlet does not implement (consul-template ones are
  * named as such), shellQuote unless TMPL_PARSE_SHELLQUOTE is given.
  *
@@ -51,6 +52,8 @@
 #define TMPL_MAX_NODES 200000
 /* Longest delimiter. */
 #define TMPL_MAX_DELIM 32
+/* Most named templates ({{define}}, {{block}}) in one template. */
+#define TMPL_MAX_DEFS 1024
 /* Size of tmpl_error.msg, with the NUL. */
 #define TMPL_ERROR_MAX 256
 
@@ -136,6 +139,29 @@ enum tmpl_func {
 	TMPL_FN_SHA256HEX,
 	TMPL_FN_SECRETS,
 	TMPL_FN_PKICERT,
+	TMPL_FN_PARSEBOOL,
+	TMPL_FN_PARSEINT,
+	TMPL_FN_PARSEUINT,
+	TMPL_FN_PARSEFLOAT,
+	TMPL_FN_CONTAINSALL,
+	TMPL_FN_CONTAINSANY,
+	TMPL_FN_CONTAINSNONE,
+	TMPL_FN_CONTAINSNOTALL,
+	TMPL_FN_IN,
+	TMPL_FN_ADD,
+	TMPL_FN_SUBTRACT,
+	TMPL_FN_MULTIPLY,
+	TMPL_FN_DIVIDE,
+	TMPL_FN_MODULO,
+	TMPL_FN_MINIMUM,
+	TMPL_FN_MAXIMUM,
+	TMPL_FN_MD5SUM,
+	TMPL_FN_HMACSHA256HEX,
+	TMPL_FN_EXECUTETEMPLATE,
+	TMPL_FN_REGEXMATCH,
+	TMPL_FN_REGEXREPLACEALL,
+	TMPL_FN_SPLITTOMAP,
+	TMPL_FN_EXPLODEMAP,
 	/* vaultlet extension (TMPL_PARSE_SHELLQUOTE) */
 	TMPL_FN_SHELLQUOTE,
 	TMPL_FN__COUNT
@@ -153,6 +179,8 @@ enum tmpl_node_type {
 	TMPL_NODE_RANGE,
 	TMPL_NODE_BREAK,
 	TMPL_NODE_CONTINUE,
+	TMPL_NODE_DEFINE, /* {{define "name"}}: nothing at its place; its body is a named template */
+	TMPL_NODE_TEMPLATE, /* {{template "name" pipe}}, and {{block}} (with the body it defines) */
 	/* pipelines and operands */
 	TMPL_NODE_PIPE,
 	TMPL_NODE_COMMAND,
@@ -206,6 +234,11 @@ struct tmpl_node {
 			bool has_else;
 		} branch; /* IF, WITH, RANGE */
 		struct {
+			struct tmpl_str name;
+			struct tmpl_node *pipe; /* TEMPLATE: NULL when there is none */
+			struct tmpl_list list; /* DEFINE, and a TEMPLATE from {{block}}: the body */
+		} named;		       /* DEFINE, TEMPLATE */
+		struct {
 			struct tmpl_str *decl; /* variable names, with the '$' */
 			size_t ndecl;
 			bool is_assign; /* `=` rather than `:=` */
@@ -239,8 +272,16 @@ struct tmpl_node {
 	};
 };
 
+/* A named template ({{define}}, {{block}}) as Go's parse.add keeps it. */
+struct tmpl_def {
+	struct tmpl_str name;
+	const struct tmpl_list *list;
+};
+
 struct tmpl {
 	struct tmpl_list root;
+	struct tmpl_def *defs; /* named templates, in definition order */
+	size_t ndefs;
 	const char *text; /* private copy of the template text */
 	size_t text_len;
 	unsigned flags;
@@ -256,6 +297,13 @@ struct tmpl {
 int tmpl_parse(const char *text, size_t len, const struct tmpl_parse_opts *opts, struct tmpl **ret,
 	       struct tmpl_error *err);
 void tmpl_free(struct tmpl *t);
+
+/*
+ * The body of the template called name in t (`{{template "name"}}`,
+ * consul-template's executeTemplate): a {{define}}d or {{block}} one, or
+ * the main template for "". NULL when there is none.
+ */
+const struct tmpl_list *tmpl_lookup(const struct tmpl *t, const char *name, size_t len);
 
 /* Fills *ret with the 1-based line and column of byte offset off of t's text. */
 void tmpl_position(const struct tmpl *t, uint32_t off, struct tmpl_pos *ret);

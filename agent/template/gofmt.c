@@ -1186,9 +1186,11 @@ static void print_value(struct pp *p, const struct gval *value, uint32_t verb, i
 		fmt_bool(p, value->b, verb);
 		break;
 	case GV_INT:
+	case GV_INT64:
 		fmt_int(p, (uint64_t)value->i, true, verb);
 		break;
 	case GV_UINT8:
+	case GV_UINT64:
 		fmt_int(p, (uint64_t)value->i, false, verb);
 		break;
 	case GV_FLOAT:
@@ -1317,9 +1319,11 @@ static void print_arg(struct pp *p, const struct gval *arg, uint32_t verb)
 		pp_fmt_float(p, arg->f, verb);
 		return;
 	case GV_INT:
+	case GV_INT64:
 		fmt_int(p, (uint64_t)arg->i, true, verb);
 		return;
 	case GV_UINT8:
+	case GV_UINT64:
 		fmt_int(p, (uint64_t)arg->i, false, verb);
 		return;
 	case GV_STRING:
@@ -1362,7 +1366,8 @@ static void int_from_arg(const struct gval *a, size_t n, size_t *argnum, int *nu
 	if (*argnum < n) {
 		const struct gval *v = &a[*argnum];
 
-		if (v->kind == GV_INT) {
+		if (v->kind == GV_INT || v->kind == GV_INT64 ||
+		    (v->kind == GV_UINT64 && v->i >= 0)) {
 			/* fmt's tooLarge: beyond ±1e6 a width or precision is not a number */
 			if (v->i <= FMT_TOO_LARGE && v->i >= -FMT_TOO_LARGE) {
 				*num = (int)v->i;

@@ -239,8 +239,11 @@ static int enc_value(struct enc *e, const struct gval *v)
 	case GV_BOOL:
 		return buf_append_str(e->o, v->b ? "true" : "false");
 	case GV_INT:
+	case GV_INT64:
 	case GV_UINT8:
 		return buf_appendf(e->o, "%lld", (long long)v->i);
+	case GV_UINT64:
+		return buf_appendf(e->o, "%llu", (unsigned long long)v->i);
 	case GV_FLOAT:
 		return enc_float(e, v->f);
 	case GV_SECRET:

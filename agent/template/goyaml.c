@@ -1201,10 +1201,15 @@ static void emit_node(struct em *e, const struct gval *v, bool root, bool seq, b
 		emit_text(e, v->b ? "true" : "false");
 		break;
 	case GV_INT:
-	case GV_UINT8: {
+	case GV_INT64:
+	case GV_UINT8:
+	case GV_UINT64: {
 		char t[32];
 
-		snprintf(t, sizeof(t), "%lld", (long long)v->i);
+		if (v->kind == GV_UINT64)
+			snprintf(t, sizeof(t), "%llu", (unsigned long long)v->i);
+		else
+			snprintf(t, sizeof(t), "%lld", (long long)v->i);
 		emit_text(e, t);
 		break;
 	}

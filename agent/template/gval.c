@@ -62,10 +62,14 @@ const char *gv_type_name(const struct gval *v)
 		return "int";
 	case GV_UINT8:
 		return "uint8";
+	case GV_INT64:
+		return "int64";
+	case GV_UINT64:
+		return "uint64";
 	case GV_FLOAT:
 		return "float64";
 	case GV_MAP:
-		return "map[string]interface {}";
+		return v->strmap ? "map[string]string" : "map[string]interface {}";
 	case GV_SLICE:
 		return "[]interface {}";
 	case GV_STRSLICE:
@@ -98,7 +102,9 @@ bool gv_truth(const struct gval *v, bool *ok)
 	case GV_BOOL:
 		return v->b;
 	case GV_INT:
+	case GV_INT64:
 	case GV_UINT8:
+	case GV_UINT64:
 		return v->i != 0;
 	case GV_FLOAT:
 		return v->f != 0;
@@ -198,14 +204,14 @@ struct gval gv_map_get(const struct gval *m, const char *key, size_t klen, bool 
 
 	*found = false;
 	if (!m->map || memchr(key, 0, klen))
-		return GV_NIL_VALUE;
+		return m->strmap ? gv_string("", 0) : GV_NIL_VALUE;
 	for (c = m->map->child; c; c = c->next) {
 		if (c->string && strlen(c->string) == klen && memcmp(c->string, key, klen) == 0) {
 			*found = true;
 			return gv_from_json(c);
 		}
 	}
-	return GV_NIL_VALUE;
+	return m->strmap ? gv_string("", 0) : GV_NIL_VALUE;
 }
 
 static int member_cmp(const void *a, const void *b)

@@ -38,6 +38,8 @@ enum gv_kind {
 	GV_SECRET,   /* *dependency.Secret */
 	GV_SECRETV,  /* dependency.Secret (a dereferenced *Secret) */
 	GV_NILPTR,   /* a nil *dependency.SecretAuth / *dependency.SecretWrapInfo */
+	GV_INT64,    /* int64 (parseInt, arithmetic) */
+	GV_UINT64,   /* uint64 (parseUint, arithmetic): the bits are in .i */
 };
 
 struct gv_str {
@@ -50,7 +52,7 @@ struct gval {
 	union {
 		struct gv_str str; /* STRING, NUMBER */
 		bool b;		   /* BOOL */
-		int64_t i;	   /* INT, UINT8 */
+		int64_t i;	   /* INT, INT64, UINT8, UINT64 (as bits) */
 		double f;	   /* FLOAT */
 		const cJSON *map;  /* MAP: an object, NULL for a nil map */
 		struct {
@@ -65,6 +67,8 @@ struct gval {
 		const cJSON *secret;  /* SECRET, SECRETV: the read response */
 		const char *ptr_type; /* NILPTR */
 	};
+	/* MAP: a map[string]string (splitToMap): a missing key is "", not nil */
+	bool strmap;
 };
 
 #define GV_INVALID_VALUE ((struct gval){ .kind = GV_INVALID })
@@ -78,6 +82,17 @@ static inline struct gval gv_string(const char *s, size_t len)
 static inline struct gval gv_int(int64_t i)
 {
 	return (struct gval){ .kind = GV_INT, .i = i };
+}
+
+/* Integer kinds as Go's reflect sees them: Int (int, int64) or Uint (uint8, uint64). */
+static inline bool gv_is_int_kind(const struct gval *v)
+{
+	return v->kind == GV_INT || v->kind == GV_INT64;
+}
+
+static inline bool gv_is_uint_kind(const struct gval *v)
+{
+	return v->kind == GV_UINT8 || v->kind == GV_UINT64;
 }
 
 static inline struct gval gv_bool(bool b)

@@ -36,6 +36,7 @@
 #include "goyaml.h"
 #include "gval.h"
 #include "render.h"
+#include "rfunc.h"
 #include "tmplutf.h"
 #include "vjson.h"
 #include "vwrite.h"
@@ -86,12 +87,66 @@ static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char
 struct hidden {
 	const char *p;
 	size_t n;
+	char *own; /* p, when it is a Go-quoted form made here */
 };
 
 struct hidden_list {
 	struct hidden *v;
 	size_t n, cap;
 };
+
+static int hidden_add(struct hidden_list *l, const char *p, size_t n, char *own)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct hidden *grown = realloc(l->v, cap * sizeof(*grown));
+
+		if (!grown) {
+			free(own);
+			return -ENOMEM;
+		}
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct hidden){ p, n, own };
+	return 0;
+}
+
+/*
+ * Also hide the Go-quoted forms (strconv.Quote and QuoteToASCII, as %q
+ * and %+q print them, and as strconv's errors quote their input) of a
+ * value whose quoted form differs from its bytes: "a\"b" does not contain
+ * a"b. The surrounding quotes are left out so the form matches inside
+ * any quoted context.
+ */
+static int collect_quoted(struct hidden_list *l, const char *v, size_t n)
+{
+	int r = 0;
+
+	for (int ascii = 0; ascii < 2 && r == 0; ascii++) {
+		struct buf q;
+		char *own;
+		size_t len;
+
+		buf_init_sensitive(&q, RENDER_ERROR_TEXT_MAX * 4);
+		r = gofmt_quote(&q, v, n, ascii);
+		if (r == -E2BIG) { /* longer than any error text: cannot appear whole */
+			buf_done(&q);
+			return 0;
+		}
+		if (r == 0 && q.len >= 2 && (q.len - 2 != n || memcmp(q.data + 1, v, n) != 0)) {
+			own = buf_take(&q, &len);
+			if (!own) {
+				r = -ENOMEM;
+			} else {
+				memmove(own, own + 1, len - 2);
+				r = hidden_add(l, own, len - 2, own);
+			}
+		}
+		buf_done(&q);
+	}
+	return r;
+}
 
 static int collect_hidden(struct hidden_list *l, const cJSON *n, int depth)
 {
@@ -101,16 +156,11 @@ static int collect_hidden(struct hidden_list *l, const cJSON *n, int depth)
 		return 0;
 	if ((cJSON_IsString(n) || cJSON_IsNumber(n)) && n->valuestring &&
 	    strlen(n->valuestring) >= 3) {
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct hidden *grown = realloc(l->v, cap * sizeof(*grown));
+		size_t len = strlen(n->valuestring);
 
-			if (!grown)
-				return -ENOMEM;
-			l->v = grown;
-			l->cap = cap;
-		}
-		l->v[l->n++] = (struct hidden){ n->valuestring, strlen(n->valuestring) };
+		if (hidden_add(l, n->valuestring, len, NULL) < 0 ||
+		    collect_quoted(l, n->valuestring, len) < 0)
+			return -ENOMEM;
 	}
 	for (c = n->child; c; c = c->next) {
 		if (collect_hidden(l, c, depth + 1) < 0)
@@ -210,6 +260,12 @@ static int ex_verrorf(struct ex *x, int r, const struct tmpl_node *n, const char
 	buf_done(&raw);
 	buf_done(&msg);
 	buf_done(&at);
+	for (size_t i = 0; i < hidden.n; i++) {
+		if (hidden.v[i].own) {
+			explicit_bzero(hidden.v[i].own, hidden.v[i].n);
+			free(hidden.v[i].own);
+		}
+	}
 	free(hidden.v);
 	return r;
 }
@@ -293,72 +349,10 @@ static struct var *find_var(struct ex *x, const char *name, size_t len)
 	return NULL;
 }
 
-/* ---- function signatures ------------------------------------------- */
+/* ---- function parameter types ------------------------------------- */
 
-enum ptype { P_NONE, P_VALUE, P_ANY, P_STRING, P_INT, P_STRSLICE };
-
-struct sig {
-	int nparams;
-	bool variadic;
-	enum ptype p[3];
-};
-
-static const struct sig sigs[TMPL_FN__COUNT] = {
-	[TMPL_FN_AND] = { 2, true, { P_VALUE, P_VALUE } },
-	[TMPL_FN_OR] = { 2, true, { P_VALUE, P_VALUE } },
-	[TMPL_FN_NOT] = { 1, false, { P_VALUE } },
-	[TMPL_FN_LEN] = { 1, false, { P_VALUE } },
-	[TMPL_FN_INDEX] = { 2, true, { P_VALUE, P_VALUE } },
-	[TMPL_FN_SLICE] = { 2, true, { P_VALUE, P_VALUE } },
-	[TMPL_FN_PRINT] = { 1, true, { P_ANY } },
-	[TMPL_FN_PRINTF] = { 2, true, { P_STRING, P_ANY } },
-	[TMPL_FN_PRINTLN] = { 1, true, { P_ANY } },
-	[TMPL_FN_EQ] = { 2, true, { P_VALUE, P_VALUE } },
-	[TMPL_FN_NE] = { 2, false, { P_VALUE, P_VALUE } },
-	[TMPL_FN_LT] = { 2, false, { P_VALUE, P_VALUE } },
-	[TMPL_FN_LE] = { 2, false, { P_VALUE, P_VALUE } },
-	[TMPL_FN_GT] = { 2, false, { P_VALUE, P_VALUE } },
-	[TMPL_FN_GE] = { 2, false, { P_VALUE, P_VALUE } },
-	[TMPL_FN_HTML] = { 1, true, { P_ANY } },
-	[TMPL_FN_JS] = { 1, true, { P_ANY } },
-	[TMPL_FN_URLQUERY] = { 1, true, { P_ANY } },
-	[TMPL_FN_SECRET] = { 1, true, { P_STRING } },
-	[TMPL_FN_TOJSON] = { 1, false, { P_ANY } },
-	[TMPL_FN_TOJSONPRETTY] = { 1, false, { P_ANY } },
-	[TMPL_FN_TOUNESCAPEDJSON] = { 1, false, { P_ANY } },
-	[TMPL_FN_TOUNESCAPEDJSONPRETTY] = { 1, false, { P_ANY } },
-	[TMPL_FN_TOYAML] = { 1, false, { P_ANY } },
-	[TMPL_FN_BASE64DECODE] = { 1, false, { P_STRING } },
-	[TMPL_FN_BASE64ENCODE] = { 1, false, { P_STRING } },
-	[TMPL_FN_BASE64URLDECODE] = { 1, false, { P_STRING } },
-	[TMPL_FN_BASE64URLENCODE] = { 1, false, { P_STRING } },
-	[TMPL_FN_TRIMSPACE] = { 1, false, { P_STRING } },
-	[TMPL_FN_TRIM] = { 2, false, { P_STRING, P_STRING } },
-	[TMPL_FN_TRIMPREFIX] = { 2, false, { P_STRING, P_STRING } },
-	[TMPL_FN_TRIMSUFFIX] = { 2, false, { P_STRING, P_STRING } },
-	[TMPL_FN_REPLACEALL] = { 3, false, { P_STRING, P_STRING, P_STRING } },
-	[TMPL_FN_TOLOWER] = { 1, false, { P_STRING } },
-	[TMPL_FN_TOUPPER] = { 1, false, { P_STRING } },
-	[TMPL_FN_TOTITLE] = { 1, false, { P_STRING } },
-	[TMPL_FN_SPLIT] = { 2, false, { P_STRING, P_STRING } },
-	[TMPL_FN_JOIN] = { 2, false, { P_STRING, P_STRSLICE } },
-	[TMPL_FN_INDENT] = { 2, false, { P_INT, P_STRING } },
-	[TMPL_FN_CONTAINS] = { 2, false, { P_ANY, P_ANY } },
-	[TMPL_FN_ENV] = { 1, false, { P_STRING } },
-	[TMPL_FN_ENVORDEFAULT] = { 2, false, { P_STRING, P_STRING } },
-	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING } },
-	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING } },
-	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING } },
-	[TMPL_FN_SECRETS] = { 1, false, { P_STRING } },
-	[TMPL_FN_PKICERT] = { 1, true, { P_STRING } },
-	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING } },
-};
-
-/* Number of fixed (non-variadic) parameters as Go counts them. */
-static int sig_fixed(const struct sig *s)
-{
-	return s->variadic ? s->nparams - 1 : s->nparams;
-}
+/* Go's parameter types of a function, as evalCall checks them. */
+enum ptype { P_NONE, P_VALUE, P_ANY, P_STRING, P_INT, P_STRSLICE, P_IFSLICE, P_MAP };
 
 static const char *ptype_name(enum ptype t)
 {
@@ -373,6 +367,10 @@ static const char *ptype_name(enum ptype t)
 		return "int";
 	case P_STRSLICE:
 		return "[]string";
+	case P_IFSLICE:
+		return "[]interface {}";
+	case P_MAP:
+		return "map[string]interface {}";
 	default:
 		return "?";
 	}
@@ -511,7 +509,7 @@ static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name
 			if (missingkey_error(x))
 				return ex_errorf(x, node, "map has no entry for key \"%.*s\"",
 						 (int)name->len, name->s);
-			v = GV_NIL_VALUE;
+			v = recv.strmap ? gv_string("", 0) : GV_NIL_VALUE;
 		}
 		*ret = v;
 		return 0;
@@ -624,6 +622,12 @@ static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v,
 		case P_STRSLICE:
 			*ret = (struct gval){ .kind = GV_STRSLICE };
 			return 0;
+		case P_IFSLICE:
+			*ret = (struct gval){ .kind = GV_SLICE };
+			return 0;
+		case P_MAP:
+			*ret = (struct gval){ .kind = GV_MAP };
+			return 0;
 		default:
 			return ex_errorf(x, n, "invalid value; expected %s", ptype_name(t));
 		}
@@ -648,6 +652,18 @@ static int validate_type(struct ex *x, const struct tmpl_node *n, struct gval v,
 		break;
 	case P_STRSLICE:
 		if (v.kind == GV_STRSLICE) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_IFSLICE:
+		if (v.kind == GV_SLICE) {
+			*ret = v;
+			return 0;
+		}
+		break;
+	case P_MAP:
+		if (v.kind == GV_MAP && !v.strmap) {
 			*ret = v;
 			return 0;
 		}
@@ -698,6 +714,12 @@ static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tm
 			return 0;
 		case P_STRSLICE:
 			*ret = (struct gval){ .kind = GV_STRSLICE };
+			return 0;
+		case P_IFSLICE:
+			*ret = (struct gval){ .kind = GV_SLICE };
+			return 0;
+		case P_MAP:
+			*ret = (struct gval){ .kind = GV_MAP };
 			return 0;
 		default:
 			return ex_errorf(x, n, "cannot assign nil to %s", ptype_name(t));
@@ -784,8 +806,10 @@ static enum bkind basic_kind(const struct gval *v)
 	case GV_BOOL:
 		return K_BOOL;
 	case GV_INT:
+	case GV_INT64:
 		return K_INT;
 	case GV_UINT8:
+	case GV_UINT64:
 		return K_UINT;
 	case GV_FLOAT:
 		return K_FLOAT;
@@ -927,9 +951,9 @@ static int fn_lt(struct ex *x, const struct tmpl_node *node, const char *name, s
 		return ex_errorf(x, node, "error calling %s: invalid type for comparison", name);
 	if (k1 != k2) {
 		if (k1 == K_INT && k2 == K_UINT)
-			*ret = a1.i < 0 || a1.i < a2.i;
+			*ret = a1.i < 0 || (uint64_t)a1.i < (uint64_t)a2.i;
 		else if (k1 == K_UINT && k2 == K_INT)
-			*ret = a2.i >= 0 && a1.i < a2.i;
+			*ret = a2.i >= 0 && (uint64_t)a1.i < (uint64_t)a2.i;
 		else
 			return ex_errorf(
 			    x, node, "error calling %s: incompatible types for comparison", name);
@@ -942,8 +966,10 @@ static int fn_lt(struct ex *x, const struct tmpl_node *node, const char *name, s
 		*ret = a1.f < a2.f;
 		break;
 	case K_INT:
-	case K_UINT:
 		*ret = a1.i < a2.i;
+		break;
+	case K_UINT:
+		*ret = (uint64_t)a1.i < (uint64_t)a2.i;
 		break;
 	default:
 		*ret = str_cmp(&a1, &a2) < 0;
@@ -960,7 +986,9 @@ static int index_arg(struct ex *x, const struct tmpl_node *node, const char *fna
 	idx = ind_iface(idx);
 	switch (idx.kind) {
 	case GV_INT:
+	case GV_INT64:
 	case GV_UINT8:
+	case GV_UINT64:
 		v = idx.i;
 		break;
 	case GV_INVALID:
@@ -1477,52 +1505,6 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 	return 0;
 }
 
-/* consul-template's `in` (contains v l == in l v) */
-static int fn_in(struct ex *x, const struct tmpl_node *node, struct gval l, struct gval v,
-		 bool *ret)
-{
-	*ret = false;
-	if (l.kind == GV_SLICE || l.kind == GV_STRSLICE) {
-		struct gv_iter it;
-		struct gval e;
-
-		gv_iter_init(&it, &l);
-		while (gv_iter_next(&it, &e)) {
-			switch (e.kind) {
-			case GV_FLOAT:
-				if (v.kind == GV_FLOAT && v.f == e.f) {
-					*ret = true;
-					return 0;
-				}
-				break;
-			case GV_STRING:
-			case GV_NUMBER:
-				if (v.kind == GV_NIL || v.kind == GV_INVALID)
-					return ex_errorf(x, node,
-							 "error calling contains: reflect: call of "
-							 "reflect.Value.Type on zero Value");
-				if (v.kind == e.kind && str_cmp(&v, &e) == 0) {
-					*ret = true;
-					return 0;
-				}
-				break;
-			default:
-				break;
-			}
-		}
-		return 0;
-	}
-	if (l.kind == GV_STRING || l.kind == GV_NUMBER) {
-		if (v.kind == GV_NIL || v.kind == GV_INVALID)
-			return ex_errorf(x, node,
-					 "error calling contains: reflect: call of "
-					 "reflect.Value.Type on zero Value");
-		if (v.kind == l.kind && gostr_index(l.str.s, l.str.len, v.str.s, v.str.len) >= 0)
-			*ret = true;
-	}
-	return 0;
-}
-
 static int fn_indent(struct ex *x, const struct tmpl_node *node, int64_t spaces, struct gval s,
 		     struct buf *o)
 {
@@ -1607,280 +1589,562 @@ static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *r
 	return 0;
 }
 
-/* Runs a string-producing function into a scratch buffer, then into the arena. */
+/* ---- the builtins table -------------------------------------------- */
+
+int rf_fail(struct rf_call *c, const char *fmt, ...)
+{
+	struct buf m;
+	va_list ap;
+	int r;
+
+	buf_init_sensitive(&m, RENDER_ERROR_TEXT_MAX);
+	va_start(ap, fmt);
+	r = buf_vappendf(&m, fmt, ap);
+	va_end(ap);
+	if (r == -ENOMEM) {
+		buf_done(&m);
+		return ex_nomem(c->x);
+	}
+	r = ex_errorf(c->x, c->node, "error calling %s: %s", tmpl_func_name(c->fn), buf_str(&m));
+	buf_done(&m);
+	return r;
+}
+
+int rf_capfail(struct rf_call *c, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = ex_verrorf(c->x, -E2BIG, c->node, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int rf_nomem(struct rf_call *c)
+{
+	return ex_nomem(c->x);
+}
+
+void *rf_alloc(struct rf_call *c, size_t n)
+{
+	return arena_alloc(&c->x->ar, n ? n : 1);
+}
+
+int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret)
+{
+	char *d = arena_alloc(&c->x->ar, len + 1);
+
+	if (!d)
+		return ex_nomem(c->x);
+	if (len)
+		memcpy(d, s, len);
+	d[len] = 0;
+	*ret = gv_string(d, len);
+	return 0;
+}
+
+int rf_own(struct rf_call *c, cJSON *tree)
+{
+	struct ex *x = c->x;
+
+	if (x->nowned == x->capowned) {
+		size_t cap = x->capowned ? x->capowned * 2 : 4;
+		cJSON **no = realloc(x->owned, cap * sizeof(*no));
+
+		if (!no) {
+			cJSON_Delete(tree);
+			return ex_nomem(x);
+		}
+		x->owned = no;
+		x->capowned = cap;
+	}
+	x->owned[x->nowned++] = tree;
+	return 0;
+}
+
+/*
+ * Executes a named template's body with dot as its $ (Go's walkTemplate;
+ * ExecuteTemplate too): the caller's variables are out of scope (the
+ * parser saw to it), and the nesting of calls is capped.
+ */
+static int exec_named(struct ex *x, struct gval dot, const struct tmpl_list *body,
+		      const struct tmpl_node *at)
+{
+	size_t mark = x->nvars;
+	int r;
+
+	if (++x->depth > RENDER_MAX_EVAL_DEPTH) {
+		r = ex_caperr(x, at, "templates nested deeper than %d", RENDER_MAX_EVAL_DEPTH);
+		goto out;
+	}
+	r = push_var(x, "$", 1, dot);
+	if (!r)
+		r = walk_list(x, dot, body);
+	if (r > 0) /* break/continue cannot leave a template body: the parser checks */
+		r = 0;
+out:
+	x->nvars = mark;
+	x->depth--;
+	return r;
+}
+
+/* consul-template's executeTemplate NAME [DOT]: the named template's output as a string. */
+static int bi_execute_template(struct rf_call *c, struct gval *ret)
+{
+	struct ex *x = c->x;
+	struct gv_str name = c->argv[0].str;
+	const struct tmpl_list *body;
+	struct buf *saved = x->out;
+	struct gval dot = GV_INVALID_VALUE;
+	int r;
+
+	(void)ret;
+	if (c->n > 2)
+		return rf_fail(c,
+			       "executeTemplate: wrong number of arguments, expected 1 or 2, but "
+			       "got %zu",
+			       c->n);
+	if (c->n == 2 && c->argv[1].kind != GV_NIL)
+		dot = c->argv[1];
+	body = tmpl_lookup(x->t, name.s, name.len);
+	if (!body)
+		return rf_fail(c, "template: no template \"%.*s\" associated with template \"\"",
+			       (int)VL_MIN(name.len, 128u), name.s);
+	x->out = c->o;
+	r = exec_named(x, dot, body, c->node);
+	x->out = saved;
+	return r;
+}
+
+static int bi_not(struct rf_call *c, struct gval *ret)
+{
+	*ret = gv_bool(!truth(c->argv[0]));
+	return 0;
+}
+
+static int bi_len(struct rf_call *c, struct gval *ret)
+{
+	return fn_len(c->x, c->node, c->argv[0], ret);
+}
+
+static int bi_index(struct rf_call *c, struct gval *ret)
+{
+	return fn_index(c->x, c->node, c->argv, c->n, ret);
+}
+
+static int bi_slice(struct rf_call *c, struct gval *ret)
+{
+	return fn_slice(c->x, c->node, c->argv, c->n, ret);
+}
+
+static int bi_print(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gofmt_sprint(c->o, c->argv, c->n);
+}
+
+static int bi_printf(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gofmt_sprintf(c->o, c->argv[0].str.s, c->argv[0].str.len, c->argv + 1, c->n - 1);
+}
+
+static int bi_println(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gofmt_sprintln(c->o, c->argv, c->n);
+}
+
+static int bi_eq(struct rf_call *c, struct gval *ret)
+{
+	bool t;
+	int r = fn_eq(c->x, c->node, c->argv, c->n, &t);
+
+	if (!r)
+		*ret = gv_bool(c->fn == TMPL_FN_EQ ? t : !t);
+	return r;
+}
+
+/* lt and ge */
+static int bi_lt(struct rf_call *c, struct gval *ret)
+{
+	bool t;
+	int r = fn_lt(c->x, c->node, c->fn == TMPL_FN_LT ? "lt" : "ge", c->argv[0], c->argv[1], &t);
+
+	if (!r)
+		*ret = gv_bool(c->fn == TMPL_FN_LT ? t : !t);
+	return r;
+}
+
+/* le and gt */
+static int bi_le(struct rf_call *c, struct gval *ret)
+{
+	bool t = false;
+	const char *name = c->fn == TMPL_FN_LE ? "le" : "gt";
+	int r = fn_lt(c->x, c->node, name, c->argv[0], c->argv[1], &t);
+
+	if (!r && !t) {
+		struct gval pair[2] = { c->argv[0], c->argv[1] };
+
+		r = fn_eq(c->x, c->node, pair, 2, &t); /* its error text is eq's, for le and gt */
+	}
+	if (!r)
+		*ret = gv_bool(c->fn == TMPL_FN_LE ? t : !t);
+	return r;
+}
+
+/* html, js, urlquery */
+static int bi_escape(struct rf_call *c, struct gval *ret)
+{
+	struct buf tmp;
+	struct gv_str s;
+	int r;
+
+	(void)ret;
+	buf_init_sensitive(&tmp, RENDER_MAX_VALUE);
+	r = eval_args_string(c->x, c->argv, c->n, &tmp, &s);
+	if (!r) {
+		if (c->fn == TMPL_FN_HTML)
+			r = gostr_html_escape(c->o, s.s, s.len);
+		else if (c->fn == TMPL_FN_JS)
+			r = gostr_js_escape(c->o, s.s, s.len);
+		else
+			r = gostr_query_escape(c->o, s.s, s.len);
+	}
+	buf_done(&tmp);
+	return r;
+}
+
+static int bi_secret(struct rf_call *c, struct gval *ret)
+{
+	return fn_secret(c->x, c->node, c->argv, c->n, ret);
+}
+
+static int bi_secrets(struct rf_call *c, struct gval *ret)
+{
+	return fn_secrets(c->x, c->node, c->argv[0], ret);
+}
+
+static int bi_pkicert(struct rf_call *c, struct gval *ret)
+{
+	return fn_pkicert(c->x, c->node, c->argv, c->n, ret);
+}
+
+/* toJSON, toJSONPretty, toUnescapedJSON, toUnescapedJSONPretty */
+static int bi_json(struct rf_call *c, struct gval *ret)
+{
+	bool html = c->fn == TMPL_FN_TOJSON || c->fn == TMPL_FN_TOJSONPRETTY;
+	bool ind = c->fn == TMPL_FN_TOJSONPRETTY || c->fn == TMPL_FN_TOUNESCAPEDJSONPRETTY;
+	const char *jmsg = NULL;
+	int r = gojson_marshal(c->o, &c->argv[0], html, ind, &jmsg);
+
+	(void)ret;
+	if (r == -EINVAL)
+		r = ex_errorf(c->x, c->node, "error calling %s: %s", tmpl_func_name(c->fn), jmsg);
+	return r;
+}
+
+static int bi_toyaml(struct rf_call *c, struct gval *ret)
+{
+	const char *msg = NULL;
+	struct buf *o = c->o;
+	int r = goyaml_marshal(o, &c->argv[0], &msg);
+
+	(void)ret;
+	if (r == -EINVAL || r == -ENOTSUP)
+		r = ex_errorf(c->x, c->node, "error calling toYAML: %s", msg);
+	if (!r) {
+		size_t a, len;
+
+		/* bytes.TrimSpace */
+		gostr_trim_space(o->data ? o->data : "", o->len, &a, &len);
+		if (a)
+			memmove(o->data, o->data + a, len);
+		buf_truncate(o, len);
+	}
+	return r;
+}
+
+/* base64Decode, base64URLDecode */
+static int bi_b64decode(struct rf_call *c, struct gval *ret)
+{
+	size_t off = 0;
+	enum b64_alphabet al = c->fn == TMPL_FN_BASE64DECODE ? B64_STD : B64_URL;
+	int r = b64_decode(c->argv[0].str.s, c->argv[0].str.len, al, B64_GO, c->o, &off);
+
+	(void)ret;
+	if (r == -EINVAL)
+		r = ex_errorf(c->x, c->node,
+			      "error calling %s: %s: illegal base64 data at input byte %zu",
+			      tmpl_func_name(c->fn), tmpl_func_name(c->fn), off);
+	return r;
+}
+
+/* base64Encode, base64URLEncode */
+static int bi_b64encode(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return b64_encode(c->argv[0].str.s, c->argv[0].str.len,
+			  c->fn == TMPL_FN_BASE64ENCODE ? B64_STD : B64_URL, c->o);
+}
+
+static int bi_trimspace(struct rf_call *c, struct gval *ret)
+{
+	size_t a, len;
+
+	gostr_trim_space(c->argv[0].str.s, c->argv[0].str.len, &a, &len);
+	*ret = gv_string(c->argv[0].str.s + a, len);
+	return 0;
+}
+
+static int bi_trim(struct rf_call *c, struct gval *ret)
+{
+	const struct gval *argv = c->argv;
+	size_t a, len;
+
+	gostr_trim(argv[1].str.s, argv[1].str.len, argv[0].str.s, argv[0].str.len, &a, &len);
+	*ret = gv_string(argv[1].str.s + a, len);
+	return 0;
+}
+
+static int bi_trimprefix(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str p = c->argv[0].str, s = c->argv[1].str;
+
+	if (s.len >= p.len && memcmp(s.s, p.s, p.len) == 0)
+		*ret = gv_string(s.s + p.len, s.len - p.len);
+	else
+		*ret = gv_string(s.s, s.len);
+	return 0;
+}
+
+static int bi_trimsuffix(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str p = c->argv[0].str, s = c->argv[1].str;
+
+	if (s.len >= p.len && memcmp(s.s + s.len - p.len, p.s, p.len) == 0)
+		*ret = gv_string(s.s, s.len - p.len);
+	else
+		*ret = gv_string(s.s, s.len);
+	return 0;
+}
+
+static int bi_replaceall(struct rf_call *c, struct gval *ret)
+{
+	const struct gval *argv = c->argv;
+
+	(void)ret;
+	return gostr_replace_all(c->o, argv[2].str.s, argv[2].str.len, argv[0].str.s,
+				 argv[0].str.len, argv[1].str.s, argv[1].str.len);
+}
+
+static int bi_tolower(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gostr_to_lower(c->o, c->argv[0].str.s, c->argv[0].str.len);
+}
+
+static int bi_toupper(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gostr_to_upper(c->o, c->argv[0].str.s, c->argv[0].str.len);
+}
+
+static int bi_totitle(struct rf_call *c, struct gval *ret)
+{
+	const char *msg = NULL;
+	int r = gostr_to_title(c->o, c->argv[0].str.s, c->argv[0].str.len, &msg);
+
+	(void)ret;
+	if (r == -ENOTSUP)
+		r = ex_errorf(c->x, c->node, "error calling toTitle: %s", msg);
+	return r;
+}
+
+static int bi_split(struct rf_call *c, struct gval *ret)
+{
+	return fn_split(c->x, c->argv[0], c->argv[1], ret);
+}
+
+static int bi_join(struct rf_call *c, struct gval *ret)
+{
+	struct gv_iter it;
+	struct gval e;
+	int r = 0;
+
+	(void)ret;
+	gv_iter_init(&it, &c->argv[1]);
+	while (!r && gv_iter_next(&it, &e)) {
+		if (it.i > 1)
+			r = buf_append(c->o, c->argv[0].str.s, c->argv[0].str.len);
+		if (!r)
+			r = buf_append(c->o, e.str.s, e.str.len);
+	}
+	return r;
+}
+
+static int bi_indent(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return fn_indent(c->x, c->node, c->argv[0].i, c->argv[1], c->o);
+}
+
+/* env, envOrDefault, mustEnv */
+static int bi_env(struct rf_call *c, struct gval *ret)
+{
+	const struct gval *argv = c->argv;
+	bool set;
+	const char *v = env_lookup(c->x, argv[0].str.s, argv[0].str.len, &set);
+
+	if (c->fn == TMPL_FN_ENVORDEFAULT && !set)
+		*ret = argv[1];
+	else if (c->fn == TMPL_FN_MUSTENV && !*v)
+		return ex_errorf(c->x, c->node,
+				 "error calling mustEnv: required environment variable %.*s is "
+				 "empty",
+				 (int)VL_MIN(argv[0].str.len, 64u), argv[0].str.s);
+	else
+		*ret = gv_string(v, strlen(v));
+	return 0;
+}
+
+static int bi_parsejson(struct rf_call *c, struct gval *ret)
+{
+	return fn_parse_json(c->x, c->node, c->argv[0], ret);
+}
+
+static int bi_sha256hex(struct rf_call *c, struct gval *ret)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int r = 0;
+
+	(void)ret;
+	SHA256((const unsigned char *)c->argv[0].str.s, c->argv[0].str.len, md);
+	for (size_t i = 0; !r && i < sizeof(md); i++)
+		r = buf_appendf(c->o, "%02x", md[i]);
+	return r;
+}
+
+static int bi_shellquote(struct rf_call *c, struct gval *ret)
+{
+	(void)ret;
+	return gostr_shell_quote(c->o, c->argv[0].str.s, c->argv[0].str.len);
+}
+
+struct builtin {
+	int nparams;
+	bool variadic;
+	enum ptype p[3];
+	/* the result is the string the implementation appends to c->o */
+	bool out;
+	/* NULL for and/or, which eval_call evaluates lazily */
+	int (*impl)(struct rf_call *c, struct gval *ret);
+};
+
+static const struct builtin builtins[TMPL_FN__COUNT] = {
+	[TMPL_FN_AND] = { 2, true, { P_VALUE, P_VALUE }, false, NULL },
+	[TMPL_FN_OR] = { 2, true, { P_VALUE, P_VALUE }, false, NULL },
+	[TMPL_FN_NOT] = { 1, false, { P_VALUE }, false, bi_not },
+	[TMPL_FN_LEN] = { 1, false, { P_VALUE }, false, bi_len },
+	[TMPL_FN_INDEX] = { 2, true, { P_VALUE, P_VALUE }, false, bi_index },
+	[TMPL_FN_SLICE] = { 2, true, { P_VALUE, P_VALUE }, false, bi_slice },
+	[TMPL_FN_PRINT] = { 1, true, { P_ANY }, true, bi_print },
+	[TMPL_FN_PRINTF] = { 2, true, { P_STRING, P_ANY }, true, bi_printf },
+	[TMPL_FN_PRINTLN] = { 1, true, { P_ANY }, true, bi_println },
+	[TMPL_FN_EQ] = { 2, true, { P_VALUE, P_VALUE }, false, bi_eq },
+	[TMPL_FN_NE] = { 2, false, { P_VALUE, P_VALUE }, false, bi_eq },
+	[TMPL_FN_LT] = { 2, false, { P_VALUE, P_VALUE }, false, bi_lt },
+	[TMPL_FN_LE] = { 2, false, { P_VALUE, P_VALUE }, false, bi_le },
+	[TMPL_FN_GT] = { 2, false, { P_VALUE, P_VALUE }, false, bi_le },
+	[TMPL_FN_GE] = { 2, false, { P_VALUE, P_VALUE }, false, bi_lt },
+	[TMPL_FN_HTML] = { 1, true, { P_ANY }, true, bi_escape },
+	[TMPL_FN_JS] = { 1, true, { P_ANY }, true, bi_escape },
+	[TMPL_FN_URLQUERY] = { 1, true, { P_ANY }, true, bi_escape },
+	[TMPL_FN_SECRET] = { 1, true, { P_STRING }, false, bi_secret },
+	[TMPL_FN_TOJSON] = { 1, false, { P_ANY }, true, bi_json },
+	[TMPL_FN_TOJSONPRETTY] = { 1, false, { P_ANY }, true, bi_json },
+	[TMPL_FN_TOUNESCAPEDJSON] = { 1, false, { P_ANY }, true, bi_json },
+	[TMPL_FN_TOUNESCAPEDJSONPRETTY] = { 1, false, { P_ANY }, true, bi_json },
+	[TMPL_FN_TOYAML] = { 1, false, { P_ANY }, true, bi_toyaml },
+	[TMPL_FN_BASE64DECODE] = { 1, false, { P_STRING }, true, bi_b64decode },
+	[TMPL_FN_BASE64ENCODE] = { 1, false, { P_STRING }, true, bi_b64encode },
+	[TMPL_FN_BASE64URLDECODE] = { 1, false, { P_STRING }, true, bi_b64decode },
+	[TMPL_FN_BASE64URLENCODE] = { 1, false, { P_STRING }, true, bi_b64encode },
+	[TMPL_FN_TRIMSPACE] = { 1, false, { P_STRING }, false, bi_trimspace },
+	[TMPL_FN_TRIM] = { 2, false, { P_STRING, P_STRING }, false, bi_trim },
+	[TMPL_FN_TRIMPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimprefix },
+	[TMPL_FN_TRIMSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimsuffix },
+	[TMPL_FN_REPLACEALL] = { 3, false, { P_STRING, P_STRING, P_STRING }, true, bi_replaceall },
+	[TMPL_FN_TOLOWER] = { 1, false, { P_STRING }, true, bi_tolower },
+	[TMPL_FN_TOUPPER] = { 1, false, { P_STRING }, true, bi_toupper },
+	[TMPL_FN_TOTITLE] = { 1, false, { P_STRING }, true, bi_totitle },
+	[TMPL_FN_SPLIT] = { 2, false, { P_STRING, P_STRING }, false, bi_split },
+	[TMPL_FN_JOIN] = { 2, false, { P_STRING, P_STRSLICE }, true, bi_join },
+	[TMPL_FN_INDENT] = { 2, false, { P_INT, P_STRING }, true, bi_indent },
+	[TMPL_FN_CONTAINS] = { 2, false, { P_ANY, P_ANY }, false, rf_contains },
+	[TMPL_FN_ENV] = { 1, false, { P_STRING }, false, bi_env },
+	[TMPL_FN_ENVORDEFAULT] = { 2, false, { P_STRING, P_STRING }, false, bi_env },
+	[TMPL_FN_MUSTENV] = { 1, false, { P_STRING }, false, bi_env },
+	[TMPL_FN_PARSEJSON] = { 1, false, { P_STRING }, false, bi_parsejson },
+	[TMPL_FN_SHA256HEX] = { 1, false, { P_STRING }, true, bi_sha256hex },
+	[TMPL_FN_SECRETS] = { 1, false, { P_STRING }, false, bi_secrets },
+	[TMPL_FN_PKICERT] = { 1, true, { P_STRING }, false, bi_pkicert },
+	[TMPL_FN_PARSEBOOL] = { 1, false, { P_STRING }, false, rf_parse_bool },
+	[TMPL_FN_PARSEINT] = { 1, false, { P_STRING }, false, rf_parse_int },
+	[TMPL_FN_PARSEUINT] = { 1, false, { P_STRING }, false, rf_parse_uint },
+	[TMPL_FN_PARSEFLOAT] = { 1, false, { P_STRING }, false, rf_parse_float },
+	[TMPL_FN_CONTAINSALL] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSANY] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSNONE] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_CONTAINSNOTALL] = { 2, false, { P_IFSLICE, P_ANY }, false, rf_contains_some },
+	[TMPL_FN_IN] = { 2, false, { P_ANY, P_ANY }, false, rf_in },
+	[TMPL_FN_ADD] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_SUBTRACT] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MULTIPLY] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_DIVIDE] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MODULO] = { 2, false, { P_ANY, P_ANY }, false, rf_arith },
+	[TMPL_FN_MINIMUM] = { 2, false, { P_ANY, P_ANY }, false, rf_minmax },
+	[TMPL_FN_MAXIMUM] = { 2, false, { P_ANY, P_ANY }, false, rf_minmax },
+	[TMPL_FN_MD5SUM] = { 1, false, { P_STRING }, true, rf_md5sum },
+	[TMPL_FN_HMACSHA256HEX] = { 2, false, { P_STRING, P_STRING }, true, rf_hmac_sha256_hex },
+	[TMPL_FN_EXECUTETEMPLATE] = { 2, true, { P_STRING, P_ANY }, true, bi_execute_template },
+	[TMPL_FN_REGEXMATCH] = { 2, false, { P_STRING, P_STRING }, false, rf_regex_match },
+	[TMPL_FN_REGEXREPLACEALL] = { 3,
+				      false,
+				      { P_STRING, P_STRING, P_STRING },
+				      true,
+				      rf_regex_replace_all },
+	[TMPL_FN_SPLITTOMAP] = { 3,
+				 false,
+				 { P_STRING, P_STRING, P_STRING },
+				 false,
+				 rf_split_to_map },
+	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
+	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
+};
+
+/* Number of fixed (non-variadic) parameters as Go counts them. */
+static int sig_fixed(const struct builtin *s)
+{
+	return s->variadic ? s->nparams - 1 : s->nparams;
+}
+
+/* Calls fn's implementation; a string result goes through a scratch buffer into the arena. */
 static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func fn,
 		     const struct gval *argv, size_t n, struct gval *ret)
 {
+	const struct builtin *b = &builtins[fn];
 	struct buf o;
-	int r = 0;
-	bool produced = true;
-	const char *jmsg = NULL;
+	struct rf_call c = { .x = x, .node = node, .fn = fn, .argv = argv, .n = n, .o = &o };
+	int r;
 
 	buf_init_sensitive(&o, RENDER_MAX_VALUE);
-	switch (fn) {
-	case TMPL_FN_NOT:
-		*ret = gv_bool(!truth(argv[0]));
-		produced = false;
-		break;
-	case TMPL_FN_LEN:
-		r = fn_len(x, node, argv[0], ret);
-		produced = false;
-		break;
-	case TMPL_FN_INDEX:
-		r = fn_index(x, node, argv, n, ret);
-		produced = false;
-		break;
-	case TMPL_FN_SLICE:
-		r = fn_slice(x, node, argv, n, ret);
-		produced = false;
-		break;
-	case TMPL_FN_PRINT:
-		r = gofmt_sprint(&o, argv, n);
-		break;
-	case TMPL_FN_PRINTF:
-		r = gofmt_sprintf(&o, argv[0].str.s, argv[0].str.len, argv + 1, n - 1);
-		break;
-	case TMPL_FN_PRINTLN:
-		r = gofmt_sprintln(&o, argv, n);
-		break;
-	case TMPL_FN_EQ:
-	case TMPL_FN_NE: {
-		bool t;
-
-		r = fn_eq(x, node, argv, n, &t);
-		if (!r)
-			*ret = gv_bool(fn == TMPL_FN_EQ ? t : !t);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_LT:
-	case TMPL_FN_GE: {
-		bool t;
-
-		r = fn_lt(x, node, fn == TMPL_FN_LT ? "lt" : "ge", argv[0], argv[1], &t);
-		if (!r)
-			*ret = gv_bool(fn == TMPL_FN_LT ? t : !t);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_LE:
-	case TMPL_FN_GT: {
-		bool t = false;
-		const char *name = fn == TMPL_FN_LE ? "le" : "gt";
-
-		r = fn_lt(x, node, name, argv[0], argv[1], &t);
-		if (!r && !t) {
-			struct gval pair[2] = { argv[0], argv[1] };
-
-			r = fn_eq(x, node, pair, 2, &t); /* its error text is eq's, for le and gt */
-		}
-		if (!r)
-			*ret = gv_bool(fn == TMPL_FN_LE ? t : !t);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_HTML:
-	case TMPL_FN_JS:
-	case TMPL_FN_URLQUERY: {
-		struct buf tmp;
-		struct gv_str s;
-
-		buf_init_sensitive(&tmp, RENDER_MAX_VALUE);
-		r = eval_args_string(x, argv, n, &tmp, &s);
-		if (!r) {
-			if (fn == TMPL_FN_HTML)
-				r = gostr_html_escape(&o, s.s, s.len);
-			else if (fn == TMPL_FN_JS)
-				r = gostr_js_escape(&o, s.s, s.len);
-			else
-				r = gostr_query_escape(&o, s.s, s.len);
-		}
-		buf_done(&tmp);
-		break;
-	}
-	case TMPL_FN_SECRET:
-		r = fn_secret(x, node, argv, n, ret);
-		produced = false;
-		break;
-	case TMPL_FN_TOJSON:
-	case TMPL_FN_TOJSONPRETTY:
-	case TMPL_FN_TOUNESCAPEDJSON:
-	case TMPL_FN_TOUNESCAPEDJSONPRETTY: {
-		bool html = fn == TMPL_FN_TOJSON || fn == TMPL_FN_TOJSONPRETTY;
-		bool ind = fn == TMPL_FN_TOJSONPRETTY || fn == TMPL_FN_TOUNESCAPEDJSONPRETTY;
-
-		r = gojson_marshal(&o, &argv[0], html, ind, &jmsg);
-		if (r == -EINVAL)
-			r = ex_errorf(x, node, "error calling %s: %s", tmpl_func_name(fn), jmsg);
-		break;
-	}
-	case TMPL_FN_TOYAML: {
-		const char *msg = NULL;
-
-		r = goyaml_marshal(&o, &argv[0], &msg);
-		if (r == -EINVAL || r == -ENOTSUP)
-			r = ex_errorf(x, node, "error calling toYAML: %s", msg);
-		if (!r) {
-			size_t a, len;
-
-			/* bytes.TrimSpace */
-			gostr_trim_space(o.data ? o.data : "", o.len, &a, &len);
-			if (a)
-				memmove(o.data, o.data + a, len);
-			buf_truncate(&o, len);
-		}
-		break;
-	}
-	case TMPL_FN_BASE64DECODE:
-	case TMPL_FN_BASE64URLDECODE: {
-		size_t off = 0;
-		enum b64_alphabet al = fn == TMPL_FN_BASE64DECODE ? B64_STD : B64_URL;
-
-		r = b64_decode(argv[0].str.s, argv[0].str.len, al, B64_GO, &o, &off);
-		if (r == -EINVAL)
-			r = ex_errorf(x, node,
-				      "error calling %s: %s: illegal base64 data at input byte %zu",
-				      tmpl_func_name(fn), tmpl_func_name(fn), off);
-		break;
-	}
-	case TMPL_FN_BASE64ENCODE:
-	case TMPL_FN_BASE64URLENCODE:
-		r = b64_encode(argv[0].str.s, argv[0].str.len,
-			       fn == TMPL_FN_BASE64ENCODE ? B64_STD : B64_URL, &o);
-		break;
-	case TMPL_FN_TRIMSPACE: {
-		size_t a, len;
-
-		gostr_trim_space(argv[0].str.s, argv[0].str.len, &a, &len);
-		*ret = gv_string(argv[0].str.s + a, len);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_TRIM: {
-		size_t a, len;
-
-		gostr_trim(argv[1].str.s, argv[1].str.len, argv[0].str.s, argv[0].str.len, &a,
-			   &len);
-		*ret = gv_string(argv[1].str.s + a, len);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_TRIMPREFIX: {
-		struct gv_str p = argv[0].str, s = argv[1].str;
-
-		if (s.len >= p.len && memcmp(s.s, p.s, p.len) == 0)
-			*ret = gv_string(s.s + p.len, s.len - p.len);
-		else
-			*ret = gv_string(s.s, s.len);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_TRIMSUFFIX: {
-		struct gv_str p = argv[0].str, s = argv[1].str;
-
-		if (s.len >= p.len && memcmp(s.s + s.len - p.len, p.s, p.len) == 0)
-			*ret = gv_string(s.s, s.len - p.len);
-		else
-			*ret = gv_string(s.s, s.len);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_REPLACEALL:
-		r = gostr_replace_all(&o, argv[2].str.s, argv[2].str.len, argv[0].str.s,
-				      argv[0].str.len, argv[1].str.s, argv[1].str.len);
-		break;
-	case TMPL_FN_TOLOWER:
-		r = gostr_to_lower(&o, argv[0].str.s, argv[0].str.len);
-		break;
-	case TMPL_FN_TOUPPER:
-		r = gostr_to_upper(&o, argv[0].str.s, argv[0].str.len);
-		break;
-	case TMPL_FN_TOTITLE: {
-		const char *msg = NULL;
-
-		r = gostr_to_title(&o, argv[0].str.s, argv[0].str.len, &msg);
-		if (r == -ENOTSUP)
-			r = ex_errorf(x, node, "error calling toTitle: %s", msg);
-		break;
-	}
-	case TMPL_FN_SPLIT:
-		r = fn_split(x, argv[0], argv[1], ret);
-		produced = false;
-		break;
-	case TMPL_FN_JOIN: {
-		struct gv_iter it;
-		struct gval e;
-
-		gv_iter_init(&it, &argv[1]);
-		while (!r && gv_iter_next(&it, &e)) {
-			if (it.i > 1)
-				r = buf_append(&o, argv[0].str.s, argv[0].str.len);
-			if (!r)
-				r = buf_append(&o, e.str.s, e.str.len);
-		}
-		break;
-	}
-	case TMPL_FN_INDENT:
-		r = fn_indent(x, node, argv[0].i, argv[1], &o);
-		break;
-	case TMPL_FN_CONTAINS: {
-		bool t;
-
-		r = fn_in(x, node, argv[1], argv[0], &t);
-		if (!r)
-			*ret = gv_bool(t);
-		produced = false;
-		break;
-	}
-	case TMPL_FN_ENV:
-	case TMPL_FN_ENVORDEFAULT:
-	case TMPL_FN_MUSTENV: {
-		bool set;
-		const char *v = env_lookup(x, argv[0].str.s, argv[0].str.len, &set);
-
-		if (fn == TMPL_FN_ENVORDEFAULT && !set)
-			*ret = argv[1];
-		else if (fn == TMPL_FN_MUSTENV && !*v)
-			r = ex_errorf(
-			    x, node,
-			    "error calling mustEnv: required environment variable %.*s is "
-			    "empty",
-			    (int)VL_MIN(argv[0].str.len, 64u), argv[0].str.s);
-		else
-			*ret = gv_string(v, strlen(v));
-		produced = false;
-		break;
-	}
-	case TMPL_FN_PARSEJSON:
-		r = fn_parse_json(x, node, argv[0], ret);
-		produced = false;
-		break;
-	case TMPL_FN_SHA256HEX: {
-		unsigned char md[SHA256_DIGEST_LENGTH];
-
-		SHA256((const unsigned char *)argv[0].str.s, argv[0].str.len, md);
-		for (size_t i = 0; !r && i < sizeof(md); i++)
-			r = buf_appendf(&o, "%02x", md[i]);
-		break;
-	}
-	case TMPL_FN_SHELLQUOTE:
-		r = gostr_shell_quote(&o, argv[0].str.s, argv[0].str.len);
-		break;
-	case TMPL_FN_SECRETS:
-		r = fn_secrets(x, node, argv[0], ret);
-		produced = false;
-		break;
-	case TMPL_FN_PKICERT:
-		r = fn_pkicert(x, node, argv, n, ret);
-		produced = false;
-		break;
-	case TMPL_FN_AND:
-	case TMPL_FN_OR:
-	case TMPL_FN__COUNT:
+	if (b->impl)
+		r = b->impl(&c, ret);
+	else
 		r = ex_errorf(x, node, "internal error: bad function");
-		break;
-	}
-	if (!r && produced)
+	if (!r && b->out)
 		r = ex_str_from_buf(x, &o, ret);
 	buf_done(&o);
 	if (r == -ENOTSUP && !x->err_set)
@@ -1903,7 +2167,7 @@ static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const str
 		     struct tmpl_node *const *args, size_t nargs, struct final final,
 		     struct gval *ret)
 {
-	const struct sig *s = &sigs[fn];
+	const struct builtin *s = &builtins[fn];
 	const char *name = tmpl_func_name(fn);
 	struct tmpl_node *const *a = nargs ? args + 1 : NULL;
 	size_t na = nargs ? nargs - 1 : 0;
@@ -2230,6 +2494,23 @@ static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n)
 	}
 	case TMPL_NODE_RANGE:
 		return walk_range(x, dot, n);
+	case TMPL_NODE_DEFINE:
+		return 0;
+	case TMPL_NODE_TEMPLATE: {
+		const struct tmpl_list *body =
+		    tmpl_lookup(x->t, n->named.name.s, n->named.name.len);
+
+		if (!body)
+			return ex_errorf(x, n, "template \"%.*s\" not defined",
+					 (int)VL_MIN(n->named.name.len, 128u), n->named.name.s);
+		val = GV_INVALID_VALUE;
+		if (n->named.pipe) {
+			r = eval_pipeline(x, dot, n->named.pipe, &val);
+			if (r)
+				return r;
+		}
+		return exec_named(x, val, body, n);
+	}
 	case TMPL_NODE_BREAK:
 		return EX_BREAK;
 	case TMPL_NODE_CONTINUE:

@@ -4,8 +4,10 @@
 # (tests/template/oracle.go) and with vaultlet (diffdrv), compares the
 # bytes. TAP on stdout.
 #
-# usage: differential.sh DIFFDRV [SEED] [COUNT]
+# usage: differential.sh DIFFDRV [SEED] [COUNT] [MODE]
 #   defaults: seed 20261127, 5000 cases; VAULTLET_TEST_LONG=1: 50000 cases.
+#   MODE "regex": only regexMatch/regexReplaceAll calls on generated RE2
+#   patterns and inputs (gen-cases.py, VAULTLET_DIFF_MODE).
 #   Every differing case is printed as a reproducer (template, options,
 #   secrets, both results, first differing byte). To get a minimal one:
 #   run with VAULTLET_DIFF_KEEP=DIR, then
@@ -15,6 +17,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 drv=$1
 seed=${2:-20261127}
 count=${3:-5000}
+if [ -n "${4:-}" ]; then
+  VAULTLET_DIFF_MODE=$4
+  export VAULTLET_DIFF_MODE
+fi
 if [ "${VAULTLET_TEST_LONG:-0}" = 1 ] && [ -z "${3:-}" ]; then
   count=50000
 fi

@@ -30,7 +30,9 @@ $cc -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
   "$root/agent/template/gostr.c" "$root/agent/template/gotab.c" \
   "$root/agent/template/gotab_tables.c" "$root/agent/template/goyaml.c" \
   "$root/agent/template/gval.c" "$root/agent/template/render.c" \
-  "$root/agent/template/vjson.c" \
+  "$root/agent/template/vjson.c" "$root/common/goparse.c" \
+  "$root/agent/template/goregex.c" "$root/agent/template/gofold_tables.c" \
+  "$root"/agent/template/rf_*.c "$root/agent/template/vwrite.c" \
   $(pkg-config --libs libcjson) -lcrypto -lm -o "$bin"
 # seed corpus: option byte 0 + each vector's template
 /usr/bin/python3 - "$root/tests/data/template/vectors.json" "$work/corpus" <<'PY'

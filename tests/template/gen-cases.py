@@ -16,6 +16,7 @@ missingkey modes, sometimes custom delimiters, sometimes a deliberate
 syntax error. Deterministic for a given seed.
 """
 import json
+import os
 import random
 import sys
 
@@ -50,6 +51,23 @@ FUNCS1_STR = ["trimSpace", "toLower", "toUpper", "base64Encode", "base64Decode",
               "urlquery", "len", "not", "toJSON", "toJSONPretty", "toUnescapedJSON",
               "toUnescapedJSONPretty", "print", "println", "shellQuote", "toYAML", "toTitle"]
 FMT_VERBS = "vsdqxXtcUfeEgGboO%TpwZ"
+# inputs for parseBool/parseInt/parseUint/parseFloat (strconv's edge cases)
+NUMSTR = ["", "0", "1", "-1", "+1", "42", "-0", "007", "1_000", "1__0", "_1", "0x1F", "0b101",
+          "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+          "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+          "99999999999999999999x", "x99999999999999999999", " 1", "1 ", "1.5", "-1.5e-3", "1e5",
+          "1E+21", ".5", "5.", "+.5", "-.5e1", "1e", "1e+", "e5", ".", "-", "+", "0x1p4",
+          "0x1.8p1", "0X1P-2", "0x1p", "0x1", "0x.p1", "0x_1p0", "0x1_0p0", "1_0.5", "1._5",
+          "1e1_0", "1e400", "-1e400", "1e-400", "4.9e-324", "2.2250738585072014e-308",
+          "0.1", "1.7976931348623157e308", "1.7976931348623159e308", "inf", "-Inf", "+INF",
+          "infinity", "-Infinity", "infinit", "NaN", "nan", "+nan", "-NaN", "t", "T", "TRUE",
+          "True", "tRUE", "true", "f", "F", "FALSE", "False", "false", "yes", "no", "on",
+          "\u0661", "\uff11", "1\x00", "123456789012345678901234567890"]
+PARSE_FUNCS = ["parseBool", "parseInt", "parseUint", "parseFloat"]
+MATH_FUNCS = ["add", "subtract", "multiply", "divide", "modulo", "minimum", "maximum"]
+CONTAINS_FUNCS = ["containsAll", "containsAny", "containsNone", "containsNotAll"]
+JSON_LISTS = ['`[1,2.5,"a","b",null,true,{"k":1},[1]]`', '`["a","b","c"]`', '`[]`', '`[1,2,3]`',
+              '`["x","\u00e9",""]`', '`[0.5,-0,1e3]`', '`null`', '`{"a":1}`', '`"a"`']
 
 
 class Gen:
@@ -216,7 +234,166 @@ class Gen:
                           "(index .Data.data \"a-b\")", "(index .Data.data.list 1)",
                           self.var()])
 
+    def numstr_lit(self):
+        return json.dumps(self.pick(NUMSTR), ensure_ascii=self.chance(0.5))
+
+    def parse_call(self, depth=0):
+        f = self.pick(PARSE_FUNCS)
+        arg = self.numstr_lit() if self.chance(0.7) else self.str_operand(depth + 1)
+        return "(%s %s)" % (f, arg)
+
+    def num_operand(self, depth=0):
+        k = self.r.randrange(8)
+        if k <= 2:
+            return self.pick(["0", "1", "-1", "2", "7", "-7", "3", "1.5", "-2.5", "0.0", "1e300",
+                              "9223372036854775807", "-9223372036854775807", "'a'", "0x10",
+                              "1e-320", "100000", "3.0"])
+        if k <= 4:
+            return "(%s %s)" % (self.pick(["parseInt", "parseUint", "parseFloat", "parseInt"]),
+                                json.dumps(self.pick(["0", "1", "-1", "2", "7", "3", "-3", "10",
+                                                      "9223372036854775807",
+                                                      "-9223372036854775808",
+                                                      "18446744073709551615", "1.5", "-0.5",
+                                                      "inf", "-inf", "nan", "1e308", "0.1"])))
+        if k == 5 and depth < 2:
+            return "(%s %s %s)" % (self.pick(MATH_FUNCS), self.num_operand(depth + 1),
+                                   self.num_operand(depth + 1))
+        if k == 6:
+            return self.pick([".LeaseDuration", ".Data.data.n", "(len .Data.data.list)",
+                              "(index .Data.data.user 0)", "nil", "\"5\"", "true"])
+        return self.pick(["(len .Data.data.user)", "(parseFloat .Data.data.n)", "1", "2"])
+
+    def list_operand(self):
+        return self.pick([".Data.data.list", "(parseJSON %s)" % self.pick(JSON_LISTS),
+                          "(split \",\" .Data.data.user)", ".Data.data.nested", "nil",
+                          ".Data.data.nope", ".Data.data.user", ".Warnings"])
+
+    def elem_operand(self):
+        return self.pick(["\"a\"", "\"b\"", "\"x\"", "\"\"", "1", "2.5", "1.0", "nil", "true",
+                          ".Data.data.user", "(index .Data.data.list 0)", ".Data.data.n",
+                          "(parseFloat \"2.5\")", "(parseInt \"1\")", "\"\u00e9\""])
+
+    def regex(self, depth=0):
+        """A random RE2 pattern over a small alphabet."""
+        def atom(d):
+            k = self.r.randrange(16)
+            if k <= 4:
+                return self.pick(["a", "b", "c", "A", "\u00e9", "1", " ", "\\n", "x", "_"])
+            if k == 5:
+                return self.pick([".", "\\d", "\\w", "\\s", "\\D", "\\W", "\\S", "\\b",
+                                  "\\B", "^", "$", "\\A", "\\z", "[ab]", "[^a]", "[a-c]",
+                                  "[[:alpha:]]", "[[:^digit:]]", "[\\w-]", "[^\\n]", "\\.",
+                                  "\\x41", "\\x{e9}", "[\\d\\s]", "[^\\W_]", "\\Qa.\\E"])
+            if k <= 8 and d < 3:
+                inner = alt(d + 1)
+                return self.pick(["(%s)", "(?:%s)", "(?P<n>%s)", "(?i:%s)", "(?s:%s)",
+                                  "(?m:%s)", "(?U:%s)", "(%s)"]) % inner
+            if k == 9:
+                return self.pick(["(?i)", "(?m)", "(?s)", "(?-i)", "(?U)"])
+            if k == 10:
+                return self.pick(["(", ")", "[", "*", "\\", "(?P<>a)", "a**", "a{2}{3}",
+                                  "x{1001}", "[b-a]", "\\1", "\\8", "\\C", "\\pL",
+                                  "(?<n>a)", "\\Z", "[[:foo:]]", "(?z)", "a{,2}", "{", "a{2,1}"])
+            return self.pick(["a", "b", "ab", "ba", "aa"])
+
+        def rep(d):
+            a = atom(d)
+            if self.chance(0.35):
+                a += self.pick(["*", "+", "?", "*?", "+?", "??", "{2}", "{1,3}", "{0,}", "{2,}?",
+                                "{0}", "{0,1}", "{3,5}"])
+            return a
+
+        def alt(d):
+            s = "".join(rep(d) for _ in range(self.r.randrange(0, 4)))
+            while self.chance(0.25):
+                s += "|" + "".join(rep(d) for _ in range(self.r.randrange(0, 3)))
+            return s
+
+        return alt(depth)
+
+    def regex_input(self):
+        if self.chance(0.3):
+            return self.str_operand(2)
+        s = "".join(self.pick(["a", "b", "c", "A", "\u00e9", "1", " ", "\n", "x", "_", "ab",
+                               "\u212a", "k", "K", "s", "\u017f", "\u00c9", "."])
+                    for _ in range(self.r.randrange(0, 12)))
+        return json.dumps(s, ensure_ascii=self.chance(0.5))
+
+    def regex_command(self):
+        pat = self.regex()
+        re = "`%s`" % pat if "`" not in pat and self.chance(0.5) else json.dumps(pat)
+        if self.chance(0.4):
+            return "regexMatch %s %s" % (re, self.regex_input())
+        repl = self.pick(['"x"', '"$1"', '"${1}"', '"$0"', '"$$"', '"$n"', '"${n}x"', '"$1x"',
+                          '"$"', '"$2"', '"<$1|$2>"', '""', '"${0}${1}"', '"$01"', '"${"',
+                          '"$\u00e9"', '"[$n]"', 'printf "%s" "$1"'])
+        return "regexReplaceAll %s %s %s" % (re, repl, self.regex_input())
+
+    def split_to_map(self):
+        s = self.pick(["a=1,b=2", " a=1, b=2 ", "a=1,a=2,b", "=,=x,k==v", "", "  ", "x", "k:v;k2:v2",
+                       "a=1,", ",a=1", "\u00e9=\u00e9t\u00e9,\u00e9=2", "a=\n=b", "abc"])
+        s = json.dumps(s) if self.chance(0.7) else self.str_operand(2)
+        return "(splitToMap %s %s %s)" % (self.pick(['","', '";"', '""', '", "', '"="']),
+                                          self.pick(['"="', '":"', '""', '"=="', '","']), s)
+
+    def new_funcs_command(self, depth=0):
+        """The consul-template functions added with the builtins table."""
+        k = self.r.randrange(14)
+        if k == 13:
+            m = self.pick(['`{"a/b":1,"a/c":"x","d":true}`', '`{"a":1,"a/b":2}`',
+                           '`{"a/":1,"/b":2,"":3,"a//c":4}`', '`{"x/y/z":[1,2],"x/w":null}`',
+                           '`{"a":{"k":1},"a/b":2}`', '`{}`', '`[1]`', '`"s"`',
+                           '`{"\u00e9/\u00e9":"\u00e9"}`'])
+            m = self.pick(["(parseJSON %s)" % m, "(parseJSON %s)" % m, ".Data.data", "nil",
+                           "(splitToMap \",\" \"=\" \"a/b=1,a/c=2\")", ".Data.data.nested"])
+            return self.pick(["explodeMap %s", "toJSON (explodeMap %s)", "len (explodeMap %s)",
+                              "(explodeMap %s).a", "printf \"%%v\" (explodeMap %s)",
+                              "range $k, $v := explodeMap %s }}{{ $k }}={{ $v }};{{ end"]) % m
+        if k == 12:
+            m = self.split_to_map()
+            return self.pick(["%s", "toJSON %s", "len %s", "index %s \"a\"", "index %s \"zz\"",
+                              "printf \"%%#v %%T\" %s %s", "(%s).a", "(%s).nope",
+                              "range $k, $v := %s }}{{ $k }}={{ $v }};{{ end",
+                              "toYAML %s", "in %s \"a\"", "eq (index %s \"a\") \"1\""]).replace(
+                                  "%s %s", "%s %s" % (m, m)).replace("%s", m)
+        if k >= 9:
+            return self.regex_command()
+        if k == 4:
+            return "%s %s %s" % (self.pick(MATH_FUNCS), self.num_operand(), self.num_operand())
+        if k == 5:
+            return "printf %s (%s %s %s)" % (json.dumps(self.pick(["%v %T", "%d", "%.2f", "%x",
+                                                                   "%v"])),
+                                             self.pick(MATH_FUNCS), self.num_operand(),
+                                             self.num_operand())
+        if k == 6:
+            f = self.pick(CONTAINS_FUNCS + ["in", "in", "contains"])
+            if f == "in":
+                return "in %s %s" % (self.list_operand(), self.elem_operand())
+            if f == "contains":
+                return "contains %s %s" % (self.elem_operand(), self.list_operand())
+            return "%s %s %s" % (f, self.list_operand(), self.list_operand())
+        if k == 7:
+            return "%s %s" % (self.pick(["md5sum", "md5sum"]), self.str_operand(depth + 1))
+        if k == 8:
+            return "hmacSHA256Hex %s %s" % (self.str_operand(depth + 1), self.str_operand(depth + 1))
+        if k == 0:
+            return self.parse_call(depth)[1:-1]
+        if k == 1:
+            return "printf %s %s" % (json.dumps(self.pick(["%v %T", "%d", "%q", "%x", "%.3f",
+                                                           "%v", "%08.2f", "%t", "%U"])),
+                                     self.parse_call(depth))
+        if k == 2:
+            return "%s %s %s" % (self.pick(["eq", "ne", "lt", "le", "gt", "ge"]),
+                                 self.parse_call(depth),
+                                 self.pick([self.parse_call(depth), "1", "0", "-1", "1.5",
+                                            "true", "\"1\"", ".Data.data.n"]))
+        return "%s %s" % (self.pick(["toJSON", "toYAML", "print", "not", "len", "index .Data.data.list",
+                                     "slice .Data.data.user", "html", "toUnescapedJSON"]),
+                          self.parse_call(depth))
+
     def safe_command(self, depth=0):
+        if self.chance(0.15):
+            return self.new_funcs_command(depth)
         k = self.r.randrange(16)
         S = lambda: self.str_operand(depth + 1)
         if k == 0:
@@ -287,6 +464,8 @@ class Gen:
     def command(self, depth=0):
         if self.safe:
             return self.safe_command(depth)
+        if self.chance(0.1):
+            return self.new_funcs_command(depth)
         k = self.r.randrange(22)
         args = lambda n: " ".join(self.operand(depth) for _ in range(n))
         if k == 0:
@@ -361,7 +540,10 @@ class Gen:
                            "split \",\"", "join \",\"", "indent 2", "replaceAll \"a\" \"b\"",
                            "not", "and 1", "or 0", "eq \"x\"", "toUnescapedJSON", "slice . 1",
                            "printf \"%v|%d\" 5", "trimPrefix \"a\"", "contains \"a\"",
-                           "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$"])
+                           "parseJSON", "toYAML", "shellQuote", ".Data", "1", "$",
+                           "parseInt", "parseFloat", "parseBool", "parseUint", "md5sum",
+                           "add 1", "multiply 2.5", "maximum 3", "in \"a\"",
+                           "containsAny (parseJSON `[\"a\"]`)"])
             if f == "shellQuote":
                 self.shellquote = True
             cmds.append(f)
@@ -386,6 +568,49 @@ class Gen:
                 s += self.pick(FMT_VERBS)
             out.append(s)
         return "".join(out)
+
+    def named_body(self):
+        """The body of a define or block: a template of its own (only $ in scope)."""
+        saved = (self.vars, self.in_range)
+        self.vars, self.in_range = [], 0
+        body = self.items(self.r.randrange(0, 4))
+        self.vars, self.in_range = saved
+        return body
+
+    def named_call(self, defined):
+        name = json.dumps(self.pick(defined) if defined and self.chance(0.9) else
+                          self.pick(["a", "nope"]))
+        arg = self.pick([".", "$", ".Data", ".Data.data", ".Data.data.user", "1", "nil",
+                         "(secret \"secret/data/b\")", ".Data.data.list", "\"s\""])
+        k = self.r.randrange(6)
+        if k == 0:
+            return self.trim_open() + "template " + name + self.trim_close()
+        if k <= 2:
+            return self.trim_open() + "template %s %s" % (name, arg) + self.trim_close()
+        if k == 3:
+            return self.trim_open() + "block %s %s" % (self.pick(['"c"', '"d"', '"a"']), arg) + \
+                self.trim_close() + self.named_body() + self.trim_open() + "end" + self.trim_close()
+        if k == 4:
+            return self.trim_open() + "executeTemplate %s %s" % (name, self.pick(["", arg, arg])) + \
+                self.trim_close()
+        return self.trim_open() + "executeTemplate %s %s | %s" % (
+            name, arg, self.pick(["printf \"%q\"", "len", "toUpper", "toJSON"])) + self.trim_close()
+
+    def named_case(self):
+        defs = ""
+        defined = self.r.sample(["a", "b", "c"], self.r.randrange(1, 4))
+        for name in defined:
+            defs += self.text() + self.trim_open() + "define \"%s\"" % name + self.trim_close() + \
+                self.named_body() + self.trim_open() + "end" + self.trim_close()
+        calls = "".join(self.text() + self.named_call(defined)
+                        for _ in range(self.r.randrange(1, 4)))
+        where = self.r.randrange(3)
+        if where == 0:
+            return defs + calls
+        if where == 1:
+            return calls + defs
+        return self.left + " with secret \"secret/data/a\" " + self.right + calls + \
+            self.left + " end " + self.right + defs
 
     def trim_open(self):
         return self.left + ("- " if self.chance(0.3) else " ")
@@ -482,6 +707,21 @@ class Gen:
         return t + self.left + " /* x */ " + self.right
 
 
+def make_regex_case(i, seed):
+    """regex mode: one regexMatch/regexReplaceAll call per case."""
+    r = random.Random("re-%s-%d" % (seed, i))
+    g = Gen(r)
+    g.safe = True
+    body = "{{ with secret \"secret/data/a\" }}{{ " + g.regex_command() + " }}{{ end }}"
+    data = ("obj", [("data", g.secret_data()), ("metadata", ("obj", []))])
+    secret = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                         "renewable": False, "data": None, "warnings": None}).replace(
+                             '"data": null', '"data": ' + g.render_json(data))
+    return {"id": "re-%s-%d" % (seed, i), "template": body, "secrets": {"secret/data/a": secret},
+            "env": {}, "error_on_missing_key": False, "left": "", "right": "",
+            "shellquote": False}
+
+
 def make_case(i, seed):
     r = random.Random("%s-%d" % (seed, i))
     g = Gen(r)
@@ -514,7 +754,20 @@ def make_case(i, seed):
             '{{ secret "pki/issue/w" "common_name" }}',
             '{{ secrets " / " }}',
         ]).replace("{{", g.left).replace("}}", g.right)
-    if r.random() < (0.03 if g.safe else 0.2):
+    elif r.random() < 0.1:
+        # named templates: define / template / block / executeTemplate
+        g.vars = []
+        g.safe = True
+        body = g.named_case()
+    elif r.random() < 0.2:
+        # focus on the functions added with the builtins table: short templates
+        # of one to three calls, so that most render instead of failing early
+        g.safe = True
+        g.vars = []
+        body = g.left + " with secret \"secret/data/a\" " + g.right + "".join(
+            g.text() + g.trim_open() + g.new_funcs_command() + g.trim_close()
+            for _ in range(r.randrange(1, 4))) + g.left + " end " + g.right
+    elif r.random() < (0.03 if g.safe else 0.2):
         body = g.breakage(body)
     secrets = {}
     for path in ["secret/data/a", "secret/data/b"]:
@@ -549,10 +802,85 @@ def make_case(i, seed):
     }
 
 
+# Hand-written edge cases of the functions added with the builtins table,
+# rendered against HAND_SECRET at path "h" (one case per line).
+HAND_SECRET = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                          "renewable": False, "warnings": None,
+                          "data": {"n": 42, "f": 1.50, "big": 18446744073709551615,
+                                   "neg": -3, "s": "7", "e": "", "u": "\u00e9t\u00e9",
+                                   "l": ["a", "b", 1, 2.5, None], "q": "a\"b\\c",
+                                   "m": {"a/b": 1, "a/c": "x", "d": True}}})
+HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool "" }}
+{{ parseInt .Data.s }}|{{ parseFloat .Data.s | printf "%T" }}
+{{ parseInt .Data.n }}
+{{ parseInt .Data.u }}
+{{ parseInt .Data.q }}
+{{ parseFloat "0x1.fffffffffffffp1023" }}|{{ parseFloat "0x1p-1074" }}|{{ parseFloat "0x1p-1075" }}
+{{ parseFloat "2.2250738585072011e-308" }}|{{ parseFloat "1e23" }}|{{ parseFloat "-0" }}
+{{ parseFloat "1_2_3.4_5e1_0" }}|{{ parseFloat "0x_1p0" }}|{{ parseFloat "00.5" }}
+{{ parseFloat "1__2" }}
+{{ parseFloat "Infinity" }}|{{ parseFloat "+inf" }}|{{ parseFloat "iNf" }}
+{{ parseUint "-0" }}
+{{ parseInt "+0" }}|{{ parseInt "-0" }}|{{ parseInt "000000000000000000000000000001" }}
+{{ parseBool "1" }}|{{ parseBool "TrUe" }}
+{{ printf "%v %T|%v %T|%v %T" (add 1 2) (add 1 2) (add 1.5 2) (add 1.5 2) (add (parseUint "1") 2) (add (parseUint "1") 2) }}
+{{ subtract (parseUint "5") (parseUint "3") }}|{{ subtract 5 (parseUint "3") }}
+{{ multiply 9223372036854775807 2 }}|{{ multiply (parseUint "18446744073709551615") (parseUint "2") }}
+{{ divide 0 0.0 }}|{{ divide 0.0 1 }}|{{ divide 0.0 -1 }}|{{ divide -1 -9223372036854775807 }}
+{{ divide 0 5 }}
+{{ modulo 0 5 }}
+{{ modulo 3 -7 }}|{{ modulo -1 (parseInt "-9223372036854775808") }}|{{ modulo 3 (parseUint "7") }}
+{{ modulo 2 1.5 }}
+{{ add .Data.n 1 }}
+{{ add 1 .Data.n }}
+{{ add nil 1 }}
+{{ add "1" 1 }}
+{{ $a := minimum 1 (parseUint "18446744073709551615") }}{{ $b := maximum -1 (parseUint "18446744073709551615") }}{{ printf "%v %T|%v %T" $a $a $b $b }}
+{{ printf "%T" (minimum 2.5 2) }}|{{ maximum (parseFloat "nan") 1 }}|{{ minimum 1 (parseFloat "nan") }}
+{{ .LeaseDuration | add 5 }}
+{{ md5sum "" }}|{{ md5sum .Data.u }}|{{ hmacSHA256Hex "" "" }}|{{ hmacSHA256Hex .Data.u (printf "%0100d" 1) }}
+{{ md5sum .Data.n }}
+{{ in .Data.l "a" }}|{{ in .Data.l 1 }}|{{ in .Data.l 2.5 }}|{{ in .Data.l "1" }}|{{ in .Data.u "t" }}|{{ in "" "" }}
+{{ in .Data.l nil }}
+{{ in .Data.n "4" }}|{{ in .Data.m "d" }}|{{ in nil "x" }}
+{{ containsAll .Data.l .Data.l }}|{{ containsAny (parseJSON "[]") .Data.l }}|{{ containsNone .Data.l "xyz" }}|{{ containsNotAll .Data.l "ab" }}
+{{ containsAll nil .Data.l }}|{{ containsAny .Data.nope "x" }}|{{ containsNone .Data.l nil }}
+{{ containsAll .Data.l "ab1" }}
+{{ containsAll (split "," "a") .Data.l }}
+{{ containsAll .Data.m .Data.l }}
+{{ regexReplaceAll "(?i)k" "<$0>" "kK\u212a" }}|{{ regexMatch "(?i)\u212a" "k" }}|{{ regexReplaceAll "(?i)[^k]" "." "akK\u212as\u017fS" }}|{{ regexReplaceAll "(?i)\\W" "." "k\u212a\u017f!" }}
+{{ regexReplaceAll "a*" "-" "baaac" }}|{{ regexReplaceAll "" "-" "\u00e9t\u00e9" }}|{{ regexReplaceAll "x*" "-" "\xff\xfeab" }}|{{ regexReplaceAll "." "[$0]" "a\xffb" }}
+{{ regexReplaceAll "(a)(?P<x>b)?" "$1x|${1}x|$x|${x}|$2|$3|$$|$|${|${1" "ab a" }}
+{{ regexReplaceAll "(a)" "$01 $00 $1a ${01}" "a" }}|{{ regexReplaceAll "(?P<n1>a)" "$n1 ${n1}" "a" }}
+{{ regexReplaceAll "(a*)*" "<$1>" "b" }}|{{ regexReplaceAll "(a*)+" "<$1>" "b" }}|{{ regexReplaceAll "(a|b)*?c" "<$1>" "abc" }}|{{ regexReplaceAll "(a+|b+)*" "<$1>" "aabba" }}
+{{ regexReplaceAll "(?m)^" ">" "a\nb\n" }}|{{ regexReplaceAll "(?m)$" "<" "a\nb\n" }}|{{ regexReplaceAll "$" "<" "a\n" }}|{{ regexReplaceAll "\\b" "|" "ab c_d \u00e9" }}
+{{ regexMatch "^[[:^alpha:][:digit:]]+$" "1!" }}|{{ regexMatch "\\x{10FFFF}" "\U0010FFFF" }}|{{ regexMatch "[\\x00-\\x{10FFFF}]" "" }}|{{ regexMatch "\\Q.*\\E" "a.*" }}
+{{ regexMatch "(" "" }}
+{{ regexMatch "a{1001}" "" }}
+{{ regexMatch "(a{100}){11}" "" }}
+{{ regexMatch "\\p{Greek}" "" }}
+{{ regexReplaceAll .Data.q "x" .Data.u }}
+{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}"""
+
+
+def hand_cases():
+    for i, line in enumerate(HAND.split("\n")):
+        yield {"id": "hand-%d" % i,
+               "template": "{{ with secret \"h\" }}" + line + "{{ end }}",
+               "secrets": {"h": HAND_SECRET}, "env": {}, "error_on_missing_key": False,
+               "left": "", "right": "", "shellquote": False}
+
+
 def main():
     seed = sys.argv[1] if len(sys.argv) > 1 else "1"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     out = sys.stdout
+    if os.environ.get("VAULTLET_DIFF_MODE") == "regex":
+        for i in range(count):
+            out.write(json.dumps(make_regex_case(i, seed)) + "\n")
+        return
+    for c in hand_cases():
+        out.write(json.dumps(c) + "\n")
     for i in range(count):
         out.write(json.dumps(make_case(i, seed)) + "\n")
 

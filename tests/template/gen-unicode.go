@@ -6,6 +6,7 @@
 //
 //	go run gen-unicode.go common > common/tmplutf_tables.c
 //	go run gen-unicode.go agent  > agent/template/gotab_tables.c
+//	go run gen-unicode.go fold   > agent/template/gofold_tables.c
 package main
 
 import (
@@ -57,6 +58,19 @@ func main() {
 		fmt.Printf("#include \"tmplutf.h\"\n\n")
 		ranges("tmplutf_letter", unicode.Letter)
 		ranges("tmplutf_digit", unicode.Digit)
+	case "fold":
+		// unicode.SimpleFold (regexp's (?i)): every rune whose orbit has
+		// two or more runes, with the next rune of its orbit.
+		fmt.Printf("#include \"goregex.h\"\n\n")
+		fmt.Printf("const struct goregex_fold goregex_fold[] = {\n")
+		n := 0
+		for r := rune(0); r <= unicode.MaxRune; r++ {
+			if f := unicode.SimpleFold(r); f != r {
+				fmt.Printf("\t{ 0x%05X, 0x%05X },\n", r, f)
+				n++
+			}
+		}
+		fmt.Printf("};\nconst size_t goregex_fold_len = %d;\n", n)
 	case "agent":
 		fmt.Printf("#include \"gotab.h\"\n\n")
 		fmt.Printf("const struct gotab_case gotab_case[] = {\n")

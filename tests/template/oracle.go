@@ -26,6 +26,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -33,7 +35,9 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -319,12 +323,282 @@ func funcs(in *input) template.FuncMap {
 			return string(bytes.TrimSpace(result)), nil
 		},
 	}
+	for k, v := range moreFuncs() {
+		m[k] = v
+	}
 	if in.ShellQuote {
 		m["shellQuote"] = func(s string) (string, error) {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
 		}
 	}
 	return m
+}
+
+// moreFuncs: consul-template's helpers added with the builtins table,
+// written from their documented behaviour (template/funcs.go).
+func moreFuncs() template.FuncMap {
+	wrap := func(name string, err error) error { return fmt.Errorf("%s: %w", name, err) }
+	return template.FuncMap{
+		"parseBool": func(s string) (bool, error) {
+			if s == "" {
+				return false, nil
+			}
+			r, err := strconv.ParseBool(s)
+			if err != nil {
+				return false, wrap("parseBool", err)
+			}
+			return r, nil
+		},
+		"parseFloat": func(s string) (float64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return 0, wrap("parseFloat", err)
+			}
+			return r, nil
+		},
+		"parseInt": func(s string) (int64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return 0, wrap("parseInt", err)
+			}
+			return r, nil
+		},
+		"parseUint": func(s string) (uint64, error) {
+			if s == "" {
+				return 0, nil
+			}
+			r, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return 0, wrap("parseUint", err)
+			}
+			return r, nil
+		},
+		"in":             in_,
+		"containsAll":    containsSome(true, true),
+		"containsAny":    containsSome(false, false),
+		"containsNone":   containsSome(true, false),
+		"containsNotAll": containsSome(false, true),
+		"add":            arith("add", '+'),
+		"subtract":       arith("subtract", '-'),
+		"multiply":       arith("multiply", '*'),
+		"divide":         arith("divide", '/'),
+		"modulo":         arith("modulo", '%'),
+		"minimum":        arith("minimum", '<'),
+		"maximum":        arith("maximum", '>'),
+		"regexMatch": func(re, s string) (bool, error) {
+			compiled, err := regexp.Compile(re)
+			if err != nil {
+				return false, err
+			}
+			return compiled.MatchString(s), nil
+		},
+		"regexReplaceAll": func(re, pl, s string) (string, error) {
+			compiled, err := regexp.Compile(re)
+			if err != nil {
+				return "", err
+			}
+			return compiled.ReplaceAllString(s, pl), nil
+		},
+		"splitToMap": func(sep1, sep2, s string) (map[string]string, error) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return map[string]string{}, nil
+			}
+			m := map[string]string{}
+			for _, item := range strings.Split(s, sep1) {
+				k, v, ok := strings.Cut(item, sep2)
+				if !ok {
+					continue
+				}
+				m[k] = v
+			}
+			return m, nil
+		},
+		"explodeMap": func(mapIn map[string]interface{}) (map[string]interface{}, error) {
+			mapOut := make(map[string]interface{})
+			var keys []string
+			for k := range mapIn {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for i := range keys {
+				if err := explodeHelper(mapOut, keys[i], mapIn[keys[i]], keys[i]); err != nil {
+					return nil, fmt.Errorf("explodeMap: %w", err)
+				}
+			}
+			return mapOut, nil
+		},
+		"md5sum": func(s string) (string, error) {
+			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
+		},
+		"hmacSHA256Hex": func(message, key string) (string, error) {
+			h := hmac.New(sha256.New, []byte(key))
+			h.Write([]byte(message))
+			return hex.EncodeToString(h.Sum(nil)), nil
+		},
+	}
+}
+
+func explodeHelper(m map[string]interface{}, k string, v interface{}, p string) error {
+	if strings.Contains(k, "/") {
+		parts := strings.Split(k, "/")
+		top := parts[0]
+		key := strings.Join(parts[1:], "/")
+		if _, ok := m[top]; !ok {
+			m[top] = make(map[string]interface{})
+		}
+		nest, ok := m[top].(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("not a map: %q: %q already has value %q", p, top, m[top])
+		}
+		return explodeHelper(nest, key, v, k)
+	}
+	if k != "" {
+		m[k] = v
+	}
+	return nil
+}
+
+func containsSome(retTrue, invert bool) func([]interface{}, interface{}) (bool, error) {
+	return func(v []interface{}, l interface{}) (bool, error) {
+		for i := 0; i < len(v); i++ {
+			if ok, _ := in_(l, v[i]); ok != invert {
+				return !retTrue, nil
+			}
+		}
+		return retTrue, nil
+	}
+}
+
+// arith is consul-template's add/subtract/multiply/divide/modulo/minimum/
+// maximum: a switch on the reflect kinds of a, then b (the arguments are
+// (b, a)), with Go's conversions.
+func arith(name string, op rune) func(b, a interface{}) (interface{}, error) {
+	kind := func(v reflect.Value) int {
+		switch v.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return 1
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return 2
+		case reflect.Float32, reflect.Float64:
+			if op == '%' {
+				return 0
+			}
+			return 3
+		}
+		return 0
+	}
+	return func(b, a interface{}) (interface{}, error) {
+		av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
+		ka, kb := kind(av), kind(bv)
+		if ka == 0 {
+			return nil, fmt.Errorf("%s: unknown type for %q (%T)", name, av, a)
+		}
+		if kb == 0 {
+			return nil, fmt.Errorf("%s: unknown type for %q (%T)", name, bv, b)
+		}
+		own := func(v reflect.Value, k int) interface{} {
+			switch k {
+			case 1:
+				return v.Int()
+			case 2:
+				return v.Uint()
+			}
+			return v.Float()
+		}
+		if ka == 3 || kb == 3 {
+			f := func(v reflect.Value, k int) float64 {
+				switch k {
+				case 1:
+					return float64(v.Int())
+				case 2:
+					return float64(v.Uint())
+				}
+				return v.Float()
+			}
+			x, y := f(av, ka), f(bv, kb)
+			switch op {
+			case '+':
+				return x + y, nil
+			case '-':
+				return x - y, nil
+			case '*':
+				return x * y, nil
+			case '/':
+				return x / y, nil
+			case '<':
+				if x < y {
+					return own(av, ka), nil
+				}
+				return own(bv, kb), nil
+			default:
+				if x > y {
+					return own(av, ka), nil
+				}
+				return own(bv, kb), nil
+			}
+		}
+		if ka == 2 && kb == 2 {
+			x, y := av.Uint(), bv.Uint()
+			switch op {
+			case '+':
+				return x + y, nil
+			case '-':
+				return x - y, nil
+			case '*':
+				return x * y, nil
+			case '/':
+				return x / y, nil
+			case '%':
+				return x % y, nil
+			case '<':
+				if x < y {
+					return x, nil
+				}
+				return y, nil
+			default:
+				if x > y {
+					return x, nil
+				}
+				return y, nil
+			}
+		}
+		i := func(v reflect.Value, k int) int64 {
+			if k == 2 {
+				return int64(v.Uint())
+			}
+			return v.Int()
+		}
+		x, y := i(av, ka), i(bv, kb)
+		switch op {
+		case '+':
+			return x + y, nil
+		case '-':
+			return x - y, nil
+		case '*':
+			return x * y, nil
+		case '/':
+			return x / y, nil
+		case '%':
+			return x % y, nil
+		case '<':
+			if x < y {
+				return own(av, ka), nil
+			}
+			return own(bv, kb), nil
+		default:
+			if x > y {
+				return own(av, ka), nil
+			}
+			return own(bv, kb), nil
+		}
+	}
 }
 
 // in_ is consul-template's `in`.
@@ -381,7 +655,26 @@ func run(in *input) (out output) {
 			out = output{ID: in.ID, OK: false, Phase: "panic", Err: fmt.Sprint(r)}
 		}
 	}()
-	t := template.New("").Delims(in.Left, in.Right).Funcs(funcs(in))
+	t := template.New("")
+	fm := funcs(in)
+	// consul-template's executeTemplate runs a template of the same set
+	fm["executeTemplate"] = func(s string, data ...interface{}) (string, error) {
+		var dot interface{}
+		switch len(data) {
+		case 0:
+		case 1:
+			dot = data[0]
+		default:
+			return "", fmt.Errorf("executeTemplate: wrong number of arguments, expected 1 or 2"+
+				", but got %d", len(data)+1)
+		}
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, s, dot); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	}
+	t = t.Delims(in.Left, in.Right).Funcs(fm)
 	if in.ErrorOnMissingKey {
 		t.Option("missingkey=error")
 	} else {

@@ -161,8 +161,8 @@ static void test_vjson(void **state)
 /* ---- evaluation helpers --------------------------------------------- */
 
 struct store {
-	const char *paths[4];
-	cJSON *trees[4];
+	const char *paths[8];
+	cJSON *trees[8];
 	size_t n;
 	int calls;
 };
@@ -184,6 +184,7 @@ static void store_add(struct store *s, const char *path, const char *data_json)
 
 	snprintf(text, sizeof(text), "{\"request_id\":\"rid\",\"lease_id\":\"\",\"data\":%s}",
 		 data_json);
+	assert_true(s->n < ARRAY_SIZE(s->trees));
 	assert_int_equal(vjson_parse(text, strlen(text), &s->trees[s->n], NULL), 0);
 	s->paths[s->n++] = path;
 }
@@ -458,12 +459,61 @@ static void test_redaction(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(res.err.msg, "_[redacted]_"));
 	render_result_done(&res);
+	/* strconv's errors quote the value (%q): its quoted form is redacted too */
+	store_add(&s, "g", "{\"v\":\"a\\\"b\\\\c\\n-hunter3\",\"u\":\"\\u00e9t\\u00e9-\\u0001x\"}");
+	assert_int_equal(
+	    run("{{ with secret \"g\" }}{{ parseInt .Data.v }}{{ end }}", 0, &s, false, &out, &res),
+	    -EINVAL);
+	assert_non_null(strstr(res.err.msg, "strconv.ParseInt: parsing \"[redacted]\""));
+	assert_null(strstr(res.err.msg, "hunter3"));
+	render_result_done(&res);
+	assert_int_equal(run("{{ with secret \"g\" }}{{ parseFloat .Data.u }}{{ end }}", 0, &s,
+			     false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "parsing \"[redacted]\": invalid syntax"));
+	render_result_done(&res);
 	/* shellQuote, when enabled */
 	store_add(&s, "q", "{\"v\":\"it's $(x) \\\"y\\\"\"}");
 	assert_int_equal(run("{{ with secret \"q\" }}X={{ .Data.v | shellQuote }}{{ end }}",
 			     TMPL_PARSE_SHELLQUOTE, &s, false, &out, &res),
 			 0);
 	assert_string_equal(buf_str(&out), "X='it'\\''s $(x) \"y\"'");
+	render_result_done(&res);
+	store_done(&s);
+	buf_done(&out);
+}
+
+/* ---- regular expressions: bounded time ------------------------------ */
+
+static void test_regex_bounds(void **state)
+{
+	struct store s = { 0 };
+	struct render_result res;
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1 << 20);
+	/* exponential for a backtracking engine: linear here, and no match */
+	assert_int_equal(
+	    run("{{ printf \"%0200000d\" 0 | regexReplaceAll \"(0|00)*b\" \"x\" | len }}", 0, &s,
+		false, &out, &res),
+	    0);
+	assert_string_equal(buf_str(&out), "200000");
+	render_result_done(&res);
+	/* one search per match, each to the end of the input: quadratic, refused */
+	assert_int_equal(run("{{ printf \"%0200000d\" 0 | regexReplaceAll \".*b|0\" \"x\" }}", 0,
+			     &s, false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "not supported by vaultlet"));
+	assert_int_equal(out.len, 0);
+	render_result_done(&res);
+	/* Go's syntax errors; constructs vaultlet does not reproduce are refused by name */
+	assert_int_equal(run("{{ regexMatch \"a**\" \"\" }}", 0, &s, false, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "invalid nested repetition operator: `**`"));
+	render_result_done(&res);
+	assert_int_equal(run("{{ regexMatch \"\\\\pL\" \"\" }}", 0, &s, false, &out, &res),
+			 -EINVAL);
+	assert_non_null(strstr(res.err.msg, "not supported by vaultlet"));
 	render_result_done(&res);
 	store_done(&s);
 	buf_done(&out);
@@ -520,6 +570,7 @@ int main(void)
 	tlist_add(&l, "caps", test_caps, NULL);
 	tlist_add(&l, "redaction and shellQuote", test_redaction, NULL);
 	tlist_add(&l, "else with; toJSON of \\b", test_go_versions, NULL);
+	tlist_add(&l, "regular expressions: linear time, caps, refusals", test_regex_bounds, NULL);
 	failed = tlist_run(&l, "template");
 	tdata_free(&parse);
 	return failed ? 1 : 0;

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rfunc: the interface between the executor (render.c) and the template
+ * functions it calls. render.c owns the one table of builtins (indexed by
+ * enum tmpl_func, whose names live in common/tmpl.c: the parser, hence
+ * the webhook's admission check, knows exactly the functions this table
+ * implements). Each entry gives Go's parameter types (checked by the
+ * executor as text/template's evalCall does) and an implementation.
+ *
+ * An implementation receives the evaluated arguments and either sets *ret
+ * (a value pointing into its arguments, the template, a secret or memory
+ * from rf_alloc) or, for an entry marked `out`, appends its string result
+ * to c->o (capped at RENDER_MAX_VALUE; the executor copies it into the
+ * arena). It returns 0, or a negative errno after reporting the error
+ * with rf_fail()/rf_nomem() (an -E2BIG or -ENOMEM not yet reported is
+ * reported by the executor). Error texts are Go's: rf_fail() prefixes
+ * "error calling NAME: " as text/template does. Messages may quote values:
+ * the executor redacts every secret value (also in Go's %q form) before
+ * the message is kept.
+ *
+ * Implementations are pure: no clock, no files, no environment except
+ * through the executor.
+ */
+#ifndef VAULTLET_RFUNC_H
+#define VAULTLET_RFUNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "gval.h"
+#include "macros.h"
+#include "tmpl.h"
+
+struct ex;
+
+struct rf_call {
+	struct ex *x;
+	const struct tmpl_node *node;
+	enum tmpl_func fn;
+	const struct gval *argv;
+	size_t n;
+	struct buf *o;
+};
+
+/* "error calling NAME: <fmt>" at the call; returns -EINVAL. */
+int rf_fail(struct rf_call *c, const char *fmt, ...) VL_PRINTF(2, 3);
+/* A cap exceeded; returns -E2BIG. */
+int rf_capfail(struct rf_call *c, const char *fmt, ...) VL_PRINTF(2, 3);
+/* Out of memory; returns -ENOMEM. */
+int rf_nomem(struct rf_call *c);
+/* n bytes that live until render_exec() returns (wiped: they may hold secrets); NULL: OOM. */
+void *rf_alloc(struct rf_call *c, size_t n);
+/* A string value copied into rf_alloc memory. */
+int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret);
+/* Hands a tree made during execution to the executor, which deletes it at the end. */
+int rf_own(struct rf_call *c, cJSON *tree);
+
+/* consul-template functions implemented outside render.c (rf_*.c). */
+int rf_parse_bool(struct rf_call *c, struct gval *ret);
+int rf_parse_int(struct rf_call *c, struct gval *ret);
+int rf_parse_uint(struct rf_call *c, struct gval *ret);
+int rf_parse_float(struct rf_call *c, struct gval *ret);
+int rf_contains(struct rf_call *c, struct gval *ret);
+int rf_in(struct rf_call *c, struct gval *ret);
+int rf_contains_some(struct rf_call *c, struct gval *ret);
+int rf_arith(struct rf_call *c, struct gval *ret);
+int rf_minmax(struct rf_call *c, struct gval *ret);
+int rf_md5sum(struct rf_call *c, struct gval *ret);
+int rf_hmac_sha256_hex(struct rf_call *c, struct gval *ret);
+int rf_regex_match(struct rf_call *c, struct gval *ret);
+int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
+int rf_split_to_map(struct rf_call *c, struct gval *ret);
+int rf_explode_map(struct rf_call *c, struct gval *ret);
+
+#endif
