@@ -952,10 +952,27 @@ static enum pass_result render_pass(struct agent *a)
 
 /* ---- status ------------------------------------------------------------ */
 
+/*
+ * A scrubbed copy of s for the status file, kept in owned[] (freed by the
+ * caller); NULL when out of memory. Every string goes through it: a secret
+ * path may be built from secret data ({{ secret (printf "…/%s" .Data.x) }}).
+ */
+static const char *status_str(char **owned, size_t *nowned, const char *s)
+{
+	char *c = log_scrub_dup(s ? s : "");
+
+	if (c)
+		owned[(*nowned)++] = c;
+	return c;
+}
+
 static void write_status(struct agent *a)
 {
 	struct astate_template *ts;
-	struct astate st;
+	struct astate st = { 0 };
+	char **owned;
+	size_t nowned = 0;
+	bool oom = false;
 	int r;
 
 	if (!a->state_dirty || !a->status_path)
@@ -968,26 +985,29 @@ static void write_status(struct agent *a)
 		return;
 	a->state_dirty = false;
 	ts = calloc(a->ntpls ? a->ntpls : 1, sizeof(*ts));
-	if (!ts)
-		return;
+	owned = calloc(1 + a->ntpls * (2 + ASTATE_SECRETS_MAX), sizeof(*owned));
+	if (!ts || !owned)
+		goto out;
 	for (size_t i = 0; i < a->ntpls; i++) {
 		struct tpl *t = &a->tpls[i];
 
 		ts[i] = (struct astate_template){
-			.destination = t->cfg->destination,
+			.destination = status_str(owned, &nowned, t->cfg->destination),
 			.rendered_at = t->rendered_at,
 			.checked_at = t->checked_at,
 			.writes = t->writes,
-			.last_error = t->last_error,
+			.last_error = status_str(owned, &nowned, t->last_error),
 			.error_at = t->error_at,
 		};
+		oom |= !ts[i].destination || !ts[i].last_error;
 		for (size_t j = 0; j < t->nused; j++) {
 			struct secret *s = secret_find(a, t->used[j]);
 
 			ts[i].secrets[ts[i].nsecrets++] = (struct astate_secret){
-				.path = t->used[j],
+				.path = status_str(owned, &nowned, t->used[j]),
 				.version = s ? s->version : -1,
 			};
+			oom |= !ts[i].secrets[ts[i].nsecrets - 1].path;
 		}
 	}
 	st = (struct astate){
@@ -997,10 +1017,12 @@ static void write_status(struct agent *a)
 		.updated_at = wall_s(),
 		.authenticated = auth_token_valid(&a->tok),
 		.token_expires_at = auth_token_valid(&a->tok) ? a->token_expiry_wall : 0,
-		.last_error = a->last_error,
+		.last_error = status_str(owned, &nowned, a->last_error),
 		.templates = ts,
 		.ntemplates = a->ntpls,
 	};
+	if (oom || !st.last_error)
+		goto out;
 	{
 		struct buf text;
 
@@ -1009,8 +1031,7 @@ static void write_status(struct agent *a)
 		if (r == 0 && text.len == a->status_text.len &&
 		    memcmp(buf_str(&text), buf_str(&a->status_text), text.len) == 0) {
 			buf_done(&text);
-			free(ts);
-			return; /* nothing new: no rewrite, no fsync */
+			goto out; /* nothing new: no rewrite, no fsync */
 		}
 		if (r == 0)
 			r = afile_mkparents(a->status_path, 0755);
@@ -1026,6 +1047,12 @@ static void write_status(struct agent *a)
 		    LOG_WARN,
 		    LOG_FIELDS(LOG_STR("path", a->status_path), LOG_STR("error", strerror(-r))),
 		    "writing the status file failed");
+out:
+	if (!ts || !owned || oom || !st.last_error)
+		a->state_dirty = true; /* out of memory: try again next time */
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
 	free(ts);
 }
 

@@ -239,6 +239,21 @@ void log_scrub_in_place(char *dst, size_t cap)
 	buf_done(&out);
 }
 
+char *log_scrub_dup(const char *s)
+{
+	struct buf out;
+	char *copy;
+	int r;
+
+	buf_init_sensitive(&out, LOG_SCRATCH_MAX);
+	pthread_mutex_lock(&log_lock);
+	r = scrub(s, strlen(s), &out);
+	pthread_mutex_unlock(&log_lock);
+	copy = strdup(r == 0 ? buf_str(&out) : REDACTED);
+	buf_done(&out);
+	return copy;
+}
+
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
 {

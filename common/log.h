@@ -102,5 +102,7 @@ void log_secret_clear(void);
  * process another way than a log line, such as a status file.
  */
 void log_scrub_in_place(char *dst, size_t cap);
+/* A malloc'ed scrubbed copy of s (free() it); NULL when out of memory. */
+char *log_scrub_dup(const char *s);
 
 #endif

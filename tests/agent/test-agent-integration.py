@@ -316,6 +316,37 @@ def t_missing_key(env, v):
          '[%s] missing key: nothing written' % v)
 
 
+NAME_SECRET = 'n4m3-from-a-secret-7f3a9c1e0b'
+
+
+def prefixes8(text, secret):
+    """Every prefix of secret of 8 bytes or more found in text."""
+    return [secret[:k] for k in range(8, len(secret) + 1) if secret[:k] in text]
+
+
+def t_status_scrub(env, v):
+    """Issue 17 item 4: a secret path built from secret data, in the status file."""
+    SECRET_EXTRA.add(NAME_SECRET)
+    env.sim.api('POST', 'secret/data/litellm/names', {'data': {'name': NAME_SECRET}})
+    env.sim.api('POST', 'secret/data/litellm/' + NAME_SECRET, {'data': {'x': 'found'}})
+    status = os.path.join(env.home, '.vaultlet-status.json')
+    nested = ('{{ with secret "secret/data/litellm/names" }}{{ with secret (printf '
+              '"secret/data/litellm/%%s%%s" "%s" .Data.data.name) }}{{ .Data.data.x }}'
+              '{{ end }}{{ end }}')
+    tpl = [{'destination': os.path.join(env.secrets, 'by-name'), 'contents': nested % ''}]
+    a = env.agent(fast(env, templates=tpl))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    st = al.read(status) or ''
+    out = subprocess.run([al.AGENT, 'status', '-file', status], capture_output=True,
+                         text=True, timeout=10).stdout
+    T.ok(rc == 0 and al.read(os.path.join(env.secrets, 'by-name')) == 'found' and st and
+         not prefixes8(st + out, NAME_SECRET) and 'secret/data/litellm/[redacted]' in st,
+         '[%s] status: a secret path built from secret data is scrubbed in the status file '
+         'and `status`' % v, st + out + a.text())
+
+
 def proc_status(pid):
     d = {}
     with open('/proc/%d/status' % pid) as f:
@@ -774,7 +805,8 @@ def main():
                         ('sealed', t_sealed, False), ('sealed-sidecar', t_sealed_sidecar, False),
                         ('429', t_429, False), ('500', t_500, False),
                         ('options', t_options, False), ('tls', t_tls, False),
-                        ('kv1', t_kv1, False), ('term-command', t_term_during_command, False)):
+                        ('kv1', t_kv1, False), ('term-command', t_term_during_command, False),
+                        ('status-scrub', t_status_scrub, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
