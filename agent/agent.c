@@ -352,10 +352,10 @@ static void set_err(char *dst, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* formatted whole, scrubbed, then cut: it goes to the status file and the log */
 	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
+	log_scrub_vformat(dst, n, fmt, ap);
 	va_end(ap);
-	log_scrub_in_place(dst, n); /* it goes to the status file */
 }
 
 /*
@@ -623,10 +623,10 @@ static void fail_state(struct agent *a, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* formatted whole, scrubbed, then cut: it goes to the status file and the log */
 	va_start(ap, fmt);
-	vsnprintf(a->last_error, sizeof(a->last_error), fmt, ap);
+	log_scrub_vformat(a->last_error, sizeof(a->last_error), fmt, ap);
 	va_end(ap);
-	log_scrub_in_place(a->last_error, sizeof(a->last_error)); /* it goes to the status file */
 	a->state_dirty = true;
 }
 

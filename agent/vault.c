@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "log.h"
 #include "sched.h"
 #include "vault.h"
 #include "vaultlet-config.h"
@@ -382,8 +383,8 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 			snprintf(resp->err, sizeof(resp->err), "response larger than %d bytes",
 				 VAULT_RESP_MAX);
 		else
-			snprintf(resp->err, sizeof(resp->err), "%s",
-				 v->errbuf[0] ? v->errbuf : curl_easy_strerror(res));
+			log_scrub_format(resp->err, sizeof(resp->err), "%s",
+					 v->errbuf[0] ? v->errbuf : curl_easy_strerror(res));
 		r = map_curl_error(res);
 		goto out;
 	}
@@ -396,8 +397,14 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 		struct buf e;
 
 		buf_init(&e, VRESP_ERROR_MAX + 64);
+		/*
+		 * Vault's text may quote a path built from secret data: scrubbed,
+		 * then cut. vresp_errors cut it at VRESP_ERROR_MAX when it was
+		 * longer, so a secret's first bytes at its end are hidden too.
+		 */
 		if (vresp_errors(resp->body.data, resp->body.len, &e) == 0)
-			snprintf(resp->err, sizeof(resp->err), "%s", buf_str(&e));
+			log_scrub_copy(resp->err, sizeof(resp->err), buf_str(&e), e.len,
+				       e.len >= VRESP_ERROR_MAX);
 		buf_done(&e);
 	}
 out:

@@ -325,7 +325,8 @@ def prefixes8(text, secret):
 
 
 def t_status_scrub(env, v):
-    """Issue 17 item 4: a secret path built from secret data, in the status file."""
+    """Issue 17 items 4 and 5: a secret path built from secret data, in the status file
+    and in error texts cut at their 512 bytes."""
     SECRET_EXTRA.add(NAME_SECRET)
     env.sim.api('POST', 'secret/data/litellm/names', {'data': {'name': NAME_SECRET}})
     env.sim.api('POST', 'secret/data/litellm/' + NAME_SECRET, {'data': {'x': 'found'}})
@@ -345,6 +346,20 @@ def t_status_scrub(env, v):
          not prefixes8(st + out, NAME_SECRET) and 'secret/data/litellm/[redacted]' in st,
          '[%s] status: a secret path built from secret data is scrubbed in the status file '
          'and `status`' % v, st + out + a.text())
+    # 460 bytes of padding put the name across the 512-byte cut of "no secret exists
+    # at <path>" and of "secret <path>: status 404: ..." (the path does not exist)
+    tpl = [{'destination': os.path.join(env.secrets, 'cut'), 'contents': nested % ('p' * 460)}]
+    a = env.agent(fast(env, templates=tpl))
+    rc = a.wait(60)
+    a.kill()
+    env.remember_token()
+    st = al.read(status) or ''
+    log = a.text()
+    T.ok(rc == 1 and '404' in st and not prefixes8(st, NAME_SECRET) and
+         not prefixes8(log, NAME_SECRET),
+         '[%s] status: an error text is scrubbed before it is cut (no prefix of >= 8 bytes '
+         'of a secret in the status file or the log)' % v,
+         repr(prefixes8(st, NAME_SECRET)) + repr(prefixes8(log, NAME_SECRET)) + st)
 
 
 def proc_status(pid):
