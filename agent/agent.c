@@ -788,7 +788,7 @@ static int write_if_changed(const struct acfg_template *c, const char *data, siz
 	*written = false;
 	if (c->perms_set)
 		mode = c->perms;
-	else if (stat(c->destination, &st) == 0)
+	else if (lstat(c->destination, &st) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
 	r = afile_same(c->destination, data, len, mode);
 	if (r == 1)
@@ -916,11 +916,16 @@ static enum pass_result render_pass(struct agent *a)
 		r = write_if_changed(t->cfg, output.data ? output.data : "", output.len, &written);
 		if (r < 0) {
 			set_err(t->last_error, sizeof(t->last_error), "writing %s: %s",
-				t->cfg->destination, strerror(-r));
+				t->cfg->destination,
+				r == -ELOOP ? "a directory on the way is a symbolic link; refused, "
+					      "so that the file cannot land outside its volume "
+					      "(remove the link)"
+				: r == -EXDEV ? "the path climbs out of its volume with \"..\""
+					      : strerror(-r));
 			t->error_at = wall_s();
 			log_emit(LOG_ERROR,
 				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
-					    LOG_STR("error", strerror(-r))),
+					    LOG_STR("error", t->last_error)),
 				 "writing the rendered file failed");
 			a->state_dirty = true;
 			out = PASS_FATAL;

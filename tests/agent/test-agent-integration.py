@@ -362,6 +362,27 @@ def t_status_scrub(env, v):
          repr(prefixes8(st, NAME_SECRET)) + repr(prefixes8(log, NAME_SECRET)) + st)
 
 
+def t_symlinked_dir(env, v):
+    """Issue 17 item 6: a directory of the volume swapped for a symlink (by an app
+    container sharing it) makes the write fail; nothing lands outside."""
+    os.makedirs(env.secrets, exist_ok=True)
+    os.symlink(env.home, os.path.join(env.secrets, 'sub'))
+    tpl = [{'destination': os.path.join(env.secrets, 'sub', 'x.env'),
+            'contents': '{{ with secret "secret/data/litellm/secrets" }}{{ .Data.data.db_password }}'
+                        '{{ end }}'}]
+    for fallback in ('0', '1'):
+        a = env.agent(env.config(init=True, templates=tpl),
+                      env_extra={'VAULTLET_TEST_NO_OPENAT2': fallback})
+        rc = a.wait(30)
+        a.kill()
+        env.remember_token()
+        log = a.text()
+        T.ok(rc == 1 and not os.path.exists(os.path.join(env.home, 'x.env')) and
+             'symbolic link' in log,
+             '[%s] symlink: a symlinked directory in the volume is refused (%s)' %
+             (v, 'component walk' if fallback == '1' else 'openat2'), log)
+
+
 def proc_status(pid):
     d = {}
     with open('/proc/%d/status' % pid) as f:
@@ -821,7 +842,8 @@ def main():
                         ('429', t_429, False), ('500', t_500, False),
                         ('options', t_options, False), ('tls', t_tls, False),
                         ('kv1', t_kv1, False), ('term-command', t_term_during_command, False),
-                        ('status-scrub', t_status_scrub, False)):
+                        ('status-scrub', t_status_scrub, False),
+                        ('symlink', t_symlinked_dir, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)
