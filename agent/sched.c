@@ -135,12 +135,22 @@ int64_t sched_leased_refresh(int64_t lease_ns, double u)
 	return (int64_t)((double)(lease_ns / 3) * (clamp_u(u) + 1.0) / 2.0);
 }
 
+int64_t sched_retry_after_ns(int64_t seconds)
+{
+	if (seconds <= 0)
+		return -1;
+	if (seconds >= SCHED_RETRY_AFTER_MAX / SCHED_SEC)
+		return SCHED_RETRY_AFTER_MAX;
+	return seconds * SCHED_SEC;
+}
+
 int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u)
 {
 	int64_t one;
 
 	if ((status == 429 || status == 503) && retry_after_ns >= 0)
-		return retry_after_ns;
+		return retry_after_ns < SCHED_RETRY_AFTER_MAX ? retry_after_ns
+							      : SCHED_RETRY_AFTER_MAX;
 	one = HTTP_RETRY_MIN + (int64_t)((double)(HTTP_RETRY_MAX - HTTP_RETRY_MIN) * clamp_u(u));
 	return one * (int64_t)(attempt + 1);
 }

@@ -392,7 +392,7 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 	curl_easy_getinfo(v->easy, CURLINFO_RETRY_AFTER, &ra);
 	resp->status = (int)status;
 	/* libcurl reports 0 when there was no (valid) Retry-After header */
-	resp->retry_after_ns = ra > 0 ? (int64_t)ra * SCHED_SEC : -1;
+	resp->retry_after_ns = sched_retry_after_ns((int64_t)ra); /* capped, saturated */
 	if (status >= 400) {
 		struct buf e;
 
