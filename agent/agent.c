@@ -473,10 +473,10 @@ static void set_err(char *dst, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* formatted whole, scrubbed, then cut: it goes to the status file and the log */
 	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
+	log_scrub_vformat(dst, n, fmt, ap);
 	va_end(ap);
-	log_scrub_in_place(dst, n); /* it goes to the status file */
 }
 
 /*
@@ -1011,10 +1011,10 @@ static void fail_state(struct agent *a, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* formatted whole, scrubbed, then cut: it goes to the status file and the log */
 	va_start(ap, fmt);
-	vsnprintf(a->last_error, sizeof(a->last_error), fmt, ap);
+	log_scrub_vformat(a->last_error, sizeof(a->last_error), fmt, ap);
 	va_end(ap);
-	log_scrub_in_place(a->last_error, sizeof(a->last_error)); /* it goes to the status file */
 	a->state_dirty = true;
 }
 
@@ -1177,7 +1177,7 @@ static int write_if_changed(const struct acfg_template *c, const char *data, siz
 	*written = false;
 	if (c->perms_set)
 		mode = c->perms;
-	else if (stat(c->destination, &st) == 0)
+	else if (lstat(c->destination, &st) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
 	r = afile_same(c->destination, data, len, mode);
 	if (r == 1)
@@ -1306,11 +1306,16 @@ static enum pass_result render_pass(struct agent *a)
 		r = write_if_changed(t->cfg, output.data ? output.data : "", output.len, &written);
 		if (r < 0) {
 			set_err(t->last_error, sizeof(t->last_error), "writing %s: %s",
-				t->cfg->destination, strerror(-r));
+				t->cfg->destination,
+				r == -ELOOP ? "a directory on the way is a symbolic link; refused, "
+					      "so that the file cannot land outside its volume "
+					      "(remove the link)"
+				: r == -EXDEV ? "the path climbs out of its volume with \"..\""
+					      : strerror(-r));
 			t->error_at = wall_s();
 			log_emit(LOG_ERROR,
 				 LOG_FIELDS(LOG_STR("dest", t->cfg->destination),
-					    LOG_STR("error", strerror(-r))),
+					    LOG_STR("error", t->last_error)),
 				 "writing the rendered file failed");
 			a->state_dirty = true;
 			out = PASS_FATAL;
@@ -1357,10 +1362,27 @@ static void status_lease(struct astate_secret *as, const struct secret *s)
 	as->renewing = s->watching;
 }
 
+/*
+ * A scrubbed copy of s for the status file, kept in owned[] (freed by the
+ * caller); NULL when out of memory. Every string goes through it: a secret
+ * path may be built from secret data ({{ secret (printf "…/%s" .Data.x) }}).
+ */
+static const char *status_str(char **owned, size_t *nowned, const char *s)
+{
+	char *c = log_scrub_dup(s ? s : "");
+
+	if (c)
+		owned[(*nowned)++] = c;
+	return c;
+}
+
 static void write_status(struct agent *a)
 {
 	struct astate_template *ts;
-	struct astate st;
+	struct astate st = { 0 };
+	char **owned;
+	size_t nowned = 0;
+	bool oom = false;
 	int r;
 
 	if (!a->state_dirty || !a->status_path)
@@ -1373,30 +1395,41 @@ static void write_status(struct agent *a)
 		return;
 	a->state_dirty = false;
 	ts = calloc(a->ntpls ? a->ntpls : 1, sizeof(*ts));
-	if (!ts)
-		return;
+	/* per template: destination, last error, and each secret's path and lease */
+	owned = calloc(1 + a->ntpls * (2 + 2 * ASTATE_SECRETS_MAX), sizeof(*owned));
+	if (!ts || !owned)
+		goto out;
 	for (size_t i = 0; i < a->ntpls; i++) {
 		struct tpl *t = &a->tpls[i];
 
 		ts[i] = (struct astate_template){
-			.destination = t->cfg->destination,
+			.destination = status_str(owned, &nowned, t->cfg->destination),
 			.rendered_at = t->rendered_at,
 			.checked_at = t->checked_at,
 			.writes = t->writes,
-			.last_error = t->last_error,
+			.last_error = status_str(owned, &nowned, t->last_error),
 			.error_at = t->error_at,
 		};
+		oom |= !ts[i].destination || !ts[i].last_error;
 		for (size_t j = 0; j < t->nused; j++) {
 			struct secret *s = secret_find(a, t->used[j]);
+			struct astate_secret *as;
 
 			ts[i].secrets[ts[i].nsecrets++] = (struct astate_secret){
-				.path = s			    ? s->written
-					: vwrite_is_key(t->used[j]) ? "vault.write"
-								    : t->used[j],
+				.path = status_str(owned, &nowned,
+						   s			       ? s->written
+						   : vwrite_is_key(t->used[j]) ? "vault.write"
+									       : t->used[j]),
 				.version = s ? s->version : -1,
 			};
+			as = &ts[i].secrets[ts[i].nsecrets - 1];
+			oom |= !as->path;
 			if (s)
-				status_lease(&ts[i].secrets[ts[i].nsecrets - 1], s);
+				status_lease(as, s);
+			if (as->lease) {
+				as->lease = status_str(owned, &nowned, as->lease);
+				oom |= !as->lease;
+			}
 		}
 	}
 	st = (struct astate){
@@ -1406,10 +1439,12 @@ static void write_status(struct agent *a)
 		.updated_at = wall_s(),
 		.authenticated = auth_token_valid(&a->tok),
 		.token_expires_at = auth_token_valid(&a->tok) ? a->token_expiry_wall : 0,
-		.last_error = a->last_error,
+		.last_error = status_str(owned, &nowned, a->last_error),
 		.templates = ts,
 		.ntemplates = a->ntpls,
 	};
+	if (oom || !st.last_error)
+		goto out;
 	{
 		struct buf text;
 
@@ -1418,8 +1453,7 @@ static void write_status(struct agent *a)
 		if (r == 0 && text.len == a->status_text.len &&
 		    memcmp(buf_str(&text), buf_str(&a->status_text), text.len) == 0) {
 			buf_done(&text);
-			free(ts);
-			return; /* nothing new: no rewrite, no fsync */
+			goto out; /* nothing new: no rewrite, no fsync */
 		}
 		if (r == 0)
 			r = afile_mkparents(a->status_path, 0755);
@@ -1435,6 +1469,12 @@ static void write_status(struct agent *a)
 		    LOG_WARN,
 		    LOG_FIELDS(LOG_STR("path", a->status_path), LOG_STR("error", strerror(-r))),
 		    "writing the status file failed");
+out:
+	if (!ts || !owned || oom || !st.last_error)
+		a->state_dirty = true; /* out of memory: try again next time */
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
 	free(ts);
 }
 

@@ -75,23 +75,28 @@ int64_t sched_backoff_next(struct sched_backoff *b, double u)
 
 int64_t sched_retry_sleep(unsigned retry, int64_t base_ns, int64_t max_ns)
 {
-	int limit;
+	uint64_t base, max;
+	unsigned limit;
 
+	/* unsigned, with every doubling checked: no shift can overflow */
 	if (base_ns <= 0)
 		return max_ns;
-	if (max_ns <= 0)
-		return retry >= 62 ? INT64_MAX : base_ns << retry;
+	base = (uint64_t)base_ns;
+	if (max_ns <= 0) /* no cap: base·2^retry, saturated */
+		return retry >= 63 || base > ((uint64_t)INT64_MAX >> retry)
+			   ? INT64_MAX
+			   : (int64_t)(base << retry);
 	if (max_ns < base_ns)
 		return max_ns; /* a cap below the base: the cap wins */
+	max = (uint64_t)max_ns;
 	/* int(math.Log2(max/base)), as consul-template computes it: the largest
-	 * k with base·2^k <= max */
+	 * k with base·2^k <= max, i.e. base <= floor(max / 2^k) */
 	limit = 0;
-	while (limit < 61 && (base_ns << (limit + 1)) / 2 == (base_ns << limit) &&
-	       (base_ns << (limit + 1)) <= max_ns)
+	while (limit < 62 && base <= (max >> (limit + 1)))
 		limit++;
-	if ((int)retry > limit || retry >= 62)
+	if (retry > limit)
 		return max_ns;
-	return base_ns << retry;
+	return (int64_t)(base << retry); /* <= max */
 }
 
 int64_t sched_grace(int64_t lease_ns, double u)
@@ -135,12 +140,22 @@ int64_t sched_leased_refresh(int64_t lease_ns, double u)
 	return (int64_t)((double)(lease_ns / 3) * (clamp_u(u) + 1.0) / 2.0);
 }
 
+int64_t sched_retry_after_ns(int64_t seconds)
+{
+	if (seconds <= 0)
+		return -1;
+	if (seconds >= SCHED_RETRY_AFTER_MAX / SCHED_SEC)
+		return SCHED_RETRY_AFTER_MAX;
+	return seconds * SCHED_SEC;
+}
+
 int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u)
 {
 	int64_t one;
 
 	if ((status == 429 || status == 503) && retry_after_ns >= 0)
-		return retry_after_ns;
+		return retry_after_ns < SCHED_RETRY_AFTER_MAX ? retry_after_ns
+							      : SCHED_RETRY_AFTER_MAX;
 	one = HTTP_RETRY_MIN + (int64_t)((double)(HTTP_RETRY_MAX - HTTP_RETRY_MIN) * clamp_u(u));
 	return one * (int64_t)(attempt + 1);
 }

@@ -16,7 +16,10 @@
  *   static refresh   D · (threshold + (u − 0.5)·0.1), i.e. D·[0.85, 0.95)
  *   leased refresh   L/3 · (1 + u)/2 (renewable leases, consul-template)
  *   HTTP retries     go-retryablehttp RateLimitLinearJitterBackoff:
- *                    (1 s + u·0.5 s)·(attempt + 1), or Retry-After on 429/503
+ *                    (1 s + u·0.5 s)·(attempt + 1), or Retry-After on 429/503,
+ *                    at most SCHED_RETRY_AFTER_MAX: a load balancer's
+ *                    "Retry-After: 86400" must not stop the agent (token
+ *                    renewal included) for a day
  */
 #ifndef VAULTLET_AGENT_SCHED_H
 #define VAULTLET_AGENT_SCHED_H
@@ -26,6 +29,9 @@
 
 #define SCHED_SEC INT64_C(1000000000)
 #define SCHED_MS  INT64_C(1000000)
+
+/* The longest wait a server's Retry-After can impose on one request. */
+#define SCHED_RETRY_AFTER_MAX (60 * SCHED_SEC)
 
 struct sched_backoff {
 	int64_t min_ns;
@@ -64,8 +70,16 @@ int64_t sched_static_refresh(int64_t d_ns, double threshold, double u);
 int64_t sched_leased_refresh(int64_t lease_ns, double u);
 
 /*
+ * A Retry-After of `seconds` in ns: -1 when not positive (no usable header),
+ * else at most SCHED_RETRY_AFTER_MAX (so any value, however large, neither
+ * overflows nor stops the agent).
+ */
+int64_t sched_retry_after_ns(int64_t seconds);
+
+/*
  * Wait before HTTP retry `attempt` (0-based). retry_after_ns >= 0 is the
- * server's Retry-After (used only for 429/503).
+ * server's Retry-After (used only for 429/503), capped at
+ * SCHED_RETRY_AFTER_MAX.
  */
 int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u);
 

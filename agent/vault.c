@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "log.h"
 #include "sched.h"
 #include "vault.h"
 #include "vaultlet-config.h"
@@ -382,8 +383,8 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 			snprintf(resp->err, sizeof(resp->err), "response larger than %d bytes",
 				 VAULT_RESP_MAX);
 		else
-			snprintf(resp->err, sizeof(resp->err), "%s",
-				 v->errbuf[0] ? v->errbuf : curl_easy_strerror(res));
+			log_scrub_format(resp->err, sizeof(resp->err), "%s",
+					 v->errbuf[0] ? v->errbuf : curl_easy_strerror(res));
 		r = map_curl_error(res);
 		goto out;
 	}
@@ -391,13 +392,19 @@ static int perform_once(struct vault *v, const char *method, const char *url,
 	curl_easy_getinfo(v->easy, CURLINFO_RETRY_AFTER, &ra);
 	resp->status = (int)status;
 	/* libcurl reports 0 when there was no (valid) Retry-After header */
-	resp->retry_after_ns = ra > 0 ? (int64_t)ra * SCHED_SEC : -1;
+	resp->retry_after_ns = sched_retry_after_ns((int64_t)ra); /* capped, saturated */
 	if (status >= 400) {
 		struct buf e;
 
 		buf_init(&e, VRESP_ERROR_MAX + 64);
+		/*
+		 * Vault's text may quote a path built from secret data: scrubbed,
+		 * then cut. vresp_errors cut it at VRESP_ERROR_MAX when it was
+		 * longer, so a secret's first bytes at its end are hidden too.
+		 */
 		if (vresp_errors(resp->body.data, resp->body.len, &e) == 0)
-			snprintf(resp->err, sizeof(resp->err), "%s", buf_str(&e));
+			log_scrub_copy(resp->err, sizeof(resp->err), buf_str(&e), e.len,
+				       e.len >= VRESP_ERROR_MAX);
 		buf_done(&e);
 	}
 out:

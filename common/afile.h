@@ -9,6 +9,17 @@
  * fsync'ed so the rename itself is durable. On any failure the temporary
  * file is removed and the destination is untouched.
  *
+ * Symlinks: a volume shared with another container (the secrets volume an
+ * app container mounts too) may have its directories swapped for symlinks.
+ * Every directory below the volume root, the mount point the path lies
+ * under (from /proc/self/mountinfo; "/" when none), is opened without
+ * following a symlink: openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), or,
+ * on kernels without openat2 (ENOSYS), one component at a time with
+ * openat(O_NOFOLLOW | O_DIRECTORY) and mkdirat. A symlink on the way is
+ * -ELOOP, a ".." component -EXDEV; the file itself is replaced by rename,
+ * never written through a link. Setting VAULTLET_TEST_NO_OPENAT2=1 forces
+ * the component-wise walk (for tests of that path only).
+ *
  * Functions return 0 or -errno, and never log (the caller names the file in
  * its own message). Safe from any thread on distinct paths.
  */
@@ -34,7 +45,10 @@ VL_NODISCARD int afile_write(const char *path, const void *data, size_t len, mod
  */
 int afile_same(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Creates the parent directories of path (like mkdir -p of dirname), mode `mode`. */
+/*
+ * Creates the parent directories of path below its volume root (like
+ * mkdir -p of dirname), mode `mode`; -ELOOP when one of them is a symlink.
+ */
 VL_NODISCARD int afile_mkparents(const char *path, mode_t mode);
 
 /*

@@ -184,40 +184,73 @@ void log_secret_clear(void)
 
 /*
  * Appends p[0..n) to out with every registered secret replaced by
- * [redacted], longest match first. Called with log_lock held.
+ * [redacted]. Every match is found in the original text first; a match and
+ * every match overlapping it become one [redacted], so overlapping secrets
+ * leave no piece behind ("abcdef" and "cdefgh" in "abcdefgh"), while two
+ * secrets side by side still show as two. With cut_tail, p was cut from a
+ * longer text: a secret's first bytes at its very end are hidden too.
+ * Called with log_lock held.
  */
-static int scrub(const char *p, size_t n, struct buf *out)
+static int scrub_ex(const char *p, size_t n, bool cut_tail, struct buf *out)
 {
-	size_t i = 0, lit = 0;
-	int r;
+	uint32_t *ext; /* the longest match starting at each byte */
+	size_t lit = 0, i = 0;
+	int r = 0;
 
-	while (i < n) {
-		size_t best = 0;
-
+	if (nsecrets == 0 || n == 0)
+		return buf_append(out, p, n);
+	if (n >= UINT32_MAX)
+		return -E2BIG;
+	ext = calloc(n, sizeof(*ext));
+	if (!ext)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++) {
 		for (size_t k = 0; k < nsecrets; k++) {
 			const struct secret_entry *s = &secrets[k];
 
-			if (s->len > best && s->len <= n - i && s->value[0] == p[i] &&
-			    memcmp(s->value, p + i, s->len) == 0)
-				best = s->len;
+			if (s->len > ext[j] && s->len <= n - j && s->value[0] == p[j] &&
+			    memcmp(s->value, p + j, s->len) == 0)
+				ext[j] = (uint32_t)s->len;
 		}
-		if (best == 0) {
+	}
+	for (size_t k = 0; cut_tail && k < nsecrets; k++) {
+		const struct secret_entry *s = &secrets[k];
+
+		/* the longest tail of p that is a proper prefix of the secret */
+		for (size_t j = n >= s->len ? n - s->len + 1 : 0; j < n; j++) {
+			if (p[j] == s->value[0] && memcmp(p + j, s->value, n - j) == 0) {
+				ext[j] = VL_MAX(ext[j], (uint32_t)(n - j));
+				break;
+			}
+		}
+	}
+	while (i < n && r == 0) {
+		size_t end;
+
+		if (!ext[i]) {
 			i++;
 			continue;
 		}
+		end = i + ext[i];
+		for (size_t j = i + 1; j < end; j++)
+			end = VL_MAX(end, j + ext[j]);
 		r = buf_append(out, p + lit, i - lit);
-		if (r < 0)
-			return r;
-		r = buf_append_str(out, REDACTED);
-		if (r < 0)
-			return r;
-		i += best;
-		lit = i;
+		if (r == 0)
+			r = buf_append_str(out, REDACTED);
+		i = lit = end;
 	}
-	return buf_append(out, p + lit, n - lit);
+	if (r == 0)
+		r = buf_append(out, p + lit, n - lit);
+	free(ext);
+	return r;
 }
 
-void log_scrub_in_place(char *dst, size_t cap)
+static int scrub(const char *p, size_t n, struct buf *out)
+{
+	return scrub_ex(p, n, false, out);
+}
+
+void log_scrub_copy(char *dst, size_t cap, const char *src, size_t n, bool truncated)
 {
 	struct buf out;
 	int r;
@@ -226,17 +259,73 @@ void log_scrub_in_place(char *dst, size_t cap)
 		return;
 	buf_init_sensitive(&out, LOG_SCRATCH_MAX);
 	pthread_mutex_lock(&log_lock);
-	r = scrub(dst, strnlen(dst, cap), &out);
+	r = scrub_ex(src, n, truncated, &out);
 	pthread_mutex_unlock(&log_lock);
 	if (r == 0) {
-		size_t n = VL_MIN(out.len, cap - 1);
+		/* cut only now, after scrubbing, so no part of a secret survives */
+		size_t len = VL_MIN(out.len, cap - 1);
 
-		memcpy(dst, buf_str(&out), n);
-		dst[n] = '\0';
+		memmove(dst, buf_str(&out), len);
+		dst[len] = '\0';
 	} else {
 		snprintf(dst, cap, "%s", REDACTED); /* could not check it: say nothing */
 	}
 	buf_done(&out);
+}
+
+void log_scrub_in_place(char *dst, size_t cap)
+{
+	if (cap)
+		log_scrub_copy(dst, cap, dst, strnlen(dst, cap), false);
+}
+
+void log_scrub_vformat(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+	char *whole;
+	int n;
+
+	if (cap == 0)
+		return;
+	/* formatted whole (up to the scratch size), scrubbed, and only then cut */
+	whole = malloc(LOG_SCRATCH_MAX);
+	if (!whole) {
+		snprintf(dst, cap, "%s", REDACTED);
+		return;
+	}
+	n = vsnprintf(whole, LOG_SCRATCH_MAX, fmt, ap);
+	if (n < 0) {
+		snprintf(dst, cap, "%s", REDACTED);
+	} else {
+		size_t len = VL_MIN((size_t)n, (size_t)LOG_SCRATCH_MAX - 1);
+
+		log_scrub_copy(dst, cap, whole, len, (size_t)n >= LOG_SCRATCH_MAX);
+		explicit_bzero(whole, len);
+	}
+	free(whole);
+}
+
+void log_scrub_format(char *dst, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_scrub_vformat(dst, cap, fmt, ap);
+	va_end(ap);
+}
+
+char *log_scrub_dup(const char *s)
+{
+	struct buf out;
+	char *copy;
+	int r;
+
+	buf_init_sensitive(&out, LOG_SCRATCH_MAX);
+	pthread_mutex_lock(&log_lock);
+	r = scrub(s, strlen(s), &out);
+	pthread_mutex_unlock(&log_lock);
+	copy = strdup(r == 0 ? buf_str(&out) : REDACTED);
+	buf_done(&out);
+	return copy;
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */

@@ -102,5 +102,18 @@ void log_secret_clear(void);
  * process another way than a log line, such as a status file.
  */
 void log_scrub_in_place(char *dst, size_t cap);
+/*
+ * Writes src[0..n) into dst[0..cap) scrubbed, and only then cut to fit, so
+ * that no part of a secret survives the cut. `truncated` says src was
+ * itself cut from a longer text (say, by a fixed-size buffer upstream): a
+ * registered secret's first bytes at its very end are hidden too. src may
+ * be dst.
+ */
+void log_scrub_copy(char *dst, size_t cap, const char *src, size_t n, bool truncated);
+/* Formats the whole text, scrubs it, then cuts it into dst[0..cap). */
+void log_scrub_format(char *dst, size_t cap, const char *fmt, ...) VL_PRINTF(3, 4);
+void log_scrub_vformat(char *dst, size_t cap, const char *fmt, va_list ap) VL_PRINTF(3, 0);
+/* A malloc'ed scrubbed copy of s (free() it); NULL when out of memory. */
+char *log_scrub_dup(const char *s);
 
 #endif

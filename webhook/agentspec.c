@@ -1065,6 +1065,21 @@ static int native_sidecar(struct bctx *c)
 				       : "-native-sidecar");
 }
 
+/* A backoff that parsed: denied when negative or over AGENTSPEC_MAX_BACKOFF. */
+static int backoff_in_range(struct bctx *c, const char *key, const char *v)
+{
+	int64_t ns = 0;
+
+	if (!v[0] || !goparse_duration(v, &ns))
+		return 0;
+	if (ns < 0 || ns > AGENTSPEC_MAX_BACKOFF_NS)
+		return fail(c, STAGE_INIT,
+			    "%s: \"%s\" is not a backoff between 0 and 24h (the agent's default "
+			    "is 1s to 5m)",
+			    key, v);
+	return 0;
+}
+
 int agentspec_build(const struct inject_defaults *d, const struct pod *pod, const char *ns,
 		    struct arena *a, struct agentspec *ret, const char **ret_msg)
 {
@@ -1102,6 +1117,11 @@ int agentspec_build(const struct inject_defaults *d, const struct pod *pod, cons
 				    "error parsing max backoff as duration: " A(
 					"auth-max-backoff") ": invalid duration \"%s\"",
 				    s->max_backoff);
+		r = backoff_in_range(&c, A("auth-min-backoff"), s->min_backoff);
+		if (r == 0)
+			r = backoff_in_range(&c, A("auth-max-backoff"), s->max_backoff);
+		if (r < 0)
+			return r;
 	}
 
 	if (present(&c, A("agent-configmap")))

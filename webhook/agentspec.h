@@ -72,6 +72,8 @@
 #define AGENTSPEC_MAX_TARGET_ITEMS 1024
 /* Most auth config parameters (auth-config-* annotations, role, token_path). */
 #define AGENTSPEC_MAX_AUTH_CONFIG 64
+/* Longest auth-min-backoff / auth-max-backoff accepted (24h). */
+#define AGENTSPEC_MAX_BACKOFF_NS (INT64_C(24) * 3600 * 1000000000)
 /* Warnings kept per review; more are counted in one last warning. */
 #define AGENTSPEC_MAX_WARNINGS 16
 

@@ -397,14 +397,16 @@ static int validate(struct whconfig *c, struct buf *err)
 	if (!goparse_int64(c->value[WH_RUN_AS_GROUP], &i64))
 		return errf(err, "%s: invalid integer \"%s\"", src_name(c, WH_RUN_AS_GROUP),
 			    c->value[WH_RUN_AS_GROUP]);
-	if (c->value[WH_AUTH_MIN_BACKOFF][0] &&
-	    !goparse_duration(c->value[WH_AUTH_MIN_BACKOFF], &i64))
-		return errf(err, "%s: invalid duration \"%s\"", src_name(c, WH_AUTH_MIN_BACKOFF),
-			    c->value[WH_AUTH_MIN_BACKOFF]);
-	if (c->value[WH_AUTH_MAX_BACKOFF][0] &&
-	    !goparse_duration(c->value[WH_AUTH_MAX_BACKOFF], &i64))
-		return errf(err, "%s: invalid duration \"%s\"", src_name(c, WH_AUTH_MAX_BACKOFF),
-			    c->value[WH_AUTH_MAX_BACKOFF]);
+	for (enum whflag f = WH_AUTH_MIN_BACKOFF; f <= WH_AUTH_MAX_BACKOFF; f++) {
+		if (!c->value[f][0])
+			continue;
+		if (!goparse_duration(c->value[f], &i64))
+			return errf(err, "%s: invalid duration \"%s\"", src_name(c, f),
+				    c->value[f]);
+		if (i64 < 0 || i64 > AGENTSPEC_MAX_BACKOFF_NS)
+			return errf(err, "%s: \"%s\" is not a backoff between 0 and 24h",
+				    src_name(c, f), c->value[f]);
+	}
 	/* the same checks as the annotations get: a flag that passes never denies pods */
 	if (c->value[WH_STATIC_SECRET_RENDER_INTERVAL][0] &&
 	    !agentspec_interval_ok(c->value[WH_STATIC_SECRET_RENDER_INTERVAL]))

@@ -316,6 +316,73 @@ def t_missing_key(env, v):
          '[%s] missing key: nothing written' % v)
 
 
+NAME_SECRET = 'n4m3-from-a-secret-7f3a9c1e0b'
+
+
+def prefixes8(text, secret):
+    """Every prefix of secret of 8 bytes or more found in text."""
+    return [secret[:k] for k in range(8, len(secret) + 1) if secret[:k] in text]
+
+
+def t_status_scrub(env, v):
+    """Issue 17 items 4 and 5: a secret path built from secret data, in the status file
+    and in error texts cut at their 512 bytes."""
+    SECRET_EXTRA.add(NAME_SECRET)
+    env.sim.api('POST', 'secret/data/litellm/names', {'data': {'name': NAME_SECRET}})
+    env.sim.api('POST', 'secret/data/litellm/' + NAME_SECRET, {'data': {'x': 'found'}})
+    status = os.path.join(env.home, '.vaultlet-status.json')
+    nested = ('{{ with secret "secret/data/litellm/names" }}{{ with secret (printf '
+              '"secret/data/litellm/%%s%%s" "%s" .Data.data.name) }}{{ .Data.data.x }}'
+              '{{ end }}{{ end }}')
+    tpl = [{'destination': os.path.join(env.secrets, 'by-name'), 'contents': nested % ''}]
+    a = env.agent(fast(env, templates=tpl))
+    rc = a.wait(30)
+    a.kill()
+    env.remember_token()
+    st = al.read(status) or ''
+    out = subprocess.run([al.AGENT, 'status', '-file', status], capture_output=True,
+                         text=True, timeout=10).stdout
+    T.ok(rc == 0 and al.read(os.path.join(env.secrets, 'by-name')) == 'found' and st and
+         not prefixes8(st + out, NAME_SECRET) and 'secret/data/litellm/[redacted]' in st,
+         '[%s] status: a secret path built from secret data is scrubbed in the status file '
+         'and `status`' % v, st + out + a.text())
+    # 460 bytes of padding put the name across the 512-byte cut of "no secret exists
+    # at <path>" and of "secret <path>: status 404: ..." (the path does not exist)
+    tpl = [{'destination': os.path.join(env.secrets, 'cut'), 'contents': nested % ('p' * 460)}]
+    a = env.agent(fast(env, templates=tpl))
+    rc = a.wait(60)
+    a.kill()
+    env.remember_token()
+    st = al.read(status) or ''
+    log = a.text()
+    T.ok(rc == 1 and '404' in st and not prefixes8(st, NAME_SECRET) and
+         not prefixes8(log, NAME_SECRET),
+         '[%s] status: an error text is scrubbed before it is cut (no prefix of >= 8 bytes '
+         'of a secret in the status file or the log)' % v,
+         repr(prefixes8(st, NAME_SECRET)) + repr(prefixes8(log, NAME_SECRET)) + st)
+
+
+def t_symlinked_dir(env, v):
+    """Issue 17 item 6: a directory of the volume swapped for a symlink (by an app
+    container sharing it) makes the write fail; nothing lands outside."""
+    os.makedirs(env.secrets, exist_ok=True)
+    os.symlink(env.home, os.path.join(env.secrets, 'sub'))
+    tpl = [{'destination': os.path.join(env.secrets, 'sub', 'x.env'),
+            'contents': '{{ with secret "secret/data/litellm/secrets" }}{{ .Data.data.db_password }}'
+                        '{{ end }}'}]
+    for fallback in ('0', '1'):
+        a = env.agent(env.config(init=True, templates=tpl),
+                      env_extra={'VAULTLET_TEST_NO_OPENAT2': fallback})
+        rc = a.wait(30)
+        a.kill()
+        env.remember_token()
+        log = a.text()
+        T.ok(rc == 1 and not os.path.exists(os.path.join(env.home, 'x.env')) and
+             'symbolic link' in log,
+             '[%s] symlink: a symlinked directory in the volume is refused (%s)' %
+             (v, 'component walk' if fallback == '1' else 'openat2'), log)
+
+
 def proc_status(pid):
     d = {}
     with open('/proc/%d/status' % pid) as f:
@@ -814,7 +881,9 @@ def main():
                         ('ready', t_ready, False),
                         ('429', t_429, False), ('500', t_500, False),
                         ('options', t_options, False), ('tls', t_tls, False),
-                        ('kv1', t_kv1, False), ('term-command', t_term_during_command, False)):
+                        ('kv1', t_kv1, False), ('term-command', t_term_during_command, False),
+                        ('status-scrub', t_status_scrub, False),
+                        ('symlink', t_symlinked_dir, False)):
                     if full or always:
                         t0 = time.monotonic()
                         fn(Env(root, '%s-%s' % (v, name), sim, signer), v)

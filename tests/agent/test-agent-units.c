@@ -179,6 +179,18 @@ static void test_sched_row(void **state)
 	}
 }
 
+/* Retry-After seconds to ns: absent stays absent, any value saturates at the cap. */
+static void test_sched_retry_after(void **state)
+{
+	(void)state;
+	assert_int_equal(sched_retry_after_ns(0), -1);
+	assert_int_equal(sched_retry_after_ns(-5), -1);
+	assert_int_equal(sched_retry_after_ns(3), 3 * SCHED_SEC);
+	assert_int_equal(sched_retry_after_ns(86400), SCHED_RETRY_AFTER_MAX);
+	assert_int_equal(sched_retry_after_ns(INT64_MAX), SCHED_RETRY_AFTER_MAX);
+	assert_int_equal(SCHED_RETRY_AFTER_MAX, 60 * SCHED_SEC);
+}
+
 /* The worked examples of §2.3, over the whole range of u. */
 static void test_sched_lifetime_examples(void **state)
 {
@@ -568,6 +580,7 @@ int main(void)
 	tlist_add(&l, "config: the injector's sidecar config", test_config_injector, NULL);
 	tlist_add(&l, "config: defaults", test_config_defaults, NULL);
 	tlist_add_rows(&l, &sched, test_sched_row);
+	tlist_add(&l, "sched: Retry-After is saturated at 60 s", test_sched_retry_after, NULL);
 	tlist_add(&l, "sched: lifetime watcher worked examples", test_sched_lifetime_examples,
 		  NULL);
 	tlist_add_rows(&l, &lease, test_lease_row);

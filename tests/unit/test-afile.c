@@ -107,6 +107,73 @@ static void test_missing_parent(void **state)
 	}
 }
 
+/*
+ * A container sharing the volume swaps a directory for a symlink: the next
+ * write and the next mkparents refuse (-ELOOP) instead of landing outside,
+ * a ".." that would leave the volume root is refused, and what is below a
+ * real directory still works. Run with openat2 and with the component-wise
+ * walk that kernels without openat2 get (VAULTLET_TEST_NO_OPENAT2=1).
+ */
+static void symlinked_parents(void)
+{
+	char *vol = path_in("vol"), *sub = path_in("vol/sub"), *out = path_in("outside");
+	char *victim = path_in("outside/x"), *via = path_in("vol/sub/x");
+	char *deep = path_in("vol/sub/new/x"), *made = path_in("outside/new");
+	char *ok = path_in("vol/a/b/c/x"), *up = path_in("vol/a/../../outside/y");
+	struct stat st;
+
+	assert_int_equal(mkdir(vol, 0755), 0);
+	assert_int_equal(mkdir(out, 0755), 0);
+	assert_int_equal(symlink(out, sub), 0);
+	assert_int_equal(afile_write(via, "secret", 6, 0600), -ELOOP);
+	assert_int_equal(lstat(victim, &st), -1);
+	assert_int_equal(afile_mkparents(deep, 0755), -ELOOP);
+	assert_int_equal(lstat(made, &st), -1);
+	assert_int_equal(afile_same(via, "secret", 6, 0600), -ELOOP);
+	/* a symlink higher up, to a directory that exists */
+	assert_int_equal(unlink(sub), 0);
+	assert_int_equal(symlink("../outside", sub), 0);
+	assert_int_equal(afile_write(via, "secret", 6, 0600), -ELOOP);
+	assert_int_equal(lstat(victim, &st), -1);
+	/* real directories below the root are fine */
+	assert_int_equal(afile_mkparents(ok, 0755), 0);
+	assert_int_equal(afile_write(ok, "fine", 4, 0644), 0);
+	assert_int_equal(afile_same(ok, "fine", 4, 0644), 1);
+	/* no ".." below the root, whether or not it would stay inside */
+	assert_int_equal(afile_write(up, "y", 1, 0644), -EXDEV);
+	assert_int_equal(afile_mkparents(up, 0755), -EXDEV);
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s/vol %s/outside", dir, dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(vol);
+	free(sub);
+	free(out);
+	free(victim);
+	free(via);
+	free(deep);
+	free(made);
+	free(ok);
+	free(up);
+}
+
+static void test_symlinked_parents(void **state)
+{
+	(void)state;
+	unsetenv("VAULTLET_TEST_NO_OPENAT2");
+	symlinked_parents();
+}
+
+static void test_symlinked_parents_fallback(void **state)
+{
+	(void)state;
+	assert_int_equal(setenv("VAULTLET_TEST_NO_OPENAT2", "1", 1), 0);
+	symlinked_parents();
+	unsetenv("VAULTLET_TEST_NO_OPENAT2");
+}
+
 static void test_destination_is_directory(void **state)
 {
 	char *p = path_in("adir");
@@ -236,6 +303,9 @@ int main(void)
 	tlist_add(&l, "mode_ignores_umask", test_mode_ignores_umask, NULL);
 	tlist_add(&l, "replace_and_no_leftovers", test_replace_and_no_leftovers, NULL);
 	tlist_add(&l, "missing_parent", test_missing_parent, NULL);
+	tlist_add(&l, "a symlink on the way is refused (openat2)", test_symlinked_parents, NULL);
+	tlist_add(&l, "a symlink on the way is refused (component-wise walk)",
+		  test_symlinked_parents_fallback, NULL);
 	tlist_add(&l, "destination_is_directory", test_destination_is_directory, NULL);
 	tlist_add(&l, "failed_write_keeps_old", test_failed_write_keeps_old, NULL);
 	tlist_add(&l, "concurrent_reader", test_concurrent_reader, NULL);

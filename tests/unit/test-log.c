@@ -273,6 +273,64 @@ static void test_many_secrets(void **state)
 }
 
 /* A secret straddling the truncation point is scrubbed before the cut. */
+/* Whether s holds a prefix of secret of at least 8 bytes; every prefix is tried. */
+static bool has_prefix8(const char *s, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *p = malloc(n + 1);
+	bool hit = false;
+
+	assert_non_null(p);
+	for (size_t k = 8; k <= n && !hit; k++) {
+		memcpy(p, secret, k);
+		p[k] = '\0';
+		hit = strstr(s, p) != NULL;
+	}
+	free(p);
+	return hit;
+}
+
+/*
+ * Text that leaves the process another way than a log line (the status
+ * file) is formatted whole, scrubbed, and only then cut: wherever the cut
+ * falls, no prefix of 8 bytes or more of a secret survives it.
+ */
+static void test_scrub_then_cut(void **state)
+{
+	const char *secret = "n4m3-from-a-secret-7f3a9c1e0b";
+	char dst[64], pad[128], src[160];
+
+	(void)state;
+	assert_int_equal(log_secret_add(secret, strlen(secret)), 0);
+	assert_int_equal(log_secret_add("cdefghij", 8), 0);
+	memset(pad, 'x', sizeof(pad));
+	for (size_t p = 0; p < 100; p++) {
+		pad[p] = '\0';
+		log_scrub_format(dst, sizeof(dst), "no secret exists at %s%s: status 404", pad,
+				 secret);
+		if (has_prefix8(dst, secret))
+			fail_msg("pad %zu: \"%s\"", p, dst);
+		pad[p] = 'x';
+	}
+	/* text already cut upstream: a secret's first bytes at its end are hidden too */
+	for (size_t k = 1; k < strlen(secret); k++) {
+		snprintf(src, sizeof(src), "errors: %.*s", (int)k, secret);
+		log_scrub_copy(dst, sizeof(dst), src, strlen(src), true);
+		assert_string_equal(dst, "errors: [redacted]");
+		log_scrub_copy(dst, sizeof(dst), src, strlen(src), false);
+		assert_string_equal(dst, src); /* not cut: a prefix is just text */
+	}
+	/* overlapping secrets leave no piece behind; side by side they are two */
+	log_scrub_format(dst, sizeof(dst), "<%s%s>", "ab", "cdefghijklmnopqrstuvwxyz");
+	assert_non_null(strstr(dst, "<ab[redacted]klmn"));
+	assert_int_equal(log_secret_add("9c1e0bXYZW", 10), 0);
+	log_scrub_format(dst, sizeof(dst), "<%sXYZW>", secret);
+	assert_string_equal(dst, "<[redacted]>");
+	log_scrub_format(dst, sizeof(dst), "<%s%s>", secret, secret);
+	assert_string_equal(dst, "<[redacted][redacted]>");
+	log_secret_clear();
+}
+
 static void test_truncation_after_scrub(void **state)
 {
 	const char *secret = "TOPSECRETVALUE";
@@ -351,6 +409,8 @@ int main(void)
 	tlist_add(&l, "overlapping_secrets", test_overlapping_secrets, NULL);
 	tlist_add(&l, "many secrets, and scrubbing in place", test_many_secrets, NULL);
 	tlist_add(&l, "truncation_after_scrub", test_truncation_after_scrub, NULL);
+	tlist_add(&l, "scrubbed whole, then cut: no prefix of a secret survives",
+		  test_scrub_then_cut, NULL);
 	tlist_add(&l, "threads", test_threads, NULL);
 	failed = tlist_run(&l, "log");
 	tdata_free(&levels);

@@ -1,27 +1,31 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# tests/webhook/fuzz.sh [SECONDS] — fuzz the webhook's review-to-patch path
-# (webhook/fuzz/fuzz-review.c) with libFuzzer under ASan+UBSan for SECONDS
+# tests/webhook/fuzz.sh [SECONDS] [WORKDIR] — fuzz the webhook's review-to-patch
+# path (webhook/fuzz/fuzz-review.c) with libFuzzer under ASan+UBSan for SECONDS
 # (default 600), starting from the admission test cases (reviews, and their
-# annotations as key/value pairs). Builds into build-fuzz-webhook/ with
-# clang directly (no meson needed); crashes land in build-fuzz-webhook/crashes.
+# annotations as key/value pairs). Builds into WORKDIR (default
+# build-fuzz-webhook/) with clang directly (no meson needed); crashes land in
+# WORKDIR/crashes. SECONDS "build" only builds it and runs the seed corpus
+# once (the test suite does, tests/lint/fuzzers-build.sh). The sources are
+# globbed (common/*.c, and the webhook's core: every webhook/*.c but the
+# server's), so a new file cannot be forgotten.
 # Exit status: libFuzzer's (0 = nothing found).
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-600}
-out=build-fuzz-webhook
+out=${2:-build-fuzz-webhook}
 mkdir -p "$out/corpus" "$out/crashes"
 
 cat > "$out/vaultlet-config.h" <<CFG
 #define VAULTLET_VERSION "fuzz"
 CFG
 common=$(ls common/*.c)
+# the core: what webhook/meson.build puts in the static library (not main, server, tlsstore)
+core=$(ls webhook/*.c | grep -v -e '/main\.c$' -e '/server\.c$' -e '/tlsstore\.c$')
 clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=all -I"$out" -Icommon -Iwebhook \
-  webhook/fuzz/fuzz-review.c webhook/agentspec.c \
-  webhook/gopath.c webhook/inject.c webhook/jw.c webhook/metrics.c webhook/pod.c \
-  webhook/review.c webhook/tmplcheck.c webhook/vconfig.c webhook/whconfig.c \
+  webhook/fuzz/fuzz-review.c $core \
   $common -ljansson -lpthread -o "$out/fuzz-review"
 
 # seed corpus: every admission case as a review (mode byte 0) and as annotations (mode byte 1)
@@ -55,6 +59,10 @@ dict="$out/annotations.dict"
   done
 } > "$dict"
 
+if [ "$secs" = build ]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    exec "$out/fuzz-review" -runs=0 -max_len=65536 "$out/corpus"
+fi
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$out/fuzz-review" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
   -dict="$dict" -artifact_prefix="$out/crashes/" -print_final_stats=1 "$out/corpus"

@@ -936,6 +936,29 @@ static void test_review_memory_answers(void **state)
 			 saw[3]);
 }
 
+/*
+ * auth-min-backoff: 1000000h reached a signed shift overflow in the agent
+ * (sched_retry_sleep); an absurd backoff is denied at admission, and a flag
+ * with one refuses to start.
+ */
+static void test_review_absurd_backoff(void **state)
+{
+	static const char *flag[] = { "-vault-address", "x", "-auth-max-backoff", "2000000h" };
+
+	(void)state;
+	expect_big(",\"vault.hashicorp.com/auth-min-backoff\":\"1000000h\","
+		   "\"vault.hashicorp.com/auth-max-backoff\":\"2000000h\"",
+		   1, 0, NULL, REVIEW_DENIED,
+		   "vault.hashicorp.com/auth-min-backoff: \\\"1000000h\\\" is not a backoff "
+		   "between 0 and 24h");
+	expect_big(",\"vault.hashicorp.com/auth-max-backoff\":\"-1s\"", 1, 0, NULL, REVIEW_DENIED,
+		   "is not a backoff between 0 and 24h");
+	expect_big(",\"vault.hashicorp.com/auth-min-backoff\":\"24h\","
+		   "\"vault.hashicorp.com/auth-max-backoff\":\"24h\"",
+		   1, 0, NULL, REVIEW_INJECTED, "\"allowed\":true");
+	expect_error(NULL, 4, flag, "auth-max-backoff: \"2000000h\" is not a backoff");
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -975,6 +998,8 @@ int main(void)
 		  test_review_copied_mounts, NULL);
 	tlist_add(&l, "review: auth-config-* annotations are capped", test_review_auth_config,
 		  NULL);
+	tlist_add(&l, "review: absurd auth backoffs are denied at admission",
+		  test_review_absurd_backoff, NULL);
 	failed = tlist_run(&l, "webhook-core");
 	tdata_free(&rows);
 	return failed ? 1 : 0;
