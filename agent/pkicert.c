@@ -4,6 +4,7 @@
  * pkicert.h). Pure: OpenSSL only parses; no files, no clock.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,8 +35,13 @@ static char *encode_block(const char *name, const unsigned char *data, long len)
 
 	if (b && PEM_write_bio(b, name, "", data, len) > 0) {
 		n = BIO_get_mem_data(b, &p);
+		/* the BIO's memory is not a C string: copy n bytes, then end it */
 		if (n > 0)
-			out = strndup(p, (size_t)n);
+			out = malloc((size_t)n + 1);
+		if (out) {
+			memcpy(out, p, (size_t)n);
+			out[n] = '\0';
+		}
 	}
 	BIO_free(b);
 	return out;
