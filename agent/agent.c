@@ -1852,6 +1852,15 @@ int agent_run(const struct agent_opts *o)
 		 LOG_FIELDS(LOG_STR("mode", a.init_mode ? "init" : "sidecar"),
 			    LOG_STR("address", o->cfg->address), LOG_INT("templates", a.ntpls)),
 		 "starting");
+	/*
+	 * A sidecar restarted in the same pod finds its previous run's status
+	 * file, which says every template was checked: replace it before the
+	 * first login, so `status -ready` (the native sidecar's startupProbe)
+	 * waits for this run's renders. (The init container writes its status
+	 * only when it exits or is stuck, see write_status.)
+	 */
+	a.state_dirty = true;
+	write_status(&a);
 	a.state_dirty = true;
 	code = loop(&a);
 	if (a.stop && o->cfg->revoke_on_shutdown && !a.init_mode) {

@@ -166,7 +166,9 @@ def seed_pod(f):
 
     # a sidecar that exits is restarted, whatever the pod's restartPolicy
     run.sidecars["vault-agent"].proc.send_signal(signal.SIGKILL)
-    again = wait_for(lambda: run.restarts.get("vault-agent") == 1 and
+    # ready again means this run's renders: it logged in again, and its own
+    # status file (written at its start, before the login) says ready
+    again = wait_for(lambda: run.restarts.get("vault-agent") == 1 and logins(f) == 2 and
                      run.exec("vault-agent", [AGENT, "status", "-ready"]).returncode == 0, 20)
     check(again, "a vault-agent that dies is restarted by the kubelet and is ready again",
           run.events[-6:])
