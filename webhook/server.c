@@ -34,8 +34,8 @@
  *   none   while a request is being handled (or once evicted).
  * The reaper thread closes fresh connections older than header_timeout_ms
  * (Go's ReadHeaderTimeout). A new connection that takes the count over
- * max_connections closes the oldest fresh one, or if there is none the
- * oldest idle one, so a flood of silent sockets costs the attacker
+ * max_connections closes one of the oldest fresh ones (the quietest: see
+ * evict_candidate), or if there is none the oldest idle one, so a flood of silent sockets costs the attacker
  * connections, not the API server its reviews. libmicrohttpd's own limit
  * sits above max_connections (SERVER_LIMIT_SLACK) and is only reached if
  * every connection is busy. "Closing" is shutdown(2) on the socket, under
@@ -51,6 +51,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,13 @@
 /* the reaper's tick, and how often its closings are logged */
 #define REAPER_TICK_MS 100
 #define REAPER_LOG_MS  10000
-/* give heap back once this many connections closed since the peak */
+/*
+ * Give freed heap back to the system once this many connections closed
+ * since the last time (at most once a second), or any number after 5 s.
+ */
 #define TRIM_AFTER_CLOSED 128
+#define TRIM_MIN_MS	  1000
+#define TRIM_TAIL_MS	  5000
 
 #define PRIO_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PRIO_TLS13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
@@ -164,6 +170,46 @@ static void conn_evict(struct server_conn *c)
 	(void)shutdown(c->fd, SHUT_RDWR);
 }
 
+/*
+ * The new connection to close at the limit: of the EVICT_SCAN oldest, the
+ * one silent the longest (the kernel's time since its last received byte).
+ * A silent socket or a stalled half ClientHello has been quiet since it came;
+ * a real client in the middle of its handshake, or whose bytes an event loop
+ * has not read yet, spoke milliseconds ago. So a client is closed only if it
+ * is among the oldest and quieter than the flood. Under s->lock.
+ */
+#define EVICT_SCAN 16
+
+static uint32_t silent_ms(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < sizeof(ti))
+		return UINT32_MAX;
+	return ti.tcpi_last_data_recv;
+}
+
+static struct server_conn *evict_candidate(struct server *s, struct server_conn *except)
+{
+	struct server_conn *c = s->fresh.head, *best = NULL;
+	uint32_t best_ms = 0;
+	unsigned i;
+
+	for (i = 0; c && i < EVICT_SCAN; c = c->next, i++) {
+		uint32_t ms;
+
+		if (c == except)
+			continue;
+		ms = silent_ms(c->fd);
+		if (!best || ms > best_ms) {
+			best = c;
+			best_ms = ms;
+		}
+	}
+	return best ? best : s->idle.head;
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			      enum MHD_ConnectionNotificationCode code)
 {
@@ -185,14 +231,10 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 		c->fd = ci->connect_fd;
 		pthread_mutex_lock(&s->lock);
 		s->open++;
-		if (s->open > s->peak_open)
-			s->peak_open = s->open;
 		conn_link(&s->fresh, c, now_ms());
 		if (s->open > s->o.max_connections) {
-			struct server_conn *victim = s->fresh.head;
+			struct server_conn *victim = evict_candidate(s, c);
 
-			if (victim == c)
-				victim = s->idle.head;
 			if (victim) {
 				conn_evict(victim);
 				s->evicted_limit++;
@@ -207,6 +249,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	pthread_mutex_lock(&s->lock);
 	conn_unlink(c);
 	s->open--;
+	s->closed_since_trim++;
 	pthread_mutex_unlock(&s->lock);
 	free(c);
 	*socket_context = NULL;
@@ -248,7 +291,7 @@ static void conn_idle(struct server *s, struct MHD_Connection *conn)
 static void *reaper_main(void *arg)
 {
 	struct server *s = arg;
-	uint64_t last_log = now_ms();
+	uint64_t last_log = now_ms(), last_trim = last_log;
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
@@ -268,8 +311,10 @@ static void *reaper_main(void *arg)
 			s->logged_deadline = s->evicted_deadline;
 			last_log = now;
 		}
-		if (s->peak_open >= s->open + TRIM_AFTER_CLOSED) {
-			s->peak_open = s->open;
+		if ((s->closed_since_trim >= TRIM_AFTER_CLOSED && now - last_trim >= TRIM_MIN_MS) ||
+		    (s->closed_since_trim > 0 && now - last_trim >= TRIM_TAIL_MS)) {
+			s->closed_since_trim = 0;
+			last_trim = now;
 			trim = true;
 		}
 		pthread_mutex_unlock(&s->lock);

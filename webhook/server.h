@@ -90,9 +90,10 @@ struct server {
 	/* the connection tracker, all under lock */
 	pthread_mutex_t lock;
 	bool lock_ok;
-	struct server_conn_list fresh; /* no complete request headers yet */
-	struct server_conn_list idle;  /* between requests */
-	unsigned open, peak_open;      /* connections; most since the last trim */
+	struct server_conn_list fresh;	 /* no complete request headers yet */
+	struct server_conn_list idle;	 /* between requests */
+	unsigned open;			 /* connections */
+	unsigned long closed_since_trim; /* connections closed since malloc_trim */
 	unsigned long evicted_limit, evicted_deadline, logged_limit, logged_deadline;
 
 	/* the reaper thread: header deadlines, memory given back after a flood */
