@@ -268,7 +268,7 @@ static void conn_busy(struct server *s, struct MHD_Connection *conn)
 {
 	struct server_conn *c = conn_of(conn);
 
-	if (!c || !c->on)
+	if (!c)
 		return;
 	pthread_mutex_lock(&s->lock);
 	conn_unlink(c);
