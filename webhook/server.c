@@ -20,25 +20,26 @@
  * loop's thread, synchronously: it is pure CPU work of a few tens of
  * microseconds.
  *
- * Connections. libmicrohttpd runs SERVER_THREADS epoll event loops; an
- * idle connection costs its socket, a GnuTLS session and a small memory
+ * Connections. libmicrohttpd runs 2 to 4 epoll event loops (one per CPU);
+ * an idle connection costs its socket, a GnuTLS session and a small memory
  * pool, and no thread. Its own timeout is an idle timeout, reset by every
  * byte, so by itself it neither stops a client that trickles a byte a
  * second nor frees a slot at the connection limit (a new connection over
  * the limit is accepted and reset, which is what made 700 idle sockets a
  * denial of service). So every connection is tracked from the
- * notify-connection callback, on one of two lists, oldest first:
+ * notify-connection callback, in one of three states (the first two are
+ * lists, oldest first):
  *   fresh  accepted, its first request's headers not complete yet (TLS
  *          handshake included);
  *   idle   kept alive between two requests;
- *   none   while a request is being handled (or once evicted).
+ *   busy   on no list: a request is being handled (or it was evicted).
  * The reaper thread closes fresh connections older than header_timeout_ms
  * (Go's ReadHeaderTimeout). A new connection that takes the count over
  * max_connections closes one of the oldest fresh ones (the quietest: see
- * evict_candidate), or if there is none the oldest idle one, so a flood of silent sockets costs the attacker
- * connections, not the API server its reviews. libmicrohttpd's own limit
- * sits above max_connections (SERVER_LIMIT_SLACK) and is only reached if
- * every connection is busy. "Closing" is shutdown(2) on the socket, under
+ * evict_candidate), or if there is none the oldest idle one, so a flood of
+ * silent sockets costs the attacker connections, not the API server its
+ * reviews. libmicrohttpd's own limit sits above max_connections
+ * (SERVER_LIMIT_SLACK) and is only reached if every connection is busy. "Closing" is shutdown(2) on the socket, under
  * the tracker's lock: libmicrohttpd notifies the close before it closes the
  * descriptor, so a descriptor on a list is never one reused by another
  * connection; the event loop then sees end-of-file and frees the
