@@ -735,6 +735,64 @@ def main():
         run_check("-max-connections 4: a 5th connection is served; the oldest that sent no "
                   "request is closed for it, else the oldest idle one", connection_cap)
 
+        def header_deadline():
+            # -header-timeout counts from the accept: trickling bytes does not
+            # extend it; a kept-alive connection between requests is not bound by it
+            sub = os.path.join(tmp, "deadline")
+            os.makedirs(sub, exist_ok=True)
+            srv2 = Server(exe, sub, secret.root, extra=("-header-timeout", "1s"))
+            socks = []
+            try:
+                silent = socket.create_connection(("127.0.0.1", srv2.port), timeout=10)
+                socks.append(silent)
+                drip = raw_tls(srv2, ctx)
+                socks.append(drip)
+                kept = raw_tls(srv2, ctx)
+                socks.append(kept)
+                kept.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: 2\r\n\r\n{}")
+                if read_response(kept)[0] != 400:
+                    return "the kept-alive connection's request was not answered"
+                t0 = time.time()
+                drip.sendall(b"POST /mutate HTTP/1.1\r\nX-Slow: ")
+                drip.settimeout(0.2)
+                drip_closed = None
+                while time.time() - t0 < 8:
+                    try:
+                        drip.sendall(b"a")
+                        if drip.recv(10) == b"":
+                            drip_closed = time.time() - t0
+                            break
+                    except socket.timeout:
+                        continue
+                    except (ssl.SSLError, OSError):
+                        drip_closed = time.time() - t0
+                        break
+                if drip_closed is None:
+                    return "a connection trickling its headers was still open after 8 s"
+                silent.settimeout(5)
+                try:
+                    if silent.recv(10) != b"":
+                        return "the silent connection got bytes"
+                except socket.timeout:
+                    return "a connection that sent nothing was still open after the deadline"
+                except OSError:
+                    pass
+                time.sleep(max(0, 1.5 - (time.time() - t0)))
+                kept.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: 2\r\n\r\n{}")
+                if read_response(kept)[0] != 400:
+                    return "the kept-alive connection was closed by the header deadline"
+                return None
+            except (IndexError, OSError) as e:
+                return "%s: %s" % (type(e).__name__, e)
+            finally:
+                for x in socks:
+                    x.close()
+                srv2.stop()
+        run_check("-header-timeout 1s: a silent connection and one trickling its headers are "
+                  "closed, a kept-alive one between requests is not", header_deadline)
+
         # ------------------------------------------------------------ startup errors
         def startup_errors():
             env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
