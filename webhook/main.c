@@ -233,6 +233,7 @@ static int cmd_serve(int argc, char **argv)
 			.listen = c.value[WH_LISTEN],
 			.max_connections = c.max_connections,
 			.connection_timeout_s = c.connection_timeout_s,
+			.header_timeout_ms = c.header_timeout_ms,
 			.max_body = c.max_body,
 			.body_budget = c.body_budget,
 			.review_budget = c.review_budget,

@@ -16,15 +16,43 @@
  *
  * A /mutate request's state (the capped body buffer, the start time) is
  * allocated on the first call and freed in the completion callback, which
- * also closes the request's metrics. The review is handled on the connection's
- * thread, synchronously: it is pure CPU work of a few tens of
+ * also closes the request's metrics. The review is handled on the event
+ * loop's thread, synchronously: it is pure CPU work of a few tens of
  * microseconds.
+ *
+ * Connections. libmicrohttpd runs 2 to 4 epoll event loops (one per CPU);
+ * an idle connection costs its socket, a GnuTLS session and a small memory
+ * pool, and no thread. Its own timeout is an idle timeout, reset by every
+ * byte, so by itself it neither stops a client that trickles a byte a
+ * second nor frees a slot at the connection limit (a new connection over
+ * the limit is accepted and reset, which is what made 700 idle sockets a
+ * denial of service). So every connection is tracked from the
+ * notify-connection callback, in one of three states (the first two are
+ * lists, oldest first):
+ *   fresh  accepted, its first request's headers not complete yet (TLS
+ *          handshake included);
+ *   idle   kept alive between two requests;
+ *   busy   on no list: a request is being handled (or it was evicted).
+ * The reaper thread closes fresh connections older than header_timeout_ms
+ * (Go's ReadHeaderTimeout). A new connection that takes the count over
+ * max_connections closes one of the oldest fresh ones (the quietest: see
+ * evict_candidate), or if there is none the oldest idle one, so a flood of
+ * silent sockets costs the attacker connections, not the API server its
+ * reviews. libmicrohttpd's own limit sits above max_connections
+ * (SERVER_LIMIT_SLACK) and is only reached if every connection is busy. "Closing" is shutdown(2) on the socket, under
+ * the tracker's lock: libmicrohttpd notifies the close before it closes the
+ * descriptor, so a descriptor on a list is never one reused by another
+ * connection; the event loop then sees end-of-file and frees the
+ * connection as usual. After a flood the reaper gives freed heap back to
+ * the system (malloc_trim), so RSS returns to where it was.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +76,35 @@
  */
 #define SERVER_CONNECTION_MEMORY (16 * 1024)
 
+/*
+ * Event loops. Reviews are short CPU work: more loops than CPUs only adds
+ * switching, and two keep a slow handshake from delaying everything else.
+ */
+#define SERVER_THREADS_MIN 2
+#define SERVER_THREADS_MAX 4
+/* libmicrohttpd's hard limit, over max_connections, for evictions in flight */
+#define SERVER_LIMIT_SLACK(max) ((max) / 4 + 16)
+/* the reaper's tick, and how often its closings are logged */
+#define REAPER_TICK_MS 100
+#define REAPER_LOG_MS  10000
+/*
+ * Give freed heap back to the system once this many connections closed
+ * since the last time (at most once a second), or any number after 5 s.
+ */
+#define TRIM_AFTER_CLOSED 128
+#define TRIM_MIN_MS	  1000
+#define TRIM_TAIL_MS	  5000
+
 #define PRIO_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define PRIO_TLS13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+struct server_conn {
+	struct server_conn *prev, *next;
+	struct server_conn_list *on; /* fresh, idle or NULL (busy or evicted) */
+	int fd;
+	bool evicted;
+	uint64_t since_ms; /* accepted (fresh), or last request done (idle) */
+};
 
 struct request {
 	struct buf body;
@@ -66,6 +121,225 @@ static uint64_t elapsed_us(const struct timespec *start)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000u +
 	       (uint64_t)((now.tv_nsec - start->tv_nsec) / 1000);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The tracker's lists; all under s->lock. */
+static void conn_link(struct server_conn_list *l, struct server_conn *c, uint64_t now)
+{
+	c->since_ms = now;
+	c->on = l;
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void conn_unlink(struct server_conn *c)
+{
+	struct server_conn_list *l = c->on;
+
+	if (!l)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	c->on = NULL;
+}
+
+/* Closes c: its event loop sees end-of-file and frees it. Under s->lock. */
+static void conn_evict(struct server_conn *c)
+{
+	conn_unlink(c);
+	c->evicted = true;
+	(void)shutdown(c->fd, SHUT_RDWR);
+}
+
+/*
+ * The new connection to close at the limit: of the EVICT_SCAN oldest, the
+ * one silent the longest (the kernel's time since its last received byte).
+ * A silent socket or a stalled half ClientHello has been quiet since it came;
+ * a real client in the middle of its handshake, or whose bytes an event loop
+ * has not read yet, spoke milliseconds ago. So a client is closed only if it
+ * is among the oldest and quieter than the flood. Under s->lock.
+ */
+#define EVICT_SCAN 16
+
+static uint32_t silent_ms(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < sizeof(ti))
+		return UINT32_MAX;
+	return ti.tcpi_last_data_recv;
+}
+
+static struct server_conn *evict_candidate(struct server *s, struct server_conn *except)
+{
+	struct server_conn *c = s->fresh.head, *best = NULL;
+	uint32_t best_ms = 0;
+	unsigned i;
+
+	for (i = 0; c && i < EVICT_SCAN; c = c->next, i++) {
+		uint32_t ms;
+
+		if (c == except)
+			continue;
+		ms = silent_ms(c->fd);
+		if (!best || ms > best_ms) {
+			best = c;
+			best_ms = ms;
+		}
+	}
+	return best ? best : s->idle.head;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	struct server_conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (!ci)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			/* untracked, it could never be evicted: refuse it */
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		c->fd = ci->connect_fd;
+		pthread_mutex_lock(&s->lock);
+		s->open++;
+		conn_link(&s->fresh, c, now_ms());
+		if (s->open > s->o.max_connections) {
+			struct server_conn *victim = evict_candidate(s, c);
+
+			if (victim) {
+				conn_evict(victim);
+				s->evicted_limit++;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	conn_unlink(c);
+	s->open--;
+	s->closed_since_trim++;
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+static struct server_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A request's headers are in: the connection is busy, off the lists. */
+static void conn_busy(struct server *s, struct MHD_Connection *conn)
+{
+	struct server_conn *c = conn_of(conn);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	conn_unlink(c);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A request is done: the connection waits for the next one, kept alive. */
+static void conn_idle(struct server *s, struct MHD_Connection *conn)
+{
+	struct server_conn *c = conn_of(conn);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (!c->on && !c->evicted)
+		conn_link(&s->idle, c, now_ms());
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *reaper_main(void *arg)
+{
+	struct server *s = arg;
+	uint64_t last_log = now_ms(), last_trim = last_log;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		uint64_t now = now_ms();
+		struct timespec until;
+		unsigned long lim = 0, dl = 0;
+		bool trim = false;
+
+		while (s->fresh.head && now - s->fresh.head->since_ms >= s->o.header_timeout_ms) {
+			conn_evict(s->fresh.head);
+			s->evicted_deadline++;
+		}
+		if (now - last_log >= REAPER_LOG_MS) {
+			lim = s->evicted_limit - s->logged_limit;
+			dl = s->evicted_deadline - s->logged_deadline;
+			s->logged_limit = s->evicted_limit;
+			s->logged_deadline = s->evicted_deadline;
+			last_log = now;
+		}
+		if ((s->closed_since_trim >= TRIM_AFTER_CLOSED && now - last_trim >= TRIM_MIN_MS) ||
+		    (s->closed_since_trim > 0 && now - last_trim >= TRIM_TAIL_MS)) {
+			s->closed_since_trim = 0;
+			last_trim = now;
+			trim = true;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (lim || dl)
+			log_warn("closed %lu connections that sent no request headers within "
+				 "-header-timeout (%u ms) and %lu to stay within -max-connections "
+				 "(%u) in the last %d s: a flood of connections, or clients too "
+				 "slow (see docs/webhook.md, \"Connections\")",
+				 dl, s->o.header_timeout_ms, lim, s->o.max_connections,
+				 REAPER_LOG_MS / 1000);
+		if (trim)
+			(void)malloc_trim(0);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += REAPER_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&s->lock);
+		if (!s->stopping)
+			(void)pthread_cond_timedwait(&s->wake, &s->lock, &until);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
 }
 
 static enum MHD_Result respond(struct server *s, struct MHD_Connection *conn, unsigned code,
@@ -301,8 +575,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct request *rq = *con_cls;
 
 	(void)version;
-	if (!rq)
+	if (!rq) {
+		conn_busy(s, conn);
 		return first_call(s, conn, url, method, con_cls);
+	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
@@ -330,7 +606,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct server *s = cls;
 	struct request *rq = *con_cls;
 
-	(void)conn;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_idle(s, conn);
 	if (!rq)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -468,28 +745,37 @@ static int open_listener(const char *addr, int *ret_fd, unsigned *ret_port, stru
 	return 0;
 }
 
+static unsigned server_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < SERVER_THREADS_MIN)
+		return SERVER_THREADS_MIN;
+	return n > SERVER_THREADS_MAX ? SERVER_THREADS_MAX : (unsigned)n;
+}
+
 static struct MHD_Daemon *start_daemon(struct server *s, int fd)
 {
 	const struct server_opts *o = &s->o;
 
 	/*
-	 * A thread per connection: the kernel's scheduler spreads requests over
-	 * the CPUs as they come, instead of each connection being tied to
-	 * whichever event-loop thread accepted it (with a few keep-alive
-	 * connections, one loop could hold most of them while another idled, and
-	 * tail latency followed that luck). The API server keeps a handful of
-	 * connections open, and -max-connections bounds the threads.
+	 * A pool of epoll loops, each accepting from the shared socket: a
+	 * connection is tied to the loop that accepted it, and the kernel
+	 * spreads the accepts. libmicrohttpd's own timeout is the kept-alive
+	 * idle timeout; the header deadline and the eviction at the limit are
+	 * the tracker's (see DESIGN).
 	 */
 	return MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-		MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC,
-	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL,
+	    NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET,
+	    fd, MHD_OPTION_THREAD_POOL_SIZE, server_threads(), MHD_OPTION_CONNECTION_LIMIT,
+	    o->max_connections + SERVER_LIMIT_SLACK(o->max_connections),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT,
 	    o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    MHD_OPTION_HTTPS_PRIORITIES, o->tls13_only ? PRIO_TLS13 : PRIO_TLS12,
-	    MHD_OPTION_HTTPS_CERT_CALLBACK2, tlsstore_retrieve, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s, MHD_OPTION_HTTPS_PRIORITIES,
+	    o->tls13_only ? PRIO_TLS13 : PRIO_TLS12, MHD_OPTION_HTTPS_CERT_CALLBACK2,
+	    tlsstore_retrieve, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONNECTION_MEMORY,
+	    MHD_OPTION_END);
 }
 
 int server_start(struct server *s, const struct server_opts *o, struct buf *err)
@@ -507,20 +793,45 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		buf_setf(err, "this libmicrohttpd lacks MHD_OPTION_HTTPS_CERT_CALLBACK2");
 		return -ENOTSUP;
 	}
+	r = pthread_mutex_init(&s->lock, NULL);
+	if (r != 0) {
+		buf_setf(err, "pthread_mutex_init: %s", strerror(r));
+		return -r;
+	}
+	s->lock_ok = true;
+	r = pthread_cond_init(&s->wake, NULL);
+	if (r != 0) {
+		buf_setf(err, "pthread_cond_init: %s", strerror(r));
+		server_stop(s);
+		return -r;
+	}
+	s->wake_ok = true;
 	r = open_listener(o->listen, &s->fd, &s->port, err);
-	if (r < 0)
+	if (r < 0) {
+		server_stop(s);
 		return r;
+	}
 	s->daemon = start_daemon(s, s->fd);
 	if (!s->daemon) {
 		buf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages at "
 			      "-log-level debug)");
 		close(s->fd);
 		s->fd = -1;
+		server_stop(s);
 		return -EIO;
 	}
-	log_info("listening on %s (port %u, a thread per connection, at most %u connections; "
+	r = pthread_create(&s->reaper, NULL, reaper_main, s);
+	if (r != 0) {
+		buf_setf(err, "pthread_create: %s", strerror(r));
+		server_stop(s);
+		return -r;
+	}
+	s->reaper_started = true;
+	log_info("listening on %s (port %u, %u event loops, at most %u connections, "
+		 "%u ms for a new connection's handshake and request headers, %u s idle; "
 		 "%zu bytes for request bodies and %zu for reviews)",
-		 o->listen, s->port, o->max_connections, o->body_budget, o->review_budget);
+		 o->listen, s->port, server_threads(), o->max_connections, o->header_timeout_ms,
+		 o->connection_timeout_s, o->body_budget, o->review_budget);
 	return 0;
 }
 
@@ -556,13 +867,28 @@ long server_inflight(struct server *s)
 
 void server_stop(struct server *s)
 {
-	if (!s->daemon)
-		return;
-	MHD_stop_daemon(s->daemon);
-	s->daemon = NULL;
-	/* libmicrohttpd closed the socket unless it was handed back */
-	if (s->owns_fd)
-		close(s->fd);
-	s->fd = -1;
-	s->owns_fd = false;
+	if (s->reaper_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->reaper, NULL);
+		s->reaper_started = false;
+	}
+	if (s->daemon) {
+		/* every connection's close is notified: the tracker ends empty */
+		MHD_stop_daemon(s->daemon);
+		s->daemon = NULL;
+		/* libmicrohttpd closed the socket unless it was handed back */
+		if (s->owns_fd)
+			close(s->fd);
+		s->fd = -1;
+		s->owns_fd = false;
+	}
+	if (s->wake_ok)
+		pthread_cond_destroy(&s->wake);
+	s->wake_ok = false;
+	if (s->lock_ok)
+		pthread_mutex_destroy(&s->lock);
+	s->lock_ok = false;
 }

@@ -16,9 +16,12 @@
  *   GET  /metrics       Prometheus text (also at -telemetry-path)
  *   anything else       404; other methods on the GET routes 405
  *
- * libmicrohttpd runs a thread per connection, with keep-alive,
- * an idle timeout, a connection limit and TLS 1.2+ through GnuTLS, with
- * the certificate from tlsstore at every handshake. The listening socket
+ * libmicrohttpd runs a small pool of epoll event loops (an idle connection
+ * costs no thread), with keep-alive, an idle timeout and TLS 1.2+ through
+ * GnuTLS, with the certificate from tlsstore at every handshake. Connections
+ * that have not yet sent a complete request's headers are tracked here: they
+ * are closed when their header deadline passes, and the oldest of them is
+ * closed when a new connection would go over max_connections (see server.c). The listening socket
  * is made here (so port 0 works and the bound port is known). Per-request
  * state lives in the connection's con_cls and is freed in the completion
  * callback; counters are atomics. server_* functions are called from the
@@ -27,6 +30,7 @@
 #ifndef VAULTLET_WEBHOOK_SERVER_H
 #define VAULTLET_WEBHOOK_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,7 +50,8 @@ struct MHD_Daemon;
 struct server_opts {
 	const char *listen; /* host:port, :port, [v6]:port */
 	unsigned max_connections;
-	unsigned connection_timeout_s;
+	unsigned connection_timeout_s; /* a kept-alive connection's idle time */
+	unsigned header_timeout_ms;    /* TLS handshake + first request's headers */
 	size_t max_body;
 	/*
 	 * Memory budgets, from -webhook-memory-limit (whconfig.h): the storage
@@ -65,6 +70,13 @@ struct server_opts {
 	struct metrics *metrics;
 };
 
+/* One open connection (server.c); on a list while it can be evicted. */
+struct server_conn;
+
+struct server_conn_list {
+	struct server_conn *head, *tail; /* oldest first */
+};
+
 struct server {
 	struct MHD_Daemon *daemon;
 	int fd;	      /* the listening socket */
@@ -74,6 +86,21 @@ struct server {
 	atomic_bool draining;
 	atomic_size_t buffered;		   /* body storage held by requests being received */
 	struct arena_budget review_memory; /* the arenas of reviews being handled */
+
+	/* the connection tracker, all under lock */
+	pthread_mutex_t lock;
+	bool lock_ok;
+	struct server_conn_list fresh;	 /* no complete request headers yet */
+	struct server_conn_list idle;	 /* between requests */
+	unsigned open;			 /* connections */
+	unsigned long closed_since_trim; /* connections closed since malloc_trim */
+	unsigned long evicted_limit, evicted_deadline, logged_limit, logged_deadline;
+
+	/* the reaper thread: header deadlines, memory given back after a flood */
+	pthread_t reaper;
+	bool reaper_started, stopping;
+	pthread_cond_t wake;
+	bool wake_ok;
 };
 
 /* Binds, listens and starts serving. 0, or -errno with a reason in err. */

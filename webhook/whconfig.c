@@ -127,10 +127,16 @@ static const struct {
 				"restartPolicy Always; Kubernetes 1.29+) unless a pod's "
 				"vaultlet/native-sidecar says otherwise." },
 	[WH_MAX_CONNECTIONS] = { "max-connections", "VAULTLET_WEBHOOK_MAX_CONNECTIONS", K_STRING,
-				 "512", "Most open client connections (a thread each)." },
+				 "512",
+				 "Most open client connections; at the limit, the oldest one that "
+				 "has not sent a complete request is closed for a new one." },
 	[WH_CONNECTION_TIMEOUT] = { "connection-timeout", "VAULTLET_WEBHOOK_CONNECTION_TIMEOUT",
 				    K_STRING, "120s",
-				    "Idle time after which a connection is closed." },
+				    "Idle time after which a kept-alive connection is closed." },
+	[WH_HEADER_TIMEOUT] = { "header-timeout", "VAULTLET_WEBHOOK_HEADER_TIMEOUT", K_STRING,
+				"10s",
+				"A new connection is closed unless its TLS handshake and first "
+				"request's headers are in within this time." },
 	[WH_MAX_BODY_BYTES] = { "max-body-bytes", "VAULTLET_WEBHOOK_MAX_BODY_BYTES", K_STRING,
 				"4194304", "Largest AdmissionReview accepted (413 above)." },
 	[WH_WEBHOOK_MEMORY_LIMIT] = { "webhook-memory-limit", "VAULTLET_WEBHOOK_MEMORY_LIMIT",
@@ -479,6 +485,12 @@ static int validate(struct whconfig *c, struct buf *err)
 	if (i64 < GOPARSE_NS_PER_SEC)
 		return errf(err, "-connection-timeout must be at least 1s");
 	c->connection_timeout_s = (unsigned)VL_MIN(i64 / GOPARSE_NS_PER_SEC, 86400);
+	r = get_duration(c, WH_HEADER_TIMEOUT, &i64, err);
+	if (r < 0)
+		return r;
+	if (i64 < 100 * 1000000LL)
+		return errf(err, "-header-timeout must be at least 100ms");
+	c->header_timeout_ms = (unsigned)VL_MIN(i64 / 1000000, 3600 * 1000);
 	r = get_uint(c, WH_MAX_BODY_BYTES, UINT64_C(1) << 30, &u, err);
 	if (r < 0)
 		return r;

@@ -79,6 +79,7 @@ enum whflag {
 	WH_NATIVE_SIDECAR,
 	WH_MAX_CONNECTIONS,
 	WH_CONNECTION_TIMEOUT,
+	WH_HEADER_TIMEOUT,
 	WH_MAX_BODY_BYTES,
 	WH_WEBHOOK_MEMORY_LIMIT,
 	WH_READY_FILE,
@@ -100,8 +101,9 @@ struct whconfig {
 	enum log_level log_level;
 	enum log_format log_format;
 	bool tls13_only;
-	unsigned max_connections; /* each has a thread */
-	unsigned connection_timeout_s;
+	unsigned max_connections;
+	unsigned connection_timeout_s; /* kept-alive idle */
+	unsigned header_timeout_ms;    /* handshake + first request's headers */
 	size_t max_body;
 	/*
 	 * -webhook-memory-limit (the container's memory limit) and what it

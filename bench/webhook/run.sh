@@ -74,11 +74,16 @@ while [ ! -s "$tmp/port" ]; do i=$((i + 1)); [ $i -lt 200 ] || exit 1; sleep 0.0
 whport=$(cat "$tmp/port")
 sleep 0.5
 
-# both answer the seed with an injection before anything is measured
+# both answer the seed with an injection before anything is measured (the Go
+# server may take a few seconds to listen on a loaded machine)
 for url in "https://127.0.0.1:$whport/mutate" "https://127.0.0.1:18444/mutate"; do
-  curl -sf --cacert "$tmp/certs/ca.crt" -H 'Content-Type: application/json' \
-    --data-binary @"$tmp/inject.json" "$url" | grep -q '"patchType":"JSONPatch"' ||
-    { echo "run.sh: $url does not inject the seed pod" >&2; exit 1; }
+  i=0
+  until curl -sf --cacert "$tmp/certs/ca.crt" -H 'Content-Type: application/json' \
+    --data-binary @"$tmp/inject.json" "$url" | grep -q '"patchType":"JSONPatch"'; do
+    i=$((i + 1))
+    [ $i -lt 40 ] || { echo "run.sh: $url does not inject the seed pod" >&2; exit 1; }
+    sleep 0.25
+  done
 done
 
 # peak RSS of the webhook while a run lasts

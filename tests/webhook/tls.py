@@ -674,40 +674,127 @@ def main():
 
         # ------------------------------------------------------------ connection cap
         def connection_cap():
-            # each connection has a thread: -max-connections bounds both
+            # at the limit a new connection is served, and the oldest one that
+            # has not sent a request (else the oldest idle one) is closed
             sub = os.path.join(tmp, "capped")
             os.makedirs(sub, exist_ok=True)
             capped = Server(exe, sub, secret.root, extra=("-max-connections", "4"))
             held = []
+
+            def closed(s, wait):
+                s.settimeout(wait)
+                try:
+                    return s.recv(100) == b""
+                except socket.timeout:
+                    return False
+                except (ssl.SSLError, OSError):
+                    return True
+
+            def ask(s):
+                # a malformed review: 400, and the connection is kept alive
+                try:
+                    s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                              b"application/json\r\nContent-Length: 2\r\n\r\n{}")
+                    return read_response(s)[0]
+                except (IndexError, ssl.SSLError, OSError) as e:
+                    return "no answer (%s)" % e
             try:
                 for _ in range(4):
                     held.append(raw_tls(capped, ctx))
-                try:
-                    s5 = raw_tls(capped, ctx, timeout=5)
-                    s5.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                    got = s5.recv(100)
-                    s5.close()
-                    if got:
-                        return "a 5th connection was served: %r" % got[:40]
-                except (ssl.SSLError, OSError):
-                    pass
-                held.pop().close()
-                deadline = time.time() + 5
-                while True:
-                    try:
-                        st = request(capped, ctx, "GET", "/healthz")[0]
-                        break
-                    except (ssl.SSLError, OSError):
-                        if time.time() > deadline:
-                            return "no connection taken after one of the 4 closed"
-                        time.sleep(0.1)
-                return None if st == 200 else "after one closed: status %d" % st
+                    time.sleep(0.05)
+                s5 = raw_tls(capped, ctx, timeout=5)
+                held.append(s5)
+                st = ask(s5)
+                if st != 400:
+                    return "a 5th connection was not served: %s" % st
+                if not closed(held[0], 5):
+                    return "the oldest silent connection was not closed"
+                if closed(held[3], 0.5):
+                    return "a younger silent connection was closed"
+                if ask(held[3]) != 400:
+                    return "a younger silent connection was not served"
+                for h in held:
+                    h.close()
+                # 4 kept-alive connections that each had a request: the oldest goes
+                held = []
+                for _ in range(4):
+                    held.append(raw_tls(capped, ctx))
+                    if ask(held[-1]) != 400:
+                        return "a kept-alive connection was not served"
+                    time.sleep(0.05)
+                s5 = raw_tls(capped, ctx, timeout=5)
+                held.append(s5)
+                if ask(s5) != 400:
+                    return "a 5th connection was not served with 4 idle ones"
+                if not closed(held[0], 5):
+                    return "the oldest idle connection was not closed"
+                if ask(held[1]) != 400:
+                    return "the second oldest idle connection was not served"
+                return None
             finally:
                 for h in held:
                     h.close()
                 capped.stop()
-        run_check("-max-connections 4: a 5th connection is refused, a freed slot is reused",
-                  connection_cap)
+        run_check("-max-connections 4: a 5th connection is served; the oldest that sent no "
+                  "request is closed for it, else the oldest idle one", connection_cap)
+
+        def header_deadline():
+            # -header-timeout counts from the accept: trickling bytes does not
+            # extend it; a kept-alive connection between requests is not bound by it
+            sub = os.path.join(tmp, "deadline")
+            os.makedirs(sub, exist_ok=True)
+            srv2 = Server(exe, sub, secret.root, extra=("-header-timeout", "1s"))
+            socks = []
+            try:
+                silent = socket.create_connection(("127.0.0.1", srv2.port), timeout=10)
+                socks.append(silent)
+                drip = raw_tls(srv2, ctx)
+                socks.append(drip)
+                kept = raw_tls(srv2, ctx)
+                socks.append(kept)
+                kept.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: 2\r\n\r\n{}")
+                if read_response(kept)[0] != 400:
+                    return "the kept-alive connection's request was not answered"
+                t0 = time.time()
+                drip.sendall(b"POST /mutate HTTP/1.1\r\nX-Slow: ")
+                drip.settimeout(0.2)
+                drip_closed = None
+                while time.time() - t0 < 8:
+                    try:
+                        drip.sendall(b"a")
+                        if drip.recv(10) == b"":
+                            drip_closed = time.time() - t0
+                            break
+                    except socket.timeout:
+                        continue
+                    except (ssl.SSLError, OSError):
+                        drip_closed = time.time() - t0
+                        break
+                if drip_closed is None:
+                    return "a connection trickling its headers was still open after 8 s"
+                silent.settimeout(5)
+                try:
+                    if silent.recv(10) != b"":
+                        return "the silent connection got bytes"
+                except socket.timeout:
+                    return "a connection that sent nothing was still open after the deadline"
+                except OSError:
+                    pass
+                time.sleep(max(0, 1.5 - (time.time() - t0)))
+                kept.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: 2\r\n\r\n{}")
+                if read_response(kept)[0] != 400:
+                    return "the kept-alive connection was closed by the header deadline"
+                return None
+            except (IndexError, OSError) as e:
+                return "%s: %s" % (type(e).__name__, e)
+            finally:
+                for x in socks:
+                    x.close()
+                srv2.stop()
+        run_check("-header-timeout 1s: a silent connection and one trickling its headers are "
+                  "closed, a kept-alive one between requests is not", header_deadline)
 
         # ------------------------------------------------------------ startup errors
         def startup_errors():
