@@ -104,6 +104,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_REGEXREPLACEALL] = "regexReplaceAll",
 	[TMPL_FN_SPLITTOMAP] = "splitToMap",
 	[TMPL_FN_EXPLODEMAP] = "explodeMap",
+	[TMPL_FN_LOOP] = "loop",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -125,7 +126,6 @@ static const char *const unsupported_funcs[] = {
 	"key",
 	"keyExists",
 	"keyOrDefault",
-	"loop",
 	"ls",
 	"mergeMap",
 	"mergeMapWithOverride",

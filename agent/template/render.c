@@ -68,6 +68,10 @@ struct ex {
 	const struct tmpl_node *at;
 	bool missing;
 	bool err_set;
+	/* loop: the call a range is over (the only place loop is accepted), its bounds */
+	const struct tmpl_node *loop_ident;
+	bool loop_hit;
+	int64_t loop_start, loop_stop;
 };
 
 /* Longest error text formatted before it is redacted and cut to TMPL_ERROR_MAX. */
@@ -1831,6 +1835,62 @@ static int bi_pkicert(struct rf_call *c, struct gval *ret)
 	return fn_pkicert(c->x, c->node, c->argv, c->n, ret);
 }
 
+/* consul-template's loop's to64: an integer, or a string through parseInt. */
+static int loop_to64(struct rf_call *c, const struct gval *v, int64_t *out)
+{
+	struct rf_call sub = *c;
+	struct gval n;
+	int r;
+
+	if (gv_is_int_kind(v) || gv_is_uint_kind(v)) {
+		*out = v->i;
+		return 0;
+	}
+	if (v->kind == GV_STRING || v->kind == GV_NUMBER) {
+		sub.argv = v;
+		sub.n = 1;
+		r = rf_parse_int(&sub, &n);
+		if (!r)
+			*out = n.i;
+		return r;
+	}
+	return rf_fail(c, "loop: bad argument type: %s",
+		       v->kind == GV_NIL || v->kind == GV_INVALID ? "<nil>" : gv_type_name(v));
+}
+
+/*
+ * loop [START] STOP: consul-template gives a channel of the int64s from
+ * START (0) up to STOP. A range over it is the only use vaultlet accepts
+ * (walk_range marks that call): anywhere else Go's value is a channel,
+ * which prints as a memory address.
+ */
+static int bi_loop(struct rf_call *c, struct gval *ret)
+{
+	int64_t start = 0, stop;
+	int r;
+
+	if (c->n != 1 && c->n != 2)
+		return rf_fail(c, "loop: wrong number of arguments, expected 1 or 2, but got %zu",
+			       c->n);
+	if (c->n == 2) {
+		r = loop_to64(c, &c->argv[0], &start);
+		if (r)
+			return r;
+	}
+	r = loop_to64(c, &c->argv[c->n - 1], &stop);
+	if (r)
+		return r;
+	if (c->node != c->x->loop_ident)
+		return rf_fail(c, "loop outside range is not supported by vaultlet (Go's "
+				  "channel prints as a memory address): use {{ range loop 5 }} or "
+				  "{{ range $i := loop 1 5 }}");
+	c->x->loop_hit = true;
+	c->x->loop_start = start;
+	c->x->loop_stop = stop;
+	*ret = GV_INVALID_VALUE;
+	return 0;
+}
+
 /* toJSON, toJSONPretty, toUnescapedJSON, toUnescapedJSONPretty */
 static int bi_json(struct rf_call *c, struct gval *ret)
 {
@@ -2121,6 +2181,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				 false,
 				 rf_split_to_map },
 	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
+	[TMPL_FN_LOOP] = { 1, true, { P_ANY }, false, bi_loop },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 
@@ -2353,19 +2414,89 @@ static int emit(struct ex *x, const void *p, size_t n)
 
 static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n);
 
+/* The IDENT node of a range pipeline's last command when that is a call of loop. */
+static const struct tmpl_node *range_loop_ident(const struct tmpl_node *pipe)
+{
+	const struct tmpl_node *cmd, *first;
+
+	if (!pipe || pipe->pipe.ncmds == 0)
+		return NULL;
+	cmd = pipe->pipe.cmds[pipe->pipe.ncmds - 1];
+	if (cmd->cmd.nargs == 0)
+		return NULL;
+	first = cmd->cmd.args[0];
+	return first->type == TMPL_NODE_IDENT && first->ident.fn == TMPL_FN_LOOP ? first : NULL;
+}
+
+/*
+ * A range over loop's channel: the int64s from start up to stop, each the
+ * dot and the range variable. The range's variables hold the channel
+ * itself when there is no iteration: an else branch or an assignment
+ * (`range $i = loop …`) could print it, a memory address in Go: refused.
+ * Two variables are refused too (Go's index form over a channel changed
+ * across Go versions).
+ */
+static int walk_range_loop(struct ex *x, struct gval dot, const struct tmpl_node *n, size_t mark2)
+{
+	const struct tmpl_node *pipe = n->branch.pipe;
+	int64_t start = x->loop_start, stop = x->loop_stop;
+	int r = 0;
+
+	if (pipe->pipe.ndecl > 1)
+		return ex_errorf(x, n,
+				 "range over loop with two variables is not supported by "
+				 "vaultlet: use one ({{ range $i := loop 5 }})");
+	if (start >= stop) {
+		if (pipe->pipe.ndecl > 0 && (n->branch.has_else || pipe->pipe.is_assign))
+			return ex_errorf(x, n,
+					 "a range variable of loop with no iteration "
+					 "is not supported by vaultlet (it holds Go's channel, "
+					 "printed as a memory address, in else or after an "
+					 "assignment): drop the variable or the else");
+		return n->branch.has_else ? walk_list(x, dot, &n->branch.else_list) : 0;
+	}
+	for (int64_t i = start; i < stop; i++) {
+		struct gval elem = { .kind = GV_INT64, .i = i };
+
+		if (++x->iters > RENDER_MAX_RANGE_ITERATIONS)
+			return ex_caperr(x, n, "more than %d range iterations",
+					 RENDER_MAX_RANGE_ITERATIONS);
+		if (pipe->pipe.ndecl > 0)
+			x->vars[x->nvars - 1].v = elem;
+		r = walk_list(x, elem, &n->branch.list);
+		x->nvars = mark2;
+		if (r == EX_CONTINUE)
+			r = 0;
+		if (r)
+			break;
+	}
+	return r == EX_BREAK ? 0 : r;
+}
+
 static int walk_range(struct ex *x, struct gval dot, const struct tmpl_node *n)
 {
 	size_t mark = x->nvars, mark2, i, count = 0;
+	const struct tmpl_node *saved_loop = x->loop_ident;
 	struct gval val;
+	bool is_loop;
 	int r;
 
 	x->at = n;
+	x->loop_ident = range_loop_ident(n->branch.pipe);
+	x->loop_hit = false;
 	r = eval_pipeline(x, dot, n->branch.pipe, &val);
+	x->loop_ident = saved_loop;
+	is_loop = x->loop_hit;
+	x->loop_hit = false;
 	if (r)
 		goto out;
 	if (val.kind == GV_SECRET)
 		val.kind = GV_SECRETV;
 	mark2 = x->nvars;
+	if (is_loop) {
+		r = walk_range_loop(x, dot, n, mark2);
+		goto out;
+	}
 	switch (val.kind) {
 	case GV_SLICE:
 	case GV_STRSLICE:

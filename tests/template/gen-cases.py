@@ -860,7 +860,24 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ regexMatch "(a{100}){11}" "" }}
 {{ regexMatch "\\p{Greek}" "" }}
 {{ regexReplaceAll .Data.q "x" .Data.u }}
-{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}"""
+{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}
+{{ range loop 3 }}{{ . }}{{ printf "%T" . }},{{ end }}|{{ range $i := loop .Data.s 10 }}{{ $i }}{{ end }}|{{ range loop (parseUint "2") }}u{{ end }}
+{{ range loop 0 }}x{{ else }}none{{ end }}|{{ range loop 5 2 }}x{{ else }}back{{ end }}|{{ range loop "" }}x{{ end }}|{{ range loop -2 "1" }}{{ . }};{{ end }}
+{{ range loop .Data.n }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}|{{ range $i := loop 4 }}{{ if lt $i 2 }}{{ continue }}{{ end }}{{ add $i 10 }}{{ end }}
+{{ range 3 | loop 1 }}{{ . }}{{ end }}|{{ range loop 2 }}{{ range loop . }}({{ . }}){{ end }}{{ end }}
+{{ range loop }}x{{ end }}
+{{ range loop 1 2 3 }}x{{ end }}
+{{ range loop 1.5 }}x{{ end }}
+{{ range loop nil }}x{{ end }}
+{{ range loop .Data.nope }}x{{ end }}
+{{ range loop true }}x{{ end }}
+{{ range loop .Data.u }}x{{ end }}
+{{ range loop .Data.f }}x{{ end }}
+{{ range loop "9223372036854775808" }}x{{ end }}
+{{ range loop .Data }}x{{ end }}
+{{ loop 3 }}
+{{ range $i, $v := loop 3 }}{{ $i }}{{ end }}
+{{ range $i := loop 0 }}x{{ else }}{{ $i }}{{ end }}"""
 
 
 def hand_cases():

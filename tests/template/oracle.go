@@ -437,6 +437,7 @@ func moreFuncs() template.FuncMap {
 		"md5sum": func(s string) (string, error) {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},
+		"loop": oracleLoop,
 		"hmacSHA256Hex": func(message, key string) (string, error) {
 			h := hmac.New(sha256.New, []byte(key))
 			h.Write([]byte(message))
@@ -712,4 +713,53 @@ func main() {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
 		os.Exit(2)
 	}
+}
+
+// oracleLoop: consul-template's loop, from its documented behaviour: 0 or
+// START up to STOP, integers (unsigned ones converted to int64) or strings
+// read with parseInt; a channel of int64.
+func oracleLoop(args ...interface{}) (<-chan int64, error) {
+	conv := func(a interface{}) (int64, error) {
+		rv := reflect.ValueOf(a)
+		switch rv.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return rv.Int(), nil
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return int64(rv.Uint()), nil
+		case reflect.String:
+			if rv.String() == "" {
+				return 0, nil
+			}
+			n, err := strconv.ParseInt(rv.String(), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parseInt: %w", err)
+			}
+			return n, nil
+		}
+		return 0, fmt.Errorf("loop: bad argument type: %T", a)
+	}
+	var lo, hi interface{}
+	if len(args) == 1 {
+		lo, hi = 0, args[0]
+	} else if len(args) == 2 {
+		lo, hi = args[0], args[1]
+	} else {
+		return nil, fmt.Errorf("loop: wrong number of arguments, expected 1 or 2, but got %d", len(args))
+	}
+	from, err := conv(lo)
+	if err != nil {
+		return nil, err
+	}
+	to, err := conv(hi)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan int64)
+	go func() {
+		for i := from; i < to; i++ {
+			ch <- i
+		}
+		close(ch)
+	}()
+	return ch, nil
 }
