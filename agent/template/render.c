@@ -442,6 +442,68 @@ static bool has_args(size_t nargs, struct final final)
 	return nargs > 1 || final.present;
 }
 
+/*
+ * pkiCert's value is consul-template's dependency.PemEncoded struct
+ * {Cert, Key, CA string; CAChain []string}, kept as the answer's JSON
+ * object. Its fields read as Go's (a field the answer lacks is its zero
+ * value); any other field is Go's error. Every other use of the whole
+ * value (printing it, passing it to a function, ranging over it) would
+ * treat it as a map where Go has a struct: refused by pki_refuse().
+ */
+static int pki_field(struct ex *x, const struct tmpl_node *node, struct gval recv,
+		     const struct tmpl_str *name, size_t nargs, struct final final,
+		     struct gval *ret)
+{
+	static const char *const fields[] = { "Cert", "Key", "CA", "CAChain" };
+	const cJSON *c;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (strlen(fields[i]) == name->len && memcmp(fields[i], name->s, name->len) == 0)
+			break;
+	if (i == ARRAY_SIZE(fields)) {
+		if (name->len == 6 && memcmp(name->s, "Equals", 6) == 0)
+			return ex_errorf(x, node,
+					 "the method Equals of pkiCert's value is not "
+					 "supported by vaultlet: compare its fields");
+		return ex_errorf(x, node, "can't evaluate field %.*s in type dependency.PemEncoded",
+				 (int)name->len, name->s);
+	}
+	if (has_args(nargs, final))
+		return ex_errorf(x, node, "%.*s has arguments but cannot be invoked as function",
+				 (int)name->len, name->s);
+	c = recv.map ? cJSON_GetObjectItemCaseSensitive(recv.map, fields[i]) : NULL;
+	if (i < 3) {
+		if (c && !cJSON_IsString(c))
+			return ex_errorf(x, node, "pkiCert's %s is not a string", fields[i]);
+		*ret = c ? gv_from_json(c) : gv_string("", 0);
+		return 0;
+	}
+	*ret = (struct gval){ .kind = GV_STRSLICE };
+	if (c && !cJSON_IsArray(c))
+		return ex_errorf(x, node, "pkiCert's CAChain is not a list");
+	for (const cJSON *e = c ? c->child : NULL; e; e = e->next, n++)
+		if (!cJSON_IsString(e))
+			return ex_errorf(x, node,
+					 "pkiCert's CAChain holds a value that is not a string");
+	if (n) {
+		ret->strs.arr = c;
+		ret->strs.len = n;
+	}
+	return 0;
+}
+
+/* An error for a use of pkiCert's whole value (see pki_field); 0 for any other value. */
+static int pki_refuse(struct ex *x, const struct tmpl_node *node, const struct gval *v)
+{
+	if (v->kind != GV_MAP || !v->pki)
+		return 0;
+	return ex_errorf(x, node,
+			 "using the whole value of pkiCert (Go's dependency.PemEncoded "
+			 "struct) is not supported by vaultlet: use its fields .Cert, .Key, "
+			 ".CA, .CAChain");
+}
+
 static bool number_method(const char *name, size_t len)
 {
 	return (len == 6 && memcmp(name, "String", 6) == 0) ||
@@ -505,6 +567,8 @@ static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name
 		bool found;
 		struct gval v;
 
+		if (recv.pki)
+			return pki_field(x, node, recv, name, nargs, final, ret);
 		if (has_args(nargs, final))
 			return ex_errorf(x, node, "%.*s is not a method but has arguments",
 					 (int)name->len, name->s);
@@ -1368,8 +1432,9 @@ static int fn_pkicert(struct ex *x, const struct tmpl_node *node, const struct g
 	else
 		r = secret_lookup(x, buf_str(&key), key.len, &s);
 	if (!r)
-		*ret = s.kind == GV_SECRET ? (struct gval){ .kind = GV_MAP, .map = s.secret }
-					   : GV_NIL_VALUE;
+		*ret = s.kind == GV_SECRET
+			   ? (struct gval){ .kind = GV_MAP, .map = s.secret, .pki = true }
+			   : GV_NIL_VALUE;
 out:
 	buf_done(&key);
 	buf_done(&err);
@@ -2290,6 +2355,11 @@ static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const str
 		if (r)
 			goto out;
 	}
+	for (i = 0; i < numin; i++) {
+		r = pki_refuse(x, node, &argv[i]);
+		if (r)
+			goto out;
+	}
 	x->at = node;
 	r = call_impl(x, node, fn, argv, numin, ret);
 out:
@@ -2492,6 +2562,9 @@ static int walk_range(struct ex *x, struct gval dot, const struct tmpl_node *n)
 		goto out;
 	if (val.kind == GV_SECRET)
 		val.kind = GV_SECRETV;
+	r = pki_refuse(x, n, &val);
+	if (r)
+		goto out;
 	mark2 = x->nvars;
 	if (is_loop) {
 		r = walk_range_loop(x, dot, n, mark2);
@@ -2594,6 +2667,9 @@ static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n)
 		if (n->action.pipe->pipe.ndecl == 0) {
 			size_t before = x->out->len;
 
+			r = pki_refuse(x, n, &val);
+			if (r)
+				return r;
 			r = gofmt_print_action(x->out, &val);
 			if (r) {
 				buf_truncate(x->out, before);
