@@ -105,6 +105,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPLITTOMAP] = "splitToMap",
 	[TMPL_FN_EXPLODEMAP] = "explodeMap",
 	[TMPL_FN_LOOP] = "loop",
+	[TMPL_FN_TIMESTAMP] = "timestamp",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -151,7 +152,6 @@ static const char *const unsupported_funcs[] = {
 	"spew_printf",
 	"spew_sdump",
 	"spew_sprintf",
-	"timestamp",
 	"toTOML",
 	"tree",
 	"writeToFile",

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/sha.h>
 
@@ -1679,6 +1680,20 @@ int rf_fail(struct rf_call *c, const char *fmt, ...)
 	return r;
 }
 
+void rf_now(struct rf_call *c, int64_t *sec, long *nsec)
+{
+	struct timespec ts = { 0 };
+
+	if (c->x->o->now_set) {
+		*sec = c->x->o->now_sec;
+		*nsec = c->x->o->now_nsec;
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*sec = (int64_t)ts.tv_sec;
+	*nsec = ts.tv_nsec;
+}
+
 int rf_capfail(struct rf_call *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -2247,6 +2262,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				 rf_split_to_map },
 	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
 	[TMPL_FN_LOOP] = { 1, true, { P_ANY }, false, bi_loop },
+	[TMPL_FN_TIMESTAMP] = { 1, true, { P_STRING }, true, rf_timestamp },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -336,9 +336,26 @@ class Gen:
         return "(splitToMap %s %s %s)" % (self.pick(['","', '";"', '""', '", "', '"="']),
                                           self.pick(['"="', '":"', '""', '"=="', '","']), s)
 
+    def timestamp_call(self):
+        """timestamp over the case's pinned clock, with Go layout elements and near misses."""
+        if self.chance(0.15):
+            return self.pick(["timestamp", 'timestamp "unix"', 'timestamp ""',
+                              'timestamp "a" "b"', "timestamp 1", 'timestamp "002"',
+                              'printf "%T" (timestamp)'])
+        toks = ["2006", "06", "_2006", "Jan", "January", "Janu", "01", "1", "Mon", "Monday", "MST",
+                "2", "_2", "02", "15", "3", "03", "4", "04", "5", "05", "PM", "pm", "Pm",
+                "-0700", "-07:00", "-07", "-070000", "-07:00:00", "Z0700", "Z07:00", "Z07",
+                "Z070000", "Z07:00:00", ".000", ".999", ",000", ",999999999", ".0000000000",
+                ".9", ".00x", ".99 ", ".01", "T", " ", ":", "-", "/", "x", "\u00e9", "0", "7",
+                "Ju", "M", "Z", "_", "."]
+        layout = "".join(self.pick(toks) for _ in range(self.r.randrange(1, 7)))
+        return "timestamp %s" % json.dumps(layout).replace("\\u00e9", "\u00e9")
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(14)
+        k = self.r.randrange(15)
+        if k == 14:
+            return self.timestamp_call()
         if k == 13:
             m = self.pick(['`{"a/b":1,"a/c":"x","d":true}`', '`{"a":1,"a/b":2}`',
                            '`{"a/":1,"/b":2,"":3,"a//c":4}`', '`{"x/y/z":[1,2],"x/w":null}`',
@@ -799,6 +816,9 @@ def make_case(i, seed):
         "left": g.left if g.left != "{{" else "",
         "right": g.right if g.right != "}}" else "",
         "shellquote": g.shellquote or r.random() < 0.1,
+        # timestamp's clock, pinned: 1970..2100, whole seconds or with nanoseconds
+        "now_sec": r.randrange(1, 4102444800),
+        "now_nsec": r.choice([0, 0, r.randrange(1000000000), r.randrange(1000) * 1000000]),
     }
 
 
@@ -877,7 +897,14 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ range loop .Data }}x{{ end }}
 {{ loop 3 }}
 {{ range $i, $v := loop 3 }}{{ $i }}{{ end }}
-{{ range $i := loop 0 }}x{{ else }}{{ $i }}{{ end }}"""
+{{ range $i := loop 0 }}x{{ else }}{{ $i }}{{ end }}
+{{ timestamp }}|{{ timestamp "unix" }}|{{ timestamp "" }}|{{ timestamp "Mon Monday Jan January 1 01 2 _2 02 _2006 06 15 3 03 4 04 5 05 PM pm MST" }}
+{{ timestamp "2006-01-02T15:04:05.000000000Z07:00 .999 ,999 .9 .0 .00 -0700 -07:00 -07 -070000 -07:00:00 Z07 Z0700 Z070000 Z07:00:00" }}
+{{ timestamp "002" }}
+{{ timestamp "__2" }}
+{{ timestamp "1" "2" }}
+{{ timestamp 5 }}
+{{ timestamp "a.0001 .99a ,9x .09 .000000000000 Janua Mond 20061 1504" }}"""
 
 
 def hand_cases():
@@ -885,7 +912,8 @@ def hand_cases():
         yield {"id": "hand-%d" % i,
                "template": "{{ with secret \"h\" }}" + line + "{{ end }}",
                "secrets": {"h": HAND_SECRET}, "env": {}, "error_on_missing_key": False,
-               "left": "", "right": "", "shellquote": False}
+               "left": "", "right": "", "shellquote": False,
+               "now_sec": 1767225599 + i, "now_nsec": 120000000 if i % 2 else 0}
 
 
 def main():

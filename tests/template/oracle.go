@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"dependency"
 
@@ -96,6 +97,8 @@ type input struct {
 	Left              string            `json:"left"`
 	Right             string            `json:"right"`
 	ShellQuote        bool              `json:"shellquote"`
+	NowSec            int64             `json:"now_sec"`
+	NowNsec           int64             `json:"now_nsec"`
 }
 
 type output struct {
@@ -325,6 +328,24 @@ func funcs(in *input) template.FuncMap {
 	}
 	for k, v := range moreFuncs() {
 		m[k] = v
+	}
+	m["timestamp"] = func(s ...string) (string, error) {
+		// consul-template's timestamp over a pinned clock, in UTC (the
+		// stock Vault Agent image's zone).
+		now := time.Now().UTC()
+		if in.NowSec != 0 {
+			now = time.Unix(in.NowSec, in.NowNsec).UTC()
+		}
+		switch len(s) {
+		case 0:
+			return now.Format(time.RFC3339), nil
+		case 1:
+			if s[0] == "unix" {
+				return strconv.FormatInt(now.Unix(), 10), nil
+			}
+			return now.Format(s[0]), nil
+		}
+		return "", fmt.Errorf("timestamp: wrong number of arguments, expected 0 or 1, but got %d", len(s))
 	}
 	if in.ShellQuote {
 		m["shellQuote"] = func(s string) (string, error) {
