@@ -106,6 +106,18 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_EXPLODEMAP] = "explodeMap",
 	[TMPL_FN_LOOP] = "loop",
 	[TMPL_FN_TIMESTAMP] = "timestamp",
+	[TMPL_FN_SPRIG_UPPER] = "sprig_upper",
+	[TMPL_FN_SPRIG_LOWER] = "sprig_lower",
+	[TMPL_FN_SPRIG_TRIM] = "sprig_trim",
+	[TMPL_FN_SPRIG_TRIMALL] = "sprig_trimAll",
+	[TMPL_FN_SPRIG_TRIMPREFIX] = "sprig_trimPrefix",
+	[TMPL_FN_SPRIG_TRIMSUFFIX] = "sprig_trimSuffix",
+	[TMPL_FN_SPRIG_REPLACE] = "sprig_replace",
+	[TMPL_FN_SPRIG_B64ENC] = "sprig_b64enc",
+	[TMPL_FN_SPRIG_SHA256SUM] = "sprig_sha256sum",
+	[TMPL_FN_SPRIG_CONTAINS] = "sprig_contains",
+	[TMPL_FN_SPRIG_HASPREFIX] = "sprig_hasPrefix",
+	[TMPL_FN_SPRIG_HASSUFFIX] = "sprig_hasSuffix",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 

@@ -2026,7 +2026,9 @@ static int bi_b64encode(struct rf_call *c, struct gval *ret)
 {
 	(void)ret;
 	return b64_encode(c->argv[0].str.s, c->argv[0].str.len,
-			  c->fn == TMPL_FN_BASE64ENCODE ? B64_STD : B64_URL, c->o);
+			  c->fn == TMPL_FN_BASE64ENCODE || c->fn == TMPL_FN_SPRIG_B64ENC ? B64_STD
+											 : B64_URL,
+			  c->o);
 }
 
 static int bi_trimspace(struct rf_call *c, struct gval *ret)
@@ -2154,6 +2156,24 @@ static int bi_parsejson(struct rf_call *c, struct gval *ret)
 	return fn_parse_json(c->x, c->node, c->argv[0], ret);
 }
 
+/* sprig_contains SUBSTR S, sprig_hasPrefix PREFIX S, sprig_hasSuffix SUFFIX S */
+static int bi_sprig_has(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str sub = c->argv[0].str, s = c->argv[1].str;
+	bool t;
+
+	if (c->fn == TMPL_FN_SPRIG_CONTAINS)
+		t = gostr_index(s.s, s.len, sub.s, sub.len) >= 0;
+	else if (sub.len > s.len)
+		t = false;
+	else if (c->fn == TMPL_FN_SPRIG_HASPREFIX)
+		t = sub.len == 0 || memcmp(s.s, sub.s, sub.len) == 0;
+	else
+		t = sub.len == 0 || memcmp(s.s + s.len - sub.len, sub.s, sub.len) == 0;
+	*ret = gv_bool(t);
+	return 0;
+}
+
 static int bi_sha256hex(struct rf_call *c, struct gval *ret)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -2263,6 +2283,23 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
 	[TMPL_FN_LOOP] = { 1, true, { P_ANY }, false, bi_loop },
 	[TMPL_FN_TIMESTAMP] = { 1, true, { P_STRING }, true, rf_timestamp },
+	/* sprig's string helpers: the same Go functions as their consul-template twins */
+	[TMPL_FN_SPRIG_UPPER] = { 1, false, { P_STRING }, true, bi_toupper },
+	[TMPL_FN_SPRIG_LOWER] = { 1, false, { P_STRING }, true, bi_tolower },
+	[TMPL_FN_SPRIG_TRIM] = { 1, false, { P_STRING }, false, bi_trimspace },
+	[TMPL_FN_SPRIG_TRIMALL] = { 2, false, { P_STRING, P_STRING }, false, bi_trim },
+	[TMPL_FN_SPRIG_TRIMPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimprefix },
+	[TMPL_FN_SPRIG_TRIMSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimsuffix },
+	[TMPL_FN_SPRIG_REPLACE] = { 3,
+				    false,
+				    { P_STRING, P_STRING, P_STRING },
+				    true,
+				    bi_replaceall },
+	[TMPL_FN_SPRIG_B64ENC] = { 1, false, { P_STRING }, true, bi_b64encode },
+	[TMPL_FN_SPRIG_SHA256SUM] = { 1, false, { P_STRING }, true, bi_sha256hex },
+	[TMPL_FN_SPRIG_CONTAINS] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_HASPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_HASSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

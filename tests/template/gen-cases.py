@@ -353,7 +353,11 @@ class Gen:
 
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(15)
+        k = self.r.randrange(16)
+        if k == 15:
+            f = self.pick(SPRIG_FUNCS)
+            args = " ".join(self.str_operand(depth + 1) for _ in range(SPRIG_ARITY[f]))
+            return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
         if k == 14:
             return self.timestamp_call()
         if k == 13:
@@ -822,6 +826,12 @@ def make_case(i, seed):
     }
 
 
+SPRIG_ARITY = {"sprig_upper": 1, "sprig_lower": 1, "sprig_trim": 1, "sprig_trimAll": 2,
+               "sprig_trimPrefix": 2, "sprig_trimSuffix": 2, "sprig_replace": 3,
+               "sprig_b64enc": 1, "sprig_sha256sum": 1, "sprig_contains": 2,
+               "sprig_hasPrefix": 2, "sprig_hasSuffix": 2}
+SPRIG_FUNCS = sorted(SPRIG_ARITY)
+
 # Hand-written edge cases of the functions added with the builtins table,
 # rendered against HAND_SECRET at path "h" (one case per line).
 HAND_SECRET = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
@@ -904,7 +914,14 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ timestamp "__2" }}
 {{ timestamp "1" "2" }}
 {{ timestamp 5 }}
-{{ timestamp "a.0001 .99a ,9x .09 .000000000000 Janua Mond 20061 1504" }}"""
+{{ timestamp "a.0001 .99a ,9x .09 .000000000000 Janua Mond 20061 1504" }}
+{{ sprig_upper .Data.u }}|{{ sprig_lower "ÉTÉ İ" }}|{{ sprig_trim "\t x \n" }}|{{ sprig_trimAll "$é" "$$été$" }}|{{ sprig_trimPrefix "" "a" }}|{{ sprig_trimSuffix "é" .Data.u }}
+{{ sprig_replace "" "-" .Data.u }}|{{ sprig_replace "a" "" "banana" }}|{{ sprig_b64enc "" }}|{{ sprig_b64enc .Data.u }}|{{ sprig_sha256sum "" }}
+{{ sprig_contains "" "" }}|{{ sprig_contains "té" .Data.u }}|{{ sprig_hasPrefix "é" .Data.u }}|{{ sprig_hasSuffix "x" "" }}|{{ sprig_hasSuffix "" "" }}|{{ "abc" | sprig_hasSuffix "bc" }}
+{{ sprig_upper .Data.n }}
+{{ sprig_contains "a" }}
+{{ sprig_trim nil }}
+{{ sprig_b64enc .Data.l }}"""
 
 
 def hand_cases():

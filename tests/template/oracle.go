@@ -459,6 +459,22 @@ func moreFuncs() template.FuncMap {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},
 		"loop": oracleLoop,
+		// sprig v3's string helpers (consul-template adds the "sprig_" prefix)
+		"sprig_upper":      strings.ToUpper,
+		"sprig_lower":      strings.ToLower,
+		"sprig_trim":       strings.TrimSpace,
+		"sprig_trimAll":    func(cut, s string) string { return strings.Trim(s, cut) },
+		"sprig_trimPrefix": func(p, s string) string { return strings.TrimPrefix(s, p) },
+		"sprig_trimSuffix": func(x, s string) string { return strings.TrimSuffix(s, x) },
+		"sprig_replace":    func(from, to, s string) string { return strings.Replace(s, from, to, -1) },
+		"sprig_b64enc":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"sprig_sha256sum": func(s string) string {
+			h := sha256.Sum256([]byte(s))
+			return hex.EncodeToString(h[:])
+		},
+		"sprig_contains":  func(sub, s string) bool { return strings.Contains(s, sub) },
+		"sprig_hasPrefix": func(p, s string) bool { return strings.HasPrefix(s, p) },
+		"sprig_hasSuffix": func(x, s string) bool { return strings.HasSuffix(s, x) },
 		"hmacSHA256Hex": func(message, key string) (string, error) {
 			h := hmac.New(sha256.New, []byte(key))
 			h.Write([]byte(message))
