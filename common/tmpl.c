@@ -118,6 +118,11 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_CONTAINS] = "sprig_contains",
 	[TMPL_FN_SPRIG_HASPREFIX] = "sprig_hasPrefix",
 	[TMPL_FN_SPRIG_HASSUFFIX] = "sprig_hasSuffix",
+	[TMPL_FN_SPRIG_DEFAULT] = "sprig_default",
+	[TMPL_FN_SPRIG_EMPTY] = "sprig_empty",
+	[TMPL_FN_SPRIG_COALESCE] = "sprig_coalesce",
+	[TMPL_FN_SPRIG_ALL] = "sprig_all",
+	[TMPL_FN_SPRIG_ANY] = "sprig_any",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 

@@ -2174,6 +2174,47 @@ static int bi_sprig_has(struct rf_call *c, struct gval *ret)
 	return 0;
 }
 
+/* sprig's empty: reflect's zero-ish values (its adaptation of isTrue, negated) */
+static bool sprig_empty(const struct gval *v)
+{
+	bool ok;
+
+	return !gv_truth(v, &ok);
+}
+
+/*
+ * sprig_default D [GIVEN]: GIVEN unless missing or empty, else D;
+ * sprig_empty V; sprig_coalesce V...: the first non-empty value, or nil;
+ * sprig_all V...: none is empty; sprig_any V...: one is not empty.
+ */
+static int bi_sprig_default(struct rf_call *c, struct gval *ret)
+{
+	size_t i;
+
+	switch (c->fn) {
+	case TMPL_FN_SPRIG_DEFAULT:
+		*ret = c->n < 2 || sprig_empty(&c->argv[1]) ? c->argv[0] : c->argv[1];
+		return 0;
+	case TMPL_FN_SPRIG_EMPTY:
+		*ret = gv_bool(sprig_empty(&c->argv[0]));
+		return 0;
+	case TMPL_FN_SPRIG_COALESCE:
+		*ret = GV_NIL_VALUE;
+		for (i = 0; i < c->n; i++)
+			if (!sprig_empty(&c->argv[i])) {
+				*ret = c->argv[i];
+				break;
+			}
+		return 0;
+	default: /* all, any */
+		for (i = 0; i < c->n; i++)
+			if (sprig_empty(&c->argv[i]) == (c->fn == TMPL_FN_SPRIG_ALL))
+				break;
+		*ret = gv_bool((i == c->n) == (c->fn == TMPL_FN_SPRIG_ALL));
+		return 0;
+	}
+}
+
 static int bi_sha256hex(struct rf_call *c, struct gval *ret)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -2300,6 +2341,11 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_CONTAINS] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
 	[TMPL_FN_SPRIG_HASPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
 	[TMPL_FN_SPRIG_HASSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_DEFAULT] = { 2, true, { P_ANY, P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_EMPTY] = { 1, false, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_COALESCE] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_ALL] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_ANY] = { 1, true, { P_ANY }, false, bi_sprig_default },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

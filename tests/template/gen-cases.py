@@ -354,6 +354,15 @@ class Gen:
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
         k = self.r.randrange(16)
+        if k == 15 and self.chance(0.5):
+            f = self.pick(["sprig_default", "sprig_default", "sprig_empty", "sprig_coalesce",
+                           "sprig_all", "sprig_any"])
+            n = 1 if f == "sprig_empty" else self.r.randrange(0 if f != "sprig_default" else 1, 4)
+            args = " ".join(self.pick([self.operand(depth + 1), self.elem_operand(),
+                                       self.list_operand(), self.parse_call(depth),
+                                       ".Data.nope", "nil", "0", "\"\"", "false", "0.0"])
+                            for _ in range(n))
+            return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
         if k == 15:
             f = self.pick(SPRIG_FUNCS)
             args = " ".join(self.str_operand(depth + 1) for _ in range(SPRIG_ARITY[f]))
@@ -921,7 +930,13 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ sprig_upper .Data.n }}
 {{ sprig_contains "a" }}
 {{ sprig_trim nil }}
-{{ sprig_b64enc .Data.l }}"""
+{{ sprig_b64enc .Data.l }}
+{{ sprig_default "d" }}|{{ sprig_default "d" .Data.nope }}|{{ sprig_default "d" .Data.e }}|{{ sprig_default "d" .Data.n }}|{{ .Data.s | sprig_default "d" }}|{{ sprig_default "d" 0 "x" }}|{{ sprig_default nil nil }}|{{ printf "%T" (sprig_default 5 nil) }}
+{{ sprig_empty .Data.nope }}|{{ sprig_empty .Data.l }}|{{ sprig_empty (parseJSON "{}") }}|{{ sprig_empty (parseJSON "[]") }}|{{ sprig_empty 0.0 }}|{{ sprig_empty (parseUint "0") }}|{{ sprig_empty . }}|{{ sprig_empty .Auth }}|{{ sprig_empty (split "," "") }}|{{ sprig_empty (parseFloat "nan") }}
+{{ sprig_coalesce }}|{{ sprig_coalesce nil "" 0 .Data.nope .Data.n "x" }}|{{ sprig_coalesce .Data.e false }}|{{ sprig_all }}|{{ sprig_any }}|{{ sprig_all 1 "a" .Data.l }}|{{ sprig_all 1 "" }}|{{ sprig_any nil 0 "a" }}|{{ sprig_any nil 0 "" }}
+{{ sprig_default }}
+{{ sprig_empty }}
+{{ sprig_empty 1 2 }}"""
 
 
 def hand_cases():

@@ -475,6 +475,37 @@ func moreFuncs() template.FuncMap {
 		"sprig_contains":  func(sub, s string) bool { return strings.Contains(s, sub) },
 		"sprig_hasPrefix": func(p, s string) bool { return strings.HasPrefix(s, p) },
 		"sprig_hasSuffix": func(x, s string) bool { return strings.HasSuffix(s, x) },
+		"sprig_default": func(d interface{}, given ...interface{}) interface{} {
+			if len(given) == 0 || sprigEmpty(given[0]) {
+				return d
+			}
+			return given[0]
+		},
+		"sprig_empty": sprigEmpty,
+		"sprig_coalesce": func(v ...interface{}) interface{} {
+			for _, x := range v {
+				if !sprigEmpty(x) {
+					return x
+				}
+			}
+			return nil
+		},
+		"sprig_all": func(v ...interface{}) bool {
+			for _, x := range v {
+				if sprigEmpty(x) {
+					return false
+				}
+			}
+			return true
+		},
+		"sprig_any": func(v ...interface{}) bool {
+			for _, x := range v {
+				if !sprigEmpty(x) {
+					return true
+				}
+			}
+			return false
+		},
 		"hmacSHA256Hex": func(message, key string) (string, error) {
 			h := hmac.New(sha256.New, []byte(key))
 			h.Write([]byte(message))
@@ -799,4 +830,30 @@ func oracleLoop(args ...interface{}) (<-chan int64, error) {
 		close(ch)
 	}()
 	return ch, nil
+}
+
+// sprigEmpty: sprig's empty, from its documentation: nil, a zero number,
+// false, an empty string, list or map; a struct never; other kinds when nil.
+func sprigEmpty(x interface{}) bool {
+	v := reflect.ValueOf(x)
+	if !v.IsValid() {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Array, reflect.Slice, reflect.Map, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Complex64, reflect.Complex128:
+		return v.Complex() == 0
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Struct:
+		return false
+	}
+	return v.IsNil()
 }
