@@ -123,6 +123,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_COALESCE] = "sprig_coalesce",
 	[TMPL_FN_SPRIG_ALL] = "sprig_all",
 	[TMPL_FN_SPRIG_ANY] = "sprig_any",
+	[TMPL_FN_SPRIG_QUOTE] = "sprig_quote",
+	[TMPL_FN_SPRIG_SQUOTE] = "sprig_squote",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 

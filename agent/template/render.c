@@ -2215,6 +2215,44 @@ static int bi_sprig_default(struct rf_call *c, struct gval *ret)
 	}
 }
 
+/*
+ * sprig_quote V...: each non-nil value as strconv.Quote of its text (a
+ * string or json.Number itself, anything else fmt's %v), joined by spaces;
+ * sprig_squote V...: each as '%v'.
+ */
+static int bi_sprig_quote(struct rf_call *c, struct gval *ret)
+{
+	bool first = true;
+	int r = 0;
+
+	(void)ret;
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		const struct gval *v = &c->argv[i];
+
+		if (v->kind == GV_NIL || v->kind == GV_INVALID)
+			continue;
+		if (!first)
+			r = buf_append(c->o, " ", 1);
+		first = false;
+		if (r)
+			break;
+		if (c->fn == TMPL_FN_SPRIG_SQUOTE) {
+			r = gofmt_sprintf(c->o, "'%v'", 4, v, 1);
+		} else if (v->kind == GV_STRING || v->kind == GV_NUMBER) {
+			r = gofmt_quote(c->o, v->str.s, v->str.len, false);
+		} else {
+			struct buf t;
+
+			buf_init_sensitive(&t, RENDER_MAX_VALUE);
+			r = gofmt_sprintf(&t, "%v", 2, v, 1);
+			if (!r)
+				r = gofmt_quote(c->o, t.len ? t.data : "", t.len, false);
+			buf_done(&t);
+		}
+	}
+	return r;
+}
+
 static int bi_sha256hex(struct rf_call *c, struct gval *ret)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -2346,6 +2384,8 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_COALESCE] = { 1, true, { P_ANY }, false, bi_sprig_default },
 	[TMPL_FN_SPRIG_ALL] = { 1, true, { P_ANY }, false, bi_sprig_default },
 	[TMPL_FN_SPRIG_ANY] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_QUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
+	[TMPL_FN_SPRIG_SQUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -356,7 +356,7 @@ class Gen:
         k = self.r.randrange(16)
         if k == 15 and self.chance(0.5):
             f = self.pick(["sprig_default", "sprig_default", "sprig_empty", "sprig_coalesce",
-                           "sprig_all", "sprig_any"])
+                           "sprig_all", "sprig_any", "sprig_quote", "sprig_squote"])
             n = 1 if f == "sprig_empty" else self.r.randrange(0 if f != "sprig_default" else 1, 4)
             args = " ".join(self.pick([self.operand(depth + 1), self.elem_operand(),
                                        self.list_operand(), self.parse_call(depth),
@@ -936,7 +936,9 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ sprig_coalesce }}|{{ sprig_coalesce nil "" 0 .Data.nope .Data.n "x" }}|{{ sprig_coalesce .Data.e false }}|{{ sprig_all }}|{{ sprig_any }}|{{ sprig_all 1 "a" .Data.l }}|{{ sprig_all 1 "" }}|{{ sprig_any nil 0 "a" }}|{{ sprig_any nil 0 "" }}
 {{ sprig_default }}
 {{ sprig_empty }}
-{{ sprig_empty 1 2 }}"""
+{{ sprig_empty 1 2 }}
+{{ sprig_quote }}|{{ sprig_quote nil }}|{{ sprig_quote .Data.q .Data.n nil .Data.nope 1.5 true .Data.l .Data.u "\x00\xff" }}|{{ sprig_quote (parseInt "-3") .Data.m .Auth }}
+{{ sprig_squote }}|{{ sprig_squote .Data.q .Data.n nil 1.5 .Data.l .Data.m .Auth (split "," "a,b") }}|{{ "x" | sprig_squote "y" }}"""
 
 
 def hand_cases():

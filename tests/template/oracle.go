@@ -482,6 +482,34 @@ func moreFuncs() template.FuncMap {
 			return given[0]
 		},
 		"sprig_empty": sprigEmpty,
+		"sprig_quote": func(v ...interface{}) string {
+			var out []string
+			for _, x := range v {
+				if x == nil {
+					continue
+				}
+				var text string
+				switch t := x.(type) {
+				case string:
+					text = t
+				case fmt.Stringer:
+					text = t.String()
+				default:
+					text = fmt.Sprintf("%v", x)
+				}
+				out = append(out, strconv.Quote(text))
+			}
+			return strings.Join(out, " ")
+		},
+		"sprig_squote": func(v ...interface{}) string {
+			var out []string
+			for _, x := range v {
+				if x != nil {
+					out = append(out, fmt.Sprintf("'%v'", x))
+				}
+			}
+			return strings.Join(out, " ")
+		},
 		"sprig_coalesce": func(v ...interface{}) interface{} {
 			for _, x := range v {
 				if !sprigEmpty(x) {
