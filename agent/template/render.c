@@ -1084,7 +1084,7 @@ static int fn_index(struct ex *x, const struct tmpl_node *node, const struct gva
 		return ex_errorf(x, node, "error calling index: index of untyped nil");
 	for (i = 1; i < n; i++) {
 		struct gval idx = ind_iface(argv[i]);
-		size_t k;
+		size_t k = 0;
 		int r;
 
 		if (item.kind == GV_NIL || item.kind == GV_NILPTR)
@@ -1853,7 +1853,7 @@ static int bi_eq(struct rf_call *c, struct gval *ret)
 /* lt and ge */
 static int bi_lt(struct rf_call *c, struct gval *ret)
 {
-	bool t;
+	bool t = false;
 	int r = fn_lt(c->x, c->node, c->fn == TMPL_FN_LT ? "lt" : "ge", c->argv[0], c->argv[1], &t);
 
 	if (!r)
@@ -1946,7 +1946,7 @@ static int loop_to64(struct rf_call *c, const struct gval *v, int64_t *out)
  */
 static int bi_loop(struct rf_call *c, struct gval *ret)
 {
-	int64_t start = 0, stop;
+	int64_t start = 0, stop = 0;
 	int r;
 
 	if (c->n != 1 && c->n != 2)
