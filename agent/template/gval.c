@@ -109,6 +109,7 @@ bool gv_truth(const struct gval *v, bool *ok)
 	case GV_FLOAT:
 		return v->f != 0;
 	case GV_MAP:
+		return v->pki || gv_len(v) > 0; /* a struct is always true */
 	case GV_SLICE:
 	case GV_STRSLICE:
 		return gv_len(v) > 0;

@@ -69,6 +69,11 @@ struct gval {
 	};
 	/* MAP: a map[string]string (splitToMap): a missing key is "", not nil */
 	bool strmap;
+	/*
+	 * MAP: pkiCert's dependency.PemEncoded struct, held as its JSON object:
+	 * only its fields are read (render.c refuses every other use)
+	 */
+	bool pki;
 };
 
 #define GV_INVALID_VALUE ((struct gval){ .kind = GV_INVALID })

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/sha.h>
 
@@ -68,6 +69,10 @@ struct ex {
 	const struct tmpl_node *at;
 	bool missing;
 	bool err_set;
+	/* loop: the call a range is over (the only place loop is accepted), its bounds */
+	const struct tmpl_node *loop_ident;
+	bool loop_hit;
+	int64_t loop_start, loop_stop;
 };
 
 /* Longest error text formatted before it is redacted and cut to TMPL_ERROR_MAX. */
@@ -438,6 +443,68 @@ static bool has_args(size_t nargs, struct final final)
 	return nargs > 1 || final.present;
 }
 
+/*
+ * pkiCert's value is consul-template's dependency.PemEncoded struct
+ * {Cert, Key, CA string; CAChain []string}, kept as the answer's JSON
+ * object. Its fields read as Go's (a field the answer lacks is its zero
+ * value); any other field is Go's error. Every other use of the whole
+ * value (printing it, passing it to a function, ranging over it) would
+ * treat it as a map where Go has a struct: refused by pki_refuse().
+ */
+static int pki_field(struct ex *x, const struct tmpl_node *node, struct gval recv,
+		     const struct tmpl_str *name, size_t nargs, struct final final,
+		     struct gval *ret)
+{
+	static const char *const fields[] = { "Cert", "Key", "CA", "CAChain" };
+	const cJSON *c;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (strlen(fields[i]) == name->len && memcmp(fields[i], name->s, name->len) == 0)
+			break;
+	if (i == ARRAY_SIZE(fields)) {
+		if (name->len == 6 && memcmp(name->s, "Equals", 6) == 0)
+			return ex_errorf(x, node,
+					 "the method Equals of pkiCert's value is not "
+					 "supported by vaultlet: compare its fields");
+		return ex_errorf(x, node, "can't evaluate field %.*s in type dependency.PemEncoded",
+				 (int)name->len, name->s);
+	}
+	if (has_args(nargs, final))
+		return ex_errorf(x, node, "%.*s has arguments but cannot be invoked as function",
+				 (int)name->len, name->s);
+	c = recv.map ? cJSON_GetObjectItemCaseSensitive(recv.map, fields[i]) : NULL;
+	if (i < 3) {
+		if (c && !cJSON_IsString(c))
+			return ex_errorf(x, node, "pkiCert's %s is not a string", fields[i]);
+		*ret = c ? gv_from_json(c) : gv_string("", 0);
+		return 0;
+	}
+	*ret = (struct gval){ .kind = GV_STRSLICE };
+	if (c && !cJSON_IsArray(c))
+		return ex_errorf(x, node, "pkiCert's CAChain is not a list");
+	for (const cJSON *e = c ? c->child : NULL; e; e = e->next, n++)
+		if (!cJSON_IsString(e))
+			return ex_errorf(x, node,
+					 "pkiCert's CAChain holds a value that is not a string");
+	if (n) {
+		ret->strs.arr = c;
+		ret->strs.len = n;
+	}
+	return 0;
+}
+
+/* An error for a use of pkiCert's whole value (see pki_field); 0 for any other value. */
+static int pki_refuse(struct ex *x, const struct tmpl_node *node, const struct gval *v)
+{
+	if (v->kind != GV_MAP || !v->pki)
+		return 0;
+	return ex_errorf(x, node,
+			 "using the whole value of pkiCert (Go's dependency.PemEncoded "
+			 "struct) is not supported by vaultlet: use its fields .Cert, .Key, "
+			 ".CA, .CAChain");
+}
+
 static bool number_method(const char *name, size_t len)
 {
 	return (len == 6 && memcmp(name, "String", 6) == 0) ||
@@ -501,6 +568,8 @@ static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name
 		bool found;
 		struct gval v;
 
+		if (recv.pki)
+			return pki_field(x, node, recv, name, nargs, final, ret);
 		if (has_args(nargs, final))
 			return ex_errorf(x, node, "%.*s is not a method but has arguments",
 					 (int)name->len, name->s);
@@ -1364,8 +1433,9 @@ static int fn_pkicert(struct ex *x, const struct tmpl_node *node, const struct g
 	else
 		r = secret_lookup(x, buf_str(&key), key.len, &s);
 	if (!r)
-		*ret = s.kind == GV_SECRET ? (struct gval){ .kind = GV_MAP, .map = s.secret }
-					   : GV_NIL_VALUE;
+		*ret = s.kind == GV_SECRET
+			   ? (struct gval){ .kind = GV_MAP, .map = s.secret, .pki = true }
+			   : GV_NIL_VALUE;
 out:
 	buf_done(&key);
 	buf_done(&err);
@@ -1610,6 +1680,20 @@ int rf_fail(struct rf_call *c, const char *fmt, ...)
 	return r;
 }
 
+void rf_now(struct rf_call *c, int64_t *sec, long *nsec)
+{
+	struct timespec ts = { 0 };
+
+	if (c->x->o->now_set) {
+		*sec = c->x->o->now_sec;
+		*nsec = c->x->o->now_nsec;
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*sec = (int64_t)ts.tv_sec;
+	*nsec = ts.tv_nsec;
+}
+
 int rf_capfail(struct rf_call *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -1831,6 +1915,62 @@ static int bi_pkicert(struct rf_call *c, struct gval *ret)
 	return fn_pkicert(c->x, c->node, c->argv, c->n, ret);
 }
 
+/* consul-template's loop's to64: an integer, or a string through parseInt. */
+static int loop_to64(struct rf_call *c, const struct gval *v, int64_t *out)
+{
+	struct rf_call sub = *c;
+	struct gval n;
+	int r;
+
+	if (gv_is_int_kind(v) || gv_is_uint_kind(v)) {
+		*out = v->i;
+		return 0;
+	}
+	if (v->kind == GV_STRING || v->kind == GV_NUMBER) {
+		sub.argv = v;
+		sub.n = 1;
+		r = rf_parse_int(&sub, &n);
+		if (!r)
+			*out = n.i;
+		return r;
+	}
+	return rf_fail(c, "loop: bad argument type: %s",
+		       v->kind == GV_NIL || v->kind == GV_INVALID ? "<nil>" : gv_type_name(v));
+}
+
+/*
+ * loop [START] STOP: consul-template gives a channel of the int64s from
+ * START (0) up to STOP. A range over it is the only use vaultlet accepts
+ * (walk_range marks that call): anywhere else Go's value is a channel,
+ * which prints as a memory address.
+ */
+static int bi_loop(struct rf_call *c, struct gval *ret)
+{
+	int64_t start = 0, stop = 0;
+	int r;
+
+	if (c->n != 1 && c->n != 2)
+		return rf_fail(c, "loop: wrong number of arguments, expected 1 or 2, but got %zu",
+			       c->n);
+	if (c->n == 2) {
+		r = loop_to64(c, &c->argv[0], &start);
+		if (r)
+			return r;
+	}
+	r = loop_to64(c, &c->argv[c->n - 1], &stop);
+	if (r)
+		return r;
+	if (c->node != c->x->loop_ident)
+		return rf_fail(c, "loop outside range is not supported by vaultlet (Go's "
+				  "channel prints as a memory address): use {{ range loop 5 }} or "
+				  "{{ range $i := loop 1 5 }}");
+	c->x->loop_hit = true;
+	c->x->loop_start = start;
+	c->x->loop_stop = stop;
+	*ret = GV_INVALID_VALUE;
+	return 0;
+}
+
 /* toJSON, toJSONPretty, toUnescapedJSON, toUnescapedJSONPretty */
 static int bi_json(struct rf_call *c, struct gval *ret)
 {
@@ -1886,7 +2026,9 @@ static int bi_b64encode(struct rf_call *c, struct gval *ret)
 {
 	(void)ret;
 	return b64_encode(c->argv[0].str.s, c->argv[0].str.len,
-			  c->fn == TMPL_FN_BASE64ENCODE ? B64_STD : B64_URL, c->o);
+			  c->fn == TMPL_FN_BASE64ENCODE || c->fn == TMPL_FN_SPRIG_B64ENC ? B64_STD
+											 : B64_URL,
+			  c->o);
 }
 
 static int bi_trimspace(struct rf_call *c, struct gval *ret)
@@ -2014,6 +2156,103 @@ static int bi_parsejson(struct rf_call *c, struct gval *ret)
 	return fn_parse_json(c->x, c->node, c->argv[0], ret);
 }
 
+/* sprig_contains SUBSTR S, sprig_hasPrefix PREFIX S, sprig_hasSuffix SUFFIX S */
+static int bi_sprig_has(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str sub = c->argv[0].str, s = c->argv[1].str;
+	bool t;
+
+	if (c->fn == TMPL_FN_SPRIG_CONTAINS)
+		t = gostr_index(s.s, s.len, sub.s, sub.len) >= 0;
+	else if (sub.len > s.len)
+		t = false;
+	else if (c->fn == TMPL_FN_SPRIG_HASPREFIX)
+		t = sub.len == 0 || memcmp(s.s, sub.s, sub.len) == 0;
+	else
+		t = sub.len == 0 || memcmp(s.s + s.len - sub.len, sub.s, sub.len) == 0;
+	*ret = gv_bool(t);
+	return 0;
+}
+
+/* sprig's empty: reflect's zero-ish values (its adaptation of isTrue, negated) */
+static bool sprig_empty(const struct gval *v)
+{
+	bool ok;
+
+	return !gv_truth(v, &ok);
+}
+
+/*
+ * sprig_default D [GIVEN]: GIVEN unless missing or empty, else D;
+ * sprig_empty V; sprig_coalesce V...: the first non-empty value, or nil;
+ * sprig_all V...: none is empty; sprig_any V...: one is not empty.
+ */
+static int bi_sprig_default(struct rf_call *c, struct gval *ret)
+{
+	size_t i;
+
+	switch (c->fn) {
+	case TMPL_FN_SPRIG_DEFAULT:
+		*ret = c->n < 2 || sprig_empty(&c->argv[1]) ? c->argv[0] : c->argv[1];
+		return 0;
+	case TMPL_FN_SPRIG_EMPTY:
+		*ret = gv_bool(sprig_empty(&c->argv[0]));
+		return 0;
+	case TMPL_FN_SPRIG_COALESCE:
+		*ret = GV_NIL_VALUE;
+		for (i = 0; i < c->n; i++)
+			if (!sprig_empty(&c->argv[i])) {
+				*ret = c->argv[i];
+				break;
+			}
+		return 0;
+	default: /* all, any */
+		for (i = 0; i < c->n; i++)
+			if (sprig_empty(&c->argv[i]) == (c->fn == TMPL_FN_SPRIG_ALL))
+				break;
+		*ret = gv_bool((i == c->n) == (c->fn == TMPL_FN_SPRIG_ALL));
+		return 0;
+	}
+}
+
+/*
+ * sprig_quote V...: each non-nil value as strconv.Quote of its text (a
+ * string or json.Number itself, anything else fmt's %v), joined by spaces;
+ * sprig_squote V...: each as '%v'.
+ */
+static int bi_sprig_quote(struct rf_call *c, struct gval *ret)
+{
+	bool first = true;
+	int r = 0;
+
+	(void)ret;
+	for (size_t i = 0; i < c->n && r == 0; i++) {
+		const struct gval *v = &c->argv[i];
+
+		if (v->kind == GV_NIL || v->kind == GV_INVALID)
+			continue;
+		if (!first)
+			r = buf_append(c->o, " ", 1);
+		first = false;
+		if (r)
+			break;
+		if (c->fn == TMPL_FN_SPRIG_SQUOTE) {
+			r = gofmt_sprintf(c->o, "'%v'", 4, v, 1);
+		} else if (v->kind == GV_STRING || v->kind == GV_NUMBER) {
+			r = gofmt_quote(c->o, v->str.s, v->str.len, false);
+		} else {
+			struct buf t;
+
+			buf_init_sensitive(&t, RENDER_MAX_VALUE);
+			r = gofmt_sprintf(&t, "%v", 2, v, 1);
+			if (!r)
+				r = gofmt_quote(c->o, t.len ? t.data : "", t.len, false);
+			buf_done(&t);
+		}
+	}
+	return r;
+}
+
 static int bi_sha256hex(struct rf_call *c, struct gval *ret)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -2121,6 +2360,32 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				 false,
 				 rf_split_to_map },
 	[TMPL_FN_EXPLODEMAP] = { 1, false, { P_MAP }, false, rf_explode_map },
+	[TMPL_FN_LOOP] = { 1, true, { P_ANY }, false, bi_loop },
+	[TMPL_FN_TIMESTAMP] = { 1, true, { P_STRING }, true, rf_timestamp },
+	/* sprig's string helpers: the same Go functions as their consul-template twins */
+	[TMPL_FN_SPRIG_UPPER] = { 1, false, { P_STRING }, true, bi_toupper },
+	[TMPL_FN_SPRIG_LOWER] = { 1, false, { P_STRING }, true, bi_tolower },
+	[TMPL_FN_SPRIG_TRIM] = { 1, false, { P_STRING }, false, bi_trimspace },
+	[TMPL_FN_SPRIG_TRIMALL] = { 2, false, { P_STRING, P_STRING }, false, bi_trim },
+	[TMPL_FN_SPRIG_TRIMPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimprefix },
+	[TMPL_FN_SPRIG_TRIMSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_trimsuffix },
+	[TMPL_FN_SPRIG_REPLACE] = { 3,
+				    false,
+				    { P_STRING, P_STRING, P_STRING },
+				    true,
+				    bi_replaceall },
+	[TMPL_FN_SPRIG_B64ENC] = { 1, false, { P_STRING }, true, bi_b64encode },
+	[TMPL_FN_SPRIG_SHA256SUM] = { 1, false, { P_STRING }, true, bi_sha256hex },
+	[TMPL_FN_SPRIG_CONTAINS] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_HASPREFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_HASSUFFIX] = { 2, false, { P_STRING, P_STRING }, false, bi_sprig_has },
+	[TMPL_FN_SPRIG_DEFAULT] = { 2, true, { P_ANY, P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_EMPTY] = { 1, false, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_COALESCE] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_ALL] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_ANY] = { 1, true, { P_ANY }, false, bi_sprig_default },
+	[TMPL_FN_SPRIG_QUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
+	[TMPL_FN_SPRIG_SQUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 
@@ -2226,6 +2491,11 @@ static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const str
 		if (s->variadic && (int)numin - 1 < numfixed)
 			t = s->p[numin - 1];
 		r = validate_type(x, node, final.v, t, &argv[i]);
+		if (r)
+			goto out;
+	}
+	for (i = 0; i < numin; i++) {
+		r = pki_refuse(x, node, &argv[i]);
 		if (r)
 			goto out;
 	}
@@ -2353,19 +2623,92 @@ static int emit(struct ex *x, const void *p, size_t n)
 
 static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n);
 
+/* The IDENT node of a range pipeline's last command when that is a call of loop. */
+static const struct tmpl_node *range_loop_ident(const struct tmpl_node *pipe)
+{
+	const struct tmpl_node *cmd, *first;
+
+	if (!pipe || pipe->pipe.ncmds == 0)
+		return NULL;
+	cmd = pipe->pipe.cmds[pipe->pipe.ncmds - 1];
+	if (cmd->cmd.nargs == 0)
+		return NULL;
+	first = cmd->cmd.args[0];
+	return first->type == TMPL_NODE_IDENT && first->ident.fn == TMPL_FN_LOOP ? first : NULL;
+}
+
+/*
+ * A range over loop's channel: the int64s from start up to stop, each the
+ * dot and the range variable. The range's variables hold the channel
+ * itself when there is no iteration: an else branch or an assignment
+ * (`range $i = loop …`) could print it, a memory address in Go: refused.
+ * Two variables are refused too (Go's index form over a channel changed
+ * across Go versions).
+ */
+static int walk_range_loop(struct ex *x, struct gval dot, const struct tmpl_node *n, size_t mark2)
+{
+	const struct tmpl_node *pipe = n->branch.pipe;
+	int64_t start = x->loop_start, stop = x->loop_stop;
+	int r = 0;
+
+	if (pipe->pipe.ndecl > 1)
+		return ex_errorf(x, n,
+				 "range over loop with two variables is not supported by "
+				 "vaultlet: use one ({{ range $i := loop 5 }})");
+	if (start >= stop) {
+		if (pipe->pipe.ndecl > 0 && (n->branch.has_else || pipe->pipe.is_assign))
+			return ex_errorf(x, n,
+					 "a range variable of loop with no iteration "
+					 "is not supported by vaultlet (it holds Go's channel, "
+					 "printed as a memory address, in else or after an "
+					 "assignment): drop the variable or the else");
+		return n->branch.has_else ? walk_list(x, dot, &n->branch.else_list) : 0;
+	}
+	for (int64_t i = start; i < stop; i++) {
+		struct gval elem = { .kind = GV_INT64, .i = i };
+
+		if (++x->iters > RENDER_MAX_RANGE_ITERATIONS)
+			return ex_caperr(x, n, "more than %d range iterations",
+					 RENDER_MAX_RANGE_ITERATIONS);
+		if (pipe->pipe.ndecl > 0)
+			x->vars[x->nvars - 1].v = elem;
+		r = walk_list(x, elem, &n->branch.list);
+		x->nvars = mark2;
+		if (r == EX_CONTINUE)
+			r = 0;
+		if (r)
+			break;
+	}
+	return r == EX_BREAK ? 0 : r;
+}
+
 static int walk_range(struct ex *x, struct gval dot, const struct tmpl_node *n)
 {
 	size_t mark = x->nvars, mark2, i, count = 0;
+	const struct tmpl_node *saved_loop = x->loop_ident;
 	struct gval val;
+	bool is_loop;
 	int r;
 
 	x->at = n;
+	x->loop_ident = range_loop_ident(n->branch.pipe);
+	x->loop_hit = false;
 	r = eval_pipeline(x, dot, n->branch.pipe, &val);
+	x->loop_ident = saved_loop;
+	is_loop = x->loop_hit;
+	x->loop_hit = false;
 	if (r)
 		goto out;
 	if (val.kind == GV_SECRET)
 		val.kind = GV_SECRETV;
+	r = pki_refuse(x, n, &val);
+	if (r)
+		goto out;
 	mark2 = x->nvars;
+	if (is_loop) {
+		r = walk_range_loop(x, dot, n, mark2);
+		goto out;
+	}
 	switch (val.kind) {
 	case GV_SLICE:
 	case GV_STRSLICE:
@@ -2463,6 +2806,9 @@ static int walk(struct ex *x, struct gval dot, const struct tmpl_node *n)
 		if (n->action.pipe->pipe.ndecl == 0) {
 			size_t before = x->out->len;
 
+			r = pki_refuse(x, n, &val);
+			if (r)
+				return r;
 			r = gofmt_print_action(x->out, &val);
 			if (r) {
 				buf_truncate(x->out, before);

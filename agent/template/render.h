@@ -53,6 +53,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -85,6 +86,10 @@ struct render_opts {
 	size_t max_output; /* 0 means RENDER_MAX_OUTPUT */
 	/* the template's destination file: pkiCert reads its certificate there */
 	const char *destination;
+	/* timestamp's clock: false means the real time (CLOCK_REALTIME) */
+	bool now_set;
+	int64_t now_sec;
+	long now_nsec;
 };
 
 struct render_result {

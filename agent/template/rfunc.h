@@ -18,14 +18,15 @@
  * the executor redacts every secret value (also in Go's %q form) before
  * the message is kept.
  *
- * Implementations are pure: no clock, no files, no environment except
- * through the executor.
+ * Implementations are pure: no clock (rf_now), no files, no environment
+ * except through the executor.
  */
 #ifndef VAULTLET_RFUNC_H
 #define VAULTLET_RFUNC_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -55,6 +56,8 @@ int rf_nomem(struct rf_call *c);
 void *rf_alloc(struct rf_call *c, size_t n);
 /* A string value copied into rf_alloc memory. */
 int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret);
+/* The current time (render_opts.now_set pins it): seconds and nanoseconds since the epoch. */
+void rf_now(struct rf_call *c, int64_t *sec, long *nsec);
 /* Hands a tree made during execution to the executor, which deletes it at the end. */
 int rf_own(struct rf_call *c, cJSON *tree);
 
@@ -74,5 +77,6 @@ int rf_regex_match(struct rf_call *c, struct gval *ret);
 int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
 int rf_split_to_map(struct rf_call *c, struct gval *ret);
 int rf_explode_map(struct rf_call *c, struct gval *ret);
+int rf_timestamp(struct rf_call *c, struct gval *ret);
 
 #endif

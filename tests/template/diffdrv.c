@@ -120,6 +120,14 @@ static int run_case(const cJSON *c, const cJSON *want, struct stats *st, bool ve
 	ro.secret = lookup;
 	ro.secret_ctx = &sec;
 	ro.envp = envp;
+	it = cJSON_GetObjectItemCaseSensitive(c, "now_sec");
+	if (cJSON_IsNumber(it)) {
+		/* whole seconds below 2^53: exact in a double */
+		ro.now_set = true;
+		ro.now_sec = (int64_t)it->valuedouble;
+		it = cJSON_GetObjectItemCaseSensitive(c, "now_nsec");
+		ro.now_nsec = cJSON_IsNumber(it) ? (long)it->valuedouble : 0;
+	}
 	buf_init(&out, RENDER_MAX_OUTPUT);
 	buf_init(&gout, RENDER_MAX_OUTPUT);
 

@@ -336,9 +336,39 @@ class Gen:
         return "(splitToMap %s %s %s)" % (self.pick(['","', '";"', '""', '", "', '"="']),
                                           self.pick(['"="', '":"', '""', '"=="', '","']), s)
 
+    def timestamp_call(self):
+        """timestamp over the case's pinned clock, with Go layout elements and near misses."""
+        if self.chance(0.15):
+            return self.pick(["timestamp", 'timestamp "unix"', 'timestamp ""',
+                              'timestamp "a" "b"', "timestamp 1", 'timestamp "002"',
+                              'printf "%T" (timestamp)'])
+        toks = ["2006", "06", "_2006", "Jan", "January", "Janu", "01", "1", "Mon", "Monday", "MST",
+                "2", "_2", "02", "15", "3", "03", "4", "04", "5", "05", "PM", "pm", "Pm",
+                "-0700", "-07:00", "-07", "-070000", "-07:00:00", "Z0700", "Z07:00", "Z07",
+                "Z070000", "Z07:00:00", ".000", ".999", ",000", ",999999999", ".0000000000",
+                ".9", ".00x", ".99 ", ".01", "T", " ", ":", "-", "/", "x", "\u00e9", "0", "7",
+                "Ju", "M", "Z", "_", "."]
+        layout = "".join(self.pick(toks) for _ in range(self.r.randrange(1, 7)))
+        return "timestamp %s" % json.dumps(layout).replace("\\u00e9", "\u00e9")
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
-        k = self.r.randrange(14)
+        k = self.r.randrange(16)
+        if k == 15 and self.chance(0.5):
+            f = self.pick(["sprig_default", "sprig_default", "sprig_empty", "sprig_coalesce",
+                           "sprig_all", "sprig_any", "sprig_quote", "sprig_squote"])
+            n = 1 if f == "sprig_empty" else self.r.randrange(0 if f != "sprig_default" else 1, 4)
+            args = " ".join(self.pick([self.operand(depth + 1), self.elem_operand(),
+                                       self.list_operand(), self.parse_call(depth),
+                                       ".Data.nope", "nil", "0", "\"\"", "false", "0.0"])
+                            for _ in range(n))
+            return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
+        if k == 15:
+            f = self.pick(SPRIG_FUNCS)
+            args = " ".join(self.str_operand(depth + 1) for _ in range(SPRIG_ARITY[f]))
+            return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
+        if k == 14:
+            return self.timestamp_call()
         if k == 13:
             m = self.pick(['`{"a/b":1,"a/c":"x","d":true}`', '`{"a":1,"a/b":2}`',
                            '`{"a/":1,"/b":2,"":3,"a//c":4}`', '`{"x/y/z":[1,2],"x/w":null}`',
@@ -799,8 +829,17 @@ def make_case(i, seed):
         "left": g.left if g.left != "{{" else "",
         "right": g.right if g.right != "}}" else "",
         "shellquote": g.shellquote or r.random() < 0.1,
+        # timestamp's clock, pinned: 1970..2100, whole seconds or with nanoseconds
+        "now_sec": r.randrange(1, 4102444800),
+        "now_nsec": r.choice([0, 0, r.randrange(1000000000), r.randrange(1000) * 1000000]),
     }
 
+
+SPRIG_ARITY = {"sprig_upper": 1, "sprig_lower": 1, "sprig_trim": 1, "sprig_trimAll": 2,
+               "sprig_trimPrefix": 2, "sprig_trimSuffix": 2, "sprig_replace": 3,
+               "sprig_b64enc": 1, "sprig_sha256sum": 1, "sprig_contains": 2,
+               "sprig_hasPrefix": 2, "sprig_hasSuffix": 2}
+SPRIG_FUNCS = sorted(SPRIG_ARITY)
 
 # Hand-written edge cases of the functions added with the builtins table,
 # rendered against HAND_SECRET at path "h" (one case per line).
@@ -860,7 +899,46 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ regexMatch "(a{100}){11}" "" }}
 {{ regexMatch "\\p{Greek}" "" }}
 {{ regexReplaceAll .Data.q "x" .Data.u }}
-{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}"""
+{{ regexReplaceAll "\\d+" "#" (printf "%v" .Data.n) }}|{{ regexMatch "^[0-9]+$" .Data.s }}
+{{ range loop 3 }}{{ . }}{{ printf "%T" . }},{{ end }}|{{ range $i := loop .Data.s 10 }}{{ $i }}{{ end }}|{{ range loop (parseUint "2") }}u{{ end }}
+{{ range loop 0 }}x{{ else }}none{{ end }}|{{ range loop 5 2 }}x{{ else }}back{{ end }}|{{ range loop "" }}x{{ end }}|{{ range loop -2 "1" }}{{ . }};{{ end }}
+{{ range loop .Data.n }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}|{{ range $i := loop 4 }}{{ if lt $i 2 }}{{ continue }}{{ end }}{{ add $i 10 }}{{ end }}
+{{ range 3 | loop 1 }}{{ . }}{{ end }}|{{ range loop 2 }}{{ range loop . }}({{ . }}){{ end }}{{ end }}
+{{ range loop }}x{{ end }}
+{{ range loop 1 2 3 }}x{{ end }}
+{{ range loop 1.5 }}x{{ end }}
+{{ range loop nil }}x{{ end }}
+{{ range loop .Data.nope }}x{{ end }}
+{{ range loop true }}x{{ end }}
+{{ range loop .Data.u }}x{{ end }}
+{{ range loop .Data.f }}x{{ end }}
+{{ range loop "9223372036854775808" }}x{{ end }}
+{{ range loop .Data }}x{{ end }}
+{{ loop 3 }}
+{{ range $i, $v := loop 3 }}{{ $i }}{{ end }}
+{{ range $i := loop 0 }}x{{ else }}{{ $i }}{{ end }}
+{{ timestamp }}|{{ timestamp "unix" }}|{{ timestamp "" }}|{{ timestamp "Mon Monday Jan January 1 01 2 _2 02 _2006 06 15 3 03 4 04 5 05 PM pm MST" }}
+{{ timestamp "2006-01-02T15:04:05.000000000Z07:00 .999 ,999 .9 .0 .00 -0700 -07:00 -07 -070000 -07:00:00 Z07 Z0700 Z070000 Z07:00:00" }}
+{{ timestamp "002" }}
+{{ timestamp "__2" }}
+{{ timestamp "1" "2" }}
+{{ timestamp 5 }}
+{{ timestamp "a.0001 .99a ,9x .09 .000000000000 Janua Mond 20061 1504" }}
+{{ sprig_upper .Data.u }}|{{ sprig_lower "ÉTÉ İ" }}|{{ sprig_trim "\t x \n" }}|{{ sprig_trimAll "$é" "$$été$" }}|{{ sprig_trimPrefix "" "a" }}|{{ sprig_trimSuffix "é" .Data.u }}
+{{ sprig_replace "" "-" .Data.u }}|{{ sprig_replace "a" "" "banana" }}|{{ sprig_b64enc "" }}|{{ sprig_b64enc .Data.u }}|{{ sprig_sha256sum "" }}
+{{ sprig_contains "" "" }}|{{ sprig_contains "té" .Data.u }}|{{ sprig_hasPrefix "é" .Data.u }}|{{ sprig_hasSuffix "x" "" }}|{{ sprig_hasSuffix "" "" }}|{{ "abc" | sprig_hasSuffix "bc" }}
+{{ sprig_upper .Data.n }}
+{{ sprig_contains "a" }}
+{{ sprig_trim nil }}
+{{ sprig_b64enc .Data.l }}
+{{ sprig_default "d" }}|{{ sprig_default "d" .Data.nope }}|{{ sprig_default "d" .Data.e }}|{{ sprig_default "d" .Data.n }}|{{ .Data.s | sprig_default "d" }}|{{ sprig_default "d" 0 "x" }}|{{ sprig_default nil nil }}|{{ printf "%T" (sprig_default 5 nil) }}
+{{ sprig_empty .Data.nope }}|{{ sprig_empty .Data.l }}|{{ sprig_empty (parseJSON "{}") }}|{{ sprig_empty (parseJSON "[]") }}|{{ sprig_empty 0.0 }}|{{ sprig_empty (parseUint "0") }}|{{ sprig_empty . }}|{{ sprig_empty .Auth }}|{{ sprig_empty (split "," "") }}|{{ sprig_empty (parseFloat "nan") }}
+{{ sprig_coalesce }}|{{ sprig_coalesce nil "" 0 .Data.nope .Data.n "x" }}|{{ sprig_coalesce .Data.e false }}|{{ sprig_all }}|{{ sprig_any }}|{{ sprig_all 1 "a" .Data.l }}|{{ sprig_all 1 "" }}|{{ sprig_any nil 0 "a" }}|{{ sprig_any nil 0 "" }}
+{{ sprig_default }}
+{{ sprig_empty }}
+{{ sprig_empty 1 2 }}
+{{ sprig_quote }}|{{ sprig_quote nil }}|{{ sprig_quote .Data.q .Data.n nil .Data.nope 1.5 true .Data.l .Data.u "\x00\xff" }}|{{ sprig_quote (parseInt "-3") .Data.m .Auth }}
+{{ sprig_squote }}|{{ sprig_squote .Data.q .Data.n nil 1.5 .Data.l .Data.m .Auth (split "," "a,b") }}|{{ "x" | sprig_squote "y" }}"""
 
 
 def hand_cases():
@@ -868,7 +946,8 @@ def hand_cases():
         yield {"id": "hand-%d" % i,
                "template": "{{ with secret \"h\" }}" + line + "{{ end }}",
                "secrets": {"h": HAND_SECRET}, "env": {}, "error_on_missing_key": False,
-               "left": "", "right": "", "shellquote": False}
+               "left": "", "right": "", "shellquote": False,
+               "now_sec": 1767225599 + i, "now_nsec": 120000000 if i % 2 else 0}
 
 
 def main():

@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	"dependency"
 
@@ -96,6 +97,8 @@ type input struct {
 	Left              string            `json:"left"`
 	Right             string            `json:"right"`
 	ShellQuote        bool              `json:"shellquote"`
+	NowSec            int64             `json:"now_sec"`
+	NowNsec           int64             `json:"now_nsec"`
 }
 
 type output struct {
@@ -326,6 +329,24 @@ func funcs(in *input) template.FuncMap {
 	for k, v := range moreFuncs() {
 		m[k] = v
 	}
+	m["timestamp"] = func(s ...string) (string, error) {
+		// consul-template's timestamp over a pinned clock, in UTC (the
+		// stock Vault Agent image's zone).
+		now := time.Now().UTC()
+		if in.NowSec != 0 {
+			now = time.Unix(in.NowSec, in.NowNsec).UTC()
+		}
+		switch len(s) {
+		case 0:
+			return now.Format(time.RFC3339), nil
+		case 1:
+			if s[0] == "unix" {
+				return strconv.FormatInt(now.Unix(), 10), nil
+			}
+			return now.Format(s[0]), nil
+		}
+		return "", fmt.Errorf("timestamp: wrong number of arguments, expected 0 or 1, but got %d", len(s))
+	}
 	if in.ShellQuote {
 		m["shellQuote"] = func(s string) (string, error) {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'", nil
@@ -436,6 +457,82 @@ func moreFuncs() template.FuncMap {
 		},
 		"md5sum": func(s string) (string, error) {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
+		},
+		"loop": oracleLoop,
+		// sprig v3's string helpers (consul-template adds the "sprig_" prefix)
+		"sprig_upper":      strings.ToUpper,
+		"sprig_lower":      strings.ToLower,
+		"sprig_trim":       strings.TrimSpace,
+		"sprig_trimAll":    func(cut, s string) string { return strings.Trim(s, cut) },
+		"sprig_trimPrefix": func(p, s string) string { return strings.TrimPrefix(s, p) },
+		"sprig_trimSuffix": func(x, s string) string { return strings.TrimSuffix(s, x) },
+		"sprig_replace":    func(from, to, s string) string { return strings.Replace(s, from, to, -1) },
+		"sprig_b64enc":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"sprig_sha256sum": func(s string) string {
+			h := sha256.Sum256([]byte(s))
+			return hex.EncodeToString(h[:])
+		},
+		"sprig_contains":  func(sub, s string) bool { return strings.Contains(s, sub) },
+		"sprig_hasPrefix": func(p, s string) bool { return strings.HasPrefix(s, p) },
+		"sprig_hasSuffix": func(x, s string) bool { return strings.HasSuffix(s, x) },
+		"sprig_default": func(d interface{}, given ...interface{}) interface{} {
+			if len(given) == 0 || sprigEmpty(given[0]) {
+				return d
+			}
+			return given[0]
+		},
+		"sprig_empty": sprigEmpty,
+		"sprig_quote": func(v ...interface{}) string {
+			var out []string
+			for _, x := range v {
+				if x == nil {
+					continue
+				}
+				var text string
+				switch t := x.(type) {
+				case string:
+					text = t
+				case fmt.Stringer:
+					text = t.String()
+				default:
+					text = fmt.Sprintf("%v", x)
+				}
+				out = append(out, strconv.Quote(text))
+			}
+			return strings.Join(out, " ")
+		},
+		"sprig_squote": func(v ...interface{}) string {
+			var out []string
+			for _, x := range v {
+				if x != nil {
+					out = append(out, fmt.Sprintf("'%v'", x))
+				}
+			}
+			return strings.Join(out, " ")
+		},
+		"sprig_coalesce": func(v ...interface{}) interface{} {
+			for _, x := range v {
+				if !sprigEmpty(x) {
+					return x
+				}
+			}
+			return nil
+		},
+		"sprig_all": func(v ...interface{}) bool {
+			for _, x := range v {
+				if sprigEmpty(x) {
+					return false
+				}
+			}
+			return true
+		},
+		"sprig_any": func(v ...interface{}) bool {
+			for _, x := range v {
+				if !sprigEmpty(x) {
+					return true
+				}
+			}
+			return false
 		},
 		"hmacSHA256Hex": func(message, key string) (string, error) {
 			h := hmac.New(sha256.New, []byte(key))
@@ -712,4 +809,79 @@ func main() {
 		fmt.Fprintln(os.Stderr, "oracle:", err)
 		os.Exit(2)
 	}
+}
+
+// oracleLoop: consul-template's loop, from its documented behaviour: 0 or
+// START up to STOP, integers (unsigned ones converted to int64) or strings
+// read with parseInt; a channel of int64.
+func oracleLoop(args ...interface{}) (<-chan int64, error) {
+	conv := func(a interface{}) (int64, error) {
+		rv := reflect.ValueOf(a)
+		switch rv.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return rv.Int(), nil
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return int64(rv.Uint()), nil
+		case reflect.String:
+			if rv.String() == "" {
+				return 0, nil
+			}
+			n, err := strconv.ParseInt(rv.String(), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parseInt: %w", err)
+			}
+			return n, nil
+		}
+		return 0, fmt.Errorf("loop: bad argument type: %T", a)
+	}
+	var lo, hi interface{}
+	if len(args) == 1 {
+		lo, hi = 0, args[0]
+	} else if len(args) == 2 {
+		lo, hi = args[0], args[1]
+	} else {
+		return nil, fmt.Errorf("loop: wrong number of arguments, expected 1 or 2, but got %d", len(args))
+	}
+	from, err := conv(lo)
+	if err != nil {
+		return nil, err
+	}
+	to, err := conv(hi)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan int64)
+	go func() {
+		for i := from; i < to; i++ {
+			ch <- i
+		}
+		close(ch)
+	}()
+	return ch, nil
+}
+
+// sprigEmpty: sprig's empty, from its documentation: nil, a zero number,
+// false, an empty string, list or map; a struct never; other kinds when nil.
+func sprigEmpty(x interface{}) bool {
+	v := reflect.ValueOf(x)
+	if !v.IsValid() {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Array, reflect.Slice, reflect.Map, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Complex64, reflect.Complex128:
+		return v.Complex() == 0
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Struct:
+		return false
+	}
+	return v.IsNil()
 }

@@ -153,6 +153,41 @@ def pkicert_from_file():
 
 
 @case
+def loop_ranges_like_go():
+    # Expected bytes from Go (tests/template/oracle.go's loop, consul-template's semantics).
+    t = write("t-loop", '{{ range loop 3 }}{{ . }}{{ printf "%T" . }},{{ end }}|'
+                        '{{ range $i := loop "2" 5 }}{{ $i }}{{ end }}|'
+                        '{{ range loop 5 2 }}x{{ else }}none{{ end }}|{{ range loop -2 "1" }}{{ . }};{{ end }}')
+    rc, out, err = run("-secrets", SECRETS, t)
+    assert rc == 0 and out == b"0int64,1int64,2int64,|234|none|-2;-1;0;", (rc, out, err)
+    rc, out, err = run("-secrets", SECRETS, write("t-loop2", "{{ loop 3 }}"))
+    assert rc == 1 and out == b"" and "loop outside range is not supported by vaultlet" in err, err
+    rc, out, err = run("-secrets", SECRETS, write("t-loop3", "{{ range loop 1.5 }}{{ end }}"))
+    assert rc == 1 and "error calling loop: loop: bad argument type: float64" in err, err
+
+
+@case
+def pkicert_is_a_struct_not_a_map():
+    # Go's value is dependency.PemEncoded: fields only; a missing one is its zero value.
+    s = write("s-pkis.json", json.dumps({"pki/issue/web": {"Cert": "C\n", "Key": "K\n", "CA": "A\n",
+                                                            "CAChain": ["A\n", "B\n"]},
+                                          "pki/issue/e": {}}))
+    t = write("t-pkis", '{{ with pkiCert "pki/issue/web" }}{{ .CAChain }}|{{ join "," .CAChain }}|'
+                        '{{ printf "%T" .CAChain }}{{ end }}|{{ with pkiCert "pki/issue/e" }}'
+                        '[{{ .Cert }}][{{ .CAChain }}]{{ end }}')
+    rc, out, err = run("-secrets", s, t)
+    assert rc == 0 and out == b"[A\n B\n]|A\n,B\n|[]string|[][[]]", (rc, out, err)
+    rc, out, err = run("-secrets", s, write("t-pkis2", '{{ (pkiCert "pki/issue/web").Foo }}'))
+    assert rc == 1 and "can't evaluate field Foo in type dependency.PemEncoded" in err, err
+    for i, bad in enumerate(['{{ pkiCert "pki/issue/web" }}', '{{ toJSON (pkiCert "pki/issue/web") }}',
+                             '{{ range pkiCert "pki/issue/web" }}{{ end }}',
+                             '{{ with pkiCert "pki/issue/web" }}{{ printf "%v" . }}{{ end }}']):
+        rc, out, err = run("-secrets", s, write("t-pkis-bad%d" % i, bad))
+        assert rc == 1 and out == b"" and "whole value of pkiCert" in err and \
+            "not supported by vaultlet" in err, (bad, err)
+
+
+@case
 def shell_quote_like_the_agent():
     # The agent accepts vaultlet's shellQuote, so its preview does too.
     t = write("t7", '{{ "it\'s" | shellQuote }}')
