@@ -259,3 +259,40 @@ char *goparse_duration_format(int64_t ns, char out[static GOPARSE_DURATION_MAX])
 	memcpy(out, w, (size_t)(end - w) + 1);
 	return out;
 }
+
+bool goparse_underscore_ok(const char *s, size_t n)
+{
+	char saw = '^';
+	size_t i = 0;
+	bool hex = false;
+
+	if (n >= 1 && (s[0] == '-' || s[0] == '+')) {
+		s++;
+		n--;
+	}
+	if (n >= 2 && s[0] == '0' &&
+	    (s[1] == 'b' || s[1] == 'B' || s[1] == 'o' || s[1] == 'O' || s[1] == 'x' ||
+	     s[1] == 'X')) {
+		i = 2;
+		saw = '0';
+		hex = s[1] == 'x' || s[1] == 'X';
+	}
+	for (; i < n; i++) {
+		char c = s[i], lc = (char)(c | 0x20);
+
+		if ((c >= '0' && c <= '9') || (hex && lc >= 'a' && lc <= 'f')) {
+			saw = '0';
+			continue;
+		}
+		if (c == '_') {
+			if (saw != '0')
+				return false;
+			saw = '_';
+			continue;
+		}
+		if (saw == '_')
+			return false;
+		saw = '!';
+	}
+	return saw != '_';
+}

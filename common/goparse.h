@@ -27,6 +27,11 @@ bool goparse_int64(const char *s, int64_t *ret);
 bool goparse_uint64(const char *s, uint64_t *ret);
 /* Nanoseconds, like Go's time.Duration. */
 bool goparse_duration(const char *s, int64_t *ret_ns);
+/*
+ * strconv's underscoreOK: in a number literal, '_' only between digits or
+ * after a base prefix (0b, 0o, 0x); an optional sign first.
+ */
+bool goparse_underscore_ok(const char *s, size_t n);
 
 /* Longest output of goparse_duration_format, with the NUL. */
 #define GOPARSE_DURATION_MAX 33

@@ -27,6 +27,7 @@
 
 #include "macros.h"
 #include "arena.h"
+#include "goparse.h"
 #include "tmpl.h"
 #include "tmplutf.h"
 
@@ -1288,44 +1289,6 @@ static bool p_unquote(struct parser *p, const struct tok *t, struct tmpl_str *re
 	return true;
 }
 
-/* Go's strconv.underscoreOK */
-static bool underscore_ok(const char *s, size_t n)
-{
-	char saw = '^';
-	size_t i = 0;
-	bool hex = false;
-
-	if (n >= 1 && (s[0] == '-' || s[0] == '+')) {
-		s++;
-		n--;
-	}
-	if (n >= 2 && s[0] == '0' &&
-	    (s[1] == 'b' || s[1] == 'B' || s[1] == 'o' || s[1] == 'O' || s[1] == 'x' ||
-	     s[1] == 'X')) {
-		i = 2;
-		saw = '0';
-		hex = s[1] == 'x' || s[1] == 'X';
-	}
-	for (; i < n; i++) {
-		char c = s[i], lc = (char)(c | 0x20);
-
-		if ((c >= '0' && c <= '9') || (hex && lc >= 'a' && lc <= 'f')) {
-			saw = '0';
-			continue;
-		}
-		if (c == '_') {
-			if (saw != '0')
-				return false;
-			saw = '_';
-			continue;
-		}
-		if (saw == '_')
-			return false;
-		saw = '!';
-	}
-	return saw != '_';
-}
-
 /* strconv.ParseUint(s, 0, 64) */
 static bool parse_uint0(const char *s, size_t n, uint64_t *ret)
 {
@@ -1371,7 +1334,7 @@ static bool parse_uint0(const char *s, size_t n, uint64_t *ret)
 		else
 			v = v * base + d;
 	}
-	if (underscores && !underscore_ok(s0, n0))
+	if (underscores && !goparse_underscore_ok(s0, n0))
 		return false;
 	if (range)
 		return false;
@@ -1458,7 +1421,7 @@ static bool parse_float(const char *s, size_t n, double *ret)
 	}
 	if (i != n)
 		return false;
-	if (underscores && !underscore_ok(s, n))
+	if (underscores && !goparse_underscore_ok(s, n))
 		return false;
 	for (i = 0; i < n; i++)
 		if (s[i] != '_')

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "gofmt.h"
+#include "goparse.h"
 #include "rfunc.h"
 
 /* Longest input quoted in an error (strconv quotes it whole; longer ones are described). */
@@ -145,42 +146,6 @@ static char lower(char ch)
 	return (char)(ch | ('x' - 'X'));
 }
 
-/* strconv's underscoreOK: '_' only between digits (or after a base prefix). */
-static bool underscore_ok(const char *s, size_t n)
-{
-	char saw = '^';
-	size_t i = 0;
-	bool hex = false;
-
-	if (n >= 1 && (s[0] == '-' || s[0] == '+')) {
-		s++;
-		n--;
-	}
-	if (n >= 2 && s[0] == '0' &&
-	    (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
-		i = 2;
-		saw = '0';
-		hex = lower(s[1]) == 'x';
-	}
-	for (; i < n; i++) {
-		if ((s[i] >= '0' && s[i] <= '9') ||
-		    (hex && lower(s[i]) >= 'a' && lower(s[i]) <= 'f')) {
-			saw = '0';
-			continue;
-		}
-		if (s[i] == '_') {
-			if (saw != '0')
-				return false;
-			saw = '_';
-			continue;
-		}
-		if (saw == '_')
-			return false;
-		saw = '!';
-	}
-	return saw != '_';
-}
-
 static size_t prefix_ci(const char *s, size_t n, const char *word)
 {
 	size_t i = 0;
@@ -263,7 +228,7 @@ static size_t float_syntax(const char *s, size_t n, bool *underscores)
 	} else if (hex) {
 		return 0;
 	}
-	if (*underscores && !underscore_ok(s, i))
+	if (*underscores && !goparse_underscore_ok(s, i))
 		return 0;
 	return i;
 }
