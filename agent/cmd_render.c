@@ -26,6 +26,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "commands.h"
+#include "template/podfn.h"
 #include "template/render.h"
 #include "tmpl.h"
 #include "template/vjson.h"
@@ -48,6 +49,9 @@ static const char usage[] =
     "\n"
     "Like the agent, it accepts vaultlet's shellQuote function (POSIX single\n"
     "quoting), which real Vault Agent rejects.\n"
+    "\n"
+    "Like the agent, `file` reads the files the template names, writeToFile\n"
+    "writes its file and plugin runs its program (without a shell).\n"
     "\n"
     "On a template error the message (with line:column) goes to stderr, nothing is\n"
     "printed on stdout, and the exit status is 1. Usage errors exit with 2.\n";
@@ -167,6 +171,69 @@ static bool write_all(int fd, const char *p, size_t n)
 	return true;
 }
 
+/* The files `file` read, each once (read on first use, as the agent's first fetch). */
+struct files {
+	char *path[RENDER_MAX_SECRETS];
+	char *data[RENDER_MAX_SECRETS];
+	size_t len[RENDER_MAX_SECRETS];
+	size_t n;
+};
+
+static bool file_lookup(void *ctx, const char *path, const char **ret_data, size_t *ret_len)
+{
+	struct files *f = ctx;
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcmp(f->path[i], path) == 0) {
+			*ret_data = f->data[i];
+			*ret_len = f->len[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Reads the files a pass missed; false (the message printed) when one cannot be read. */
+static bool files_read(struct files *f, const struct render_result *res, const char *tmpl_path)
+{
+	for (size_t i = 0; i < res->nmissing; i++) {
+		const char *p = res->missing[i] + 1;
+		struct podfn_stat st;
+		struct buf err;
+		const char *d;
+		size_t dl;
+		int r;
+
+		if (res->missing[i][0] != RENDER_FILE_KEY || file_lookup(f, p, &d, &dl))
+			continue;
+		if (f->n == RENDER_MAX_SECRETS)
+			return false;
+		buf_init(&err, 4096);
+		f->path[f->n] = strdup(p);
+		r = f->path[f->n] ? podfn_read(p, &st, &f->data[f->n], &f->len[f->n], &err)
+				  : -ENOMEM;
+		if (r < 0) {
+			fprintf(stderr, "vaultlet-agent render: %s: %s\n", tmpl_path,
+				err.len ? buf_str(&err) : strerror(-r));
+			free(f->path[f->n]);
+			buf_done(&err);
+			return false;
+		}
+		buf_done(&err);
+		f->n++;
+	}
+	return true;
+}
+
+static void files_done(struct files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		explicit_bzero(f->data[i], f->len[i]);
+		free(f->data[i]);
+		free(f->path[i]);
+	}
+}
+
 int cmd_render(int argc, char **argv)
 {
 	const char *secrets_path = NULL, *tmpl_path = NULL, *ld = NULL, *rd = NULL, *v;
@@ -174,6 +241,7 @@ int cmd_render(int argc, char **argv)
 	struct tmpl_parse_opts po = { .flags = TMPL_PARSE_SHELLQUOTE };
 	struct render_opts ro = { 0 };
 	struct secrets sec = { 0 };
+	struct files files = { 0 };
 	struct render_result res = { 0 };
 	struct tmpl_error perr;
 	struct vjson_error jerr;
@@ -290,10 +358,36 @@ int cmd_render(int argc, char **argv)
 
 	ro.secret = lookup;
 	ro.secret_ctx = &sec;
+	ro.file = file_lookup;
+	ro.file_ctx = &files;
+	ro.pod_effects = true; /* writeToFile and plugin act, as in the agent */
 	r = render_exec(t, &ro, &out, &res);
+	/* files are read as the agent reads them: each pass may name new ones */
+	for (int pass = 0; r == RENDER_INCOMPLETE && pass < RENDER_MAX_SECRETS; pass++) {
+		bool only_files = true;
+
+		for (size_t k = 0; k < res.nmissing; k++)
+			only_files = only_files && res.missing[k][0] == RENDER_FILE_KEY;
+		if (!only_files)
+			break;
+		if (!files_read(&files, &res, tmpl_path))
+			goto out;
+		render_result_done(&res);
+		r = render_exec(t, &ro, &out, &res);
+	}
 	if (r == RENDER_INCOMPLETE) {
 		const char *body;
 		size_t plen;
+
+		for (size_t k = 0; k < res.nmissing; k++) {
+			if (res.missing[k][0] != RENDER_FILE_KEY) {
+				char *first = res.missing[0];
+
+				res.missing[0] = res.missing[k];
+				res.missing[k] = first;
+				break;
+			}
+		}
 
 		vwrite_split(res.missing[0], &plen, &body); /* a write form: its path */
 		if (vwrite_is_list_key(res.missing[0]))
@@ -314,6 +408,7 @@ int cmd_render(int argc, char **argv)
 	status = 0;
 out:
 	render_result_done(&res);
+	files_done(&files);
 	tmpl_free(t);
 	cJSON_Delete(sec.envelopes);
 	cJSON_Delete(sec.file);

@@ -126,6 +126,10 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_ANY] = "sprig_any",
 	[TMPL_FN_SPRIG_QUOTE] = "sprig_quote",
 	[TMPL_FN_SPRIG_SQUOTE] = "sprig_squote",
+	/* the functions that touch the pod */
+	[TMPL_FN_FILE] = "file",
+	[TMPL_FN_WRITETOFILE] = "writeToFile",
+	[TMPL_FN_PLUGIN] = "plugin",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -142,7 +146,6 @@ static const char *const unsupported_funcs[] = {
 	"datacenters",
 	"explode",
 	"exportedServices",
-	"file",
 	"importedServices",
 	"key",
 	"keyExists",
@@ -161,7 +164,6 @@ static const char *const unsupported_funcs[] = {
 	"parseYAML",
 	"partitions",
 	"peerings",
-	"plugin",
 	"safeLs",
 	"safeTree",
 	"scratch",
@@ -174,7 +176,6 @@ static const char *const unsupported_funcs[] = {
 	"spew_sprintf",
 	"toTOML",
 	"tree",
-	"writeToFile",
 };
 
 const char *tmpl_func_name(enum tmpl_func fn)

@@ -184,6 +184,10 @@ enum tmpl_func {
 	TMPL_FN_SPRIG_ANY,
 	TMPL_FN_SPRIG_QUOTE,
 	TMPL_FN_SPRIG_SQUOTE,
+	/* the functions that touch the pod (agent/template/rf_pod.c) */
+	TMPL_FN_FILE,
+	TMPL_FN_WRITETOFILE,
+	TMPL_FN_PLUGIN,
 	/* vaultlet extension (TMPL_PARSE_SHELLQUOTE) */
 	TMPL_FN_SHELLQUOTE,
 	TMPL_FN__COUNT

@@ -179,9 +179,20 @@ static int used_values(struct ex *x, struct hidden_list *l)
 {
 	int r = 0;
 
-	for (size_t i = 0; i < x->res->nused && x->o->secret && r == 0; i++) {
-		const cJSON *sec = x->o->secret(x->o->secret_ctx, x->res->used[i]);
+	for (size_t i = 0; i < x->res->nused && r == 0; i++) {
+		const char *key = x->res->used[i];
+		const cJSON *sec;
 
+		if (key[0] == RENDER_FILE_KEY) {
+			/* a file read with `file` may be a secret too: its whole content */
+			const char *d = NULL;
+			size_t n = 0;
+
+			if (x->o->file && x->o->file(x->o->file_ctx, key + 1, &d, &n) && n >= 3)
+				r = hidden_add(l, d, n, NULL);
+			continue;
+		}
+		sec = x->o->secret ? x->o->secret(x->o->secret_ctx, key) : NULL;
 		if (sec)
 			r = collect_hidden(l, cJSON_GetObjectItemCaseSensitive(sec, "data"), 0);
 	}
@@ -1747,6 +1758,50 @@ int rf_own(struct rf_call *c, cJSON *tree)
 	return 0;
 }
 
+/* ---- the functions that touch the pod (rf_pod.c) ------------------- */
+
+int rf_file_dep(struct rf_call *c, const char *path, size_t len, const char **ret_data,
+		size_t *ret_len)
+{
+	struct ex *x = c->x;
+	bool added, found = false;
+	char *key = malloc(len + 2);
+	int r;
+
+	if (!key)
+		return ex_nomem(x);
+	key[0] = RENDER_FILE_KEY;
+	memcpy(key + 1, path, len);
+	key[len + 1] = '\0';
+	r = record_path(x, &x->res->used, &x->res->nused, key, len + 1, &added);
+	if (!r && x->o->file)
+		found = x->o->file(x->o->file_ctx, key + 1, ret_data, ret_len);
+	if (!r && !found) {
+		x->missing = true;
+		r = record_path(x, &x->res->missing, &x->res->nmissing, key, len + 1, &added);
+		*ret_data = "";
+		*ret_len = 0;
+	}
+	free(key);
+	return r;
+}
+
+bool rf_pod_effects(const struct rf_call *c)
+{
+	return c->x->o->pod_effects;
+}
+
+int64_t rf_plugin_timeout_ms(const struct rf_call *c)
+{
+	return c->x->o->plugin_timeout_ms > 0 ? c->x->o->plugin_timeout_ms
+					      : RENDER_PLUGIN_TIMEOUT_MS;
+}
+
+char *const *rf_envp(const struct rf_call *c)
+{
+	return c->x->o->envp ? c->x->o->envp : environ;
+}
+
 /*
  * Executes a named template's body with dot as its $ (Go's walkTemplate;
  * ExecuteTemplate too): the caller's variables are out of scope (the
@@ -2274,7 +2329,7 @@ static int bi_shellquote(struct rf_call *c, struct gval *ret)
 struct builtin {
 	int nparams;
 	bool variadic;
-	enum ptype p[3];
+	enum ptype p[5]; /* writeToFile has 4 fixed parameters and a variadic one */
 	/* the result is the string the implementation appends to c->o */
 	bool out;
 	/* NULL for and/or, which eval_call evaluates lazily */
@@ -2386,6 +2441,14 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_ANY] = { 1, true, { P_ANY }, false, bi_sprig_default },
 	[TMPL_FN_SPRIG_QUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
 	[TMPL_FN_SPRIG_SQUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
+	/* the functions that touch the pod (rf_pod.c) */
+	[TMPL_FN_FILE] = { 1, false, { P_STRING }, true, rf_file },
+	[TMPL_FN_WRITETOFILE] = { 5,
+				  true,
+				  { P_STRING, P_STRING, P_STRING, P_STRING, P_STRING },
+				  false,
+				  rf_write_to_file },
+	[TMPL_FN_PLUGIN] = { 2, true, { P_STRING, P_STRING }, true, rf_plugin },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -73,6 +73,21 @@
 /* Returns the secret read response for path (as written), or NULL if not fetched yet. */
 typedef const cJSON *(*render_secret_fn)(void *ctx, const char *path);
 
+/*
+ * `file PATH` is a dependency like `secret`: the path (trimmed, then
+ * cleaned as Go's filepath.Clean) is recorded in res->used and, while the
+ * callback has no content for it, in res->missing, each time as the byte
+ * RENDER_FILE_KEY followed by the path; the pass is then incomplete and
+ * `file` yields "" (consul-template's first pass). The callback returns
+ * true with the file's bytes (valid until render_exec() returns), or false
+ * when the file is not read yet. NULL: every file is missing.
+ */
+#define RENDER_FILE_KEY '\x1c'
+typedef bool (*render_file_fn)(void *ctx, const char *path, const char **ret_data, size_t *ret_len);
+
+/* consul-template's plugin timeout */
+#define RENDER_PLUGIN_TIMEOUT_MS 30000
+
 struct render_opts {
 	/* missingkey=error: a missing map key is an error instead of <no value>. */
 	bool error_on_missing_key;
@@ -86,6 +101,16 @@ struct render_opts {
 	size_t max_output; /* 0 means RENDER_MAX_OUTPUT */
 	/* the template's destination file: pkiCert reads its certificate there */
 	const char *destination;
+	/* `file`: see render_file_fn */
+	render_file_fn file;
+	void *file_ctx;
+	/*
+	 * writeToFile and plugin act on the pod (write a file, run a process)
+	 * only when this is set (the agent, `vaultlet-agent render`); otherwise
+	 * they are an error that says so (fuzzers, the differential driver).
+	 */
+	bool pod_effects;
+	int64_t plugin_timeout_ms; /* 0 means RENDER_PLUGIN_TIMEOUT_MS */
 	/* timestamp's clock: false means the real time (CLOCK_REALTIME) */
 	bool now_set;
 	int64_t now_sec;

@@ -19,7 +19,8 @@
  * the message is kept.
  *
  * Implementations are pure: no clock (rf_now), no files, no environment
- * except through the executor.
+ * except through the executor; the exceptions are writeToFile and plugin
+ * (rf_pod.c), which act only when render_opts.pod_effects allows it.
  */
 #ifndef VAULTLET_RFUNC_H
 #define VAULTLET_RFUNC_H
@@ -78,5 +79,18 @@ int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
 int rf_split_to_map(struct rf_call *c, struct gval *ret);
 int rf_explode_map(struct rf_call *c, struct gval *ret);
 int rf_timestamp(struct rf_call *c, struct gval *ret);
+
+/* The functions that touch the pod (rf_pod.c) and what render.c gives them. */
+int rf_file(struct rf_call *c, struct gval *ret);
+int rf_write_to_file(struct rf_call *c, struct gval *ret);
+int rf_plugin(struct rf_call *c, struct gval *ret);
+/* Records `file PATH` (cleaned) as a dependency; its content, or "" while not read yet. */
+int rf_file_dep(struct rf_call *c, const char *path, size_t len, const char **ret_data,
+		size_t *ret_len);
+/* Whether writeToFile and plugin may act (render_opts.pod_effects). */
+bool rf_pod_effects(const struct rf_call *c);
+int64_t rf_plugin_timeout_ms(const struct rf_call *c);
+/* The environment plugin passes on (render_opts.envp, else the process's). */
+char *const *rf_envp(const struct rf_call *c);
 
 #endif
