@@ -267,8 +267,11 @@ static int wtf_errno(struct buf *msg, const char *op, const char *path, int e)
 	return buf_appendf(msg, "%s %s: %s", op, path, es) < 0 ? -ENOMEM : -EINVAL;
 }
 
-/* The write itself, once the checks passed; the error text in msg. */
-static int wtf_write(const struct wtf *w, struct buf *msg)
+/*
+ * The write itself, once the checks passed; the error text in msg. An
+ * appended file stays open in *fd for the owner and mode set afterwards.
+ */
+static int wtf_write(const struct wtf *w, int *ret_fd, struct buf *msg)
 {
 	size_t total = w->len + (w->newline ? 1 : 0);
 	char *all = NULL;
@@ -294,10 +297,6 @@ static int wtf_write(const struct wtf *w, struct buf *msg)
 				   : -EINVAL;
 		if (r < 0)
 			return wtf_errno(msg, "open", w->resolved, -r);
-		if (w->chown && lchown(w->resolved, (uid_t)w->uid, (gid_t)w->gid) < 0)
-			return wtf_errno(msg, "chown", w->resolved, errno);
-		if (w->chown && fchmodat(AT_FDCWD, w->resolved, w->mode, 0) < 0)
-			return wtf_errno(msg, "chmod", w->resolved, errno);
 		return 0;
 	}
 	fd = open(w->resolved, O_APPEND | O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, w->mode);
@@ -316,12 +315,29 @@ static int wtf_write(const struct wtf *w, struct buf *msg)
 		else
 			off += (size_t)k;
 	}
-	if (r == 0 && w->chown && fchown(fd, (uid_t)w->uid, (gid_t)w->gid) < 0)
-		r = wtf_errno(msg, "chown", w->resolved, errno);
-	if (r == 0 && fchmod(fd, w->mode) < 0)
-		r = wtf_errno(msg, "chmod", w->resolved, errno);
-	close(fd);
+	if (r == 0)
+		*ret_fd = fd;
+	else
+		close(fd);
 	return r;
+}
+
+/* Owner and mode after the write, as Go's f.Chown and f.Chmod (never through a link). */
+static int wtf_own(const struct wtf *w, int fd, struct buf *msg)
+{
+	if (fd >= 0) {
+		if (w->chown && fchown(fd, (uid_t)w->uid, (gid_t)w->gid) < 0)
+			return wtf_errno(msg, "chown", w->resolved, errno);
+		if (fchmod(fd, w->mode) < 0)
+			return wtf_errno(msg, "chmod", w->resolved, errno);
+		return 0;
+	}
+	/* the replaced file: created with its mode; a chown may clear nothing else */
+	if (w->chown && lchown(w->resolved, (uid_t)w->uid, (gid_t)w->gid) < 0)
+		return wtf_errno(msg, "chown", w->resolved, errno);
+	if (w->chown && fchmodat(AT_FDCWD, w->resolved, w->mode, 0) < 0)
+		return wtf_errno(msg, "chmod", w->resolved, errno);
+	return 0;
 }
 
 /*
@@ -337,7 +353,7 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 	size_t extra = c->n - 4;
 	char *uname = NULL, *gname = NULL;
 	const char *base;
-	int r;
+	int fd = -1, r;
 
 	*ret = gv_string("", 0);
 	if (extra == 0)
@@ -434,7 +450,10 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 		buf_done(&q);
 		goto fail;
 	}
-	/* consul-template writes first, then resolves the owner */
+	/* consul-template writes first, then resolves the owner: a bad name leaves the file */
+	r = wtf_write(&w, &fd, &msg);
+	if (r < 0)
+		goto fail;
 	uname = dup_n(user->s, user->len);
 	gname = dup_n(group->s, group->len);
 	if (!uname || !gname) {
@@ -445,7 +464,6 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 	w.gid = (long long)getgid();
 	w.chown = uname[0] || gname[0];
 	if (uname[0] || gname[0]) {
-		/* resolve before writing: a name that cannot be resolved leaves no file behind */
 		if (uname[0]) {
 			r = owner_id(false, uname, &w.uid, &msg);
 			if (r < 0)
@@ -457,13 +475,15 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 				goto fail;
 		}
 	}
-	r = wtf_write(&w, &msg);
+	r = wtf_own(&w, fd, &msg);
 	if (r == 0)
 		goto out;
 fail:
 	if (r == -EINVAL)
 		r = rf_fail(c, "%s", buf_str(&msg));
 out:
+	if (fd >= 0)
+		close(fd);
 	free(uname);
 	free(gname);
 	free(w.dir);
