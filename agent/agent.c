@@ -61,6 +61,7 @@
 #include "pkicert.h"
 #include "log.h"
 #include "sched.h"
+#include "template/podfn.h"
 #include "template/render.h"
 #include "template/vjson.h"
 #include "template/vwrite.h"
@@ -111,6 +112,12 @@ struct secret {
 	int64_t renewed_wall;	   /* last successful renewal, unix s */
 	int64_t next_wall;	   /* next renewal or read, unix s */
 	uint64_t renewals;
+	/* `file PATH` (key: RENDER_FILE_KEY + path): polled, not fetched from Vault */
+	bool file;
+	bool file_read; /* fdata holds the content of fst */
+	struct podfn_stat fst;
+	char *fdata;
+	size_t flen;
 };
 
 struct tpl {
@@ -249,6 +256,11 @@ static void secret_free(struct secret *s)
 	free(s->wbody);
 	free(s->pki_dest);
 	free(s->req);
+	if (s->fdata) {
+		log_secret_forget(s->fdata, s->flen);
+		explicit_bzero(s->fdata, s->flen);
+		free(s->fdata);
+	}
 	free(s);
 }
 
@@ -258,6 +270,12 @@ static struct secret *secret_find(struct agent *a, const char *written)
 	struct buf err, key;
 	struct secret *found = NULL;
 
+	if (written[0] == RENDER_FILE_KEY) {
+		for (size_t i = 0; i < a->nsecrets; i++)
+			if (a->secrets[i]->file && strcmp(a->secrets[i]->key, written) == 0)
+				return a->secrets[i];
+		return NULL;
+	}
 	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
 		for (size_t i = 0; i < a->nsecrets; i++)
 			if ((a->secrets[i]->wbody || a->secrets[i]->list) &&
@@ -393,6 +411,21 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	if (!s)
 		return -ENOMEM;
 	s->version = -1;
+	if (written[0] == RENDER_FILE_KEY) {
+		/* consul-template's FileQuery, shown as file(PATH) */
+		size_t n = strlen(written) + sizeof("file()");
+
+		s->file = true;
+		s->key = strdup(written);
+		s->written = malloc(n);
+		if (!s->key || !s->written) {
+			secret_free(s);
+			return -ENOMEM;
+		}
+		snprintf(s->written, n, "file(%s)", written + 1);
+		a->secrets[a->nsecrets++] = s;
+		return 0;
+	}
 	if (vwrite_is_key(written) || vwrite_is_list_key(written)) {
 		r = vwrite_is_key(written) ? write_secret_init(s, written)
 					   : list_secret_init(s, written, err);
@@ -428,6 +461,71 @@ static const cJSON *lookup_secret(void *ctx, const char *path)
 	struct secret *s = secret_find(a, path);
 
 	return s ? s->resp : NULL;
+}
+
+static void set_err(char *dst, size_t n, const char *fmt, ...) VL_PRINTF(3, 4);
+
+/* render_opts.file: the content of a `file` dependency once read. */
+static bool lookup_file(void *ctx, const char *path, const char **ret_data, size_t *ret_len)
+{
+	struct agent *a = ctx;
+
+	for (size_t i = 0; i < a->nsecrets; i++) {
+		struct secret *s = a->secrets[i];
+
+		if (s->file && s->file_read && strcmp(s->key + 1, path) == 0) {
+			*ret_data = s->fdata ? s->fdata : "";
+			*ret_len = s->flen;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * One check of a `file` dependency, as consul-template's FileQuery: a
+ * stat, and a read when the size, modification time (or inode) changed or
+ * it was never read. 1 when the content was (re)read, 0 when unchanged,
+ * -errno with the error in s->last_err ("file(P): stat P: ...").
+ */
+static int file_poll(struct secret *s)
+{
+	const char *path = s->key + 1;
+	struct podfn_stat st;
+	struct buf err;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	buf_init(&err, ERRTEXT_MAX);
+	r = podfn_stat(path, &st, &err);
+	if (r == 0 && s->file_read && podfn_stat_same(&st, &s->fst)) {
+		buf_done(&err);
+		return 0;
+	}
+	if (r == 0)
+		r = podfn_read(path, &st, &data, &len, &err);
+	if (r < 0) {
+		set_err(s->last_err, sizeof(s->last_err), "%s",
+			err.len ? buf_str(&err) : strerror(-r));
+		buf_done(&err);
+		return r;
+	}
+	buf_done(&err);
+	if (s->fdata) {
+		log_secret_forget(s->fdata, s->flen);
+		explicit_bzero(s->fdata, s->flen);
+		free(s->fdata);
+	}
+	s->fdata = data;
+	s->flen = len;
+	s->fst = st;
+	s->file_read = true;
+	s->last_err[0] = '\0';
+	/* the content may be a secret: never in a log line */
+	if (len >= LOG_SECRET_MIN && log_secret_add(data, len) < 0)
+		log_warn("the content of %s is not in the log redaction list", s->written);
+	return 1;
 }
 
 /* Returns the KV v2 metadata.version of a read answer, or -1. */
@@ -1254,6 +1352,9 @@ static enum pass_result render_pass(struct agent *a)
 			.error_on_missing_key = t->cfg->error_on_missing_key,
 			.secret = lookup_secret,
 			.secret_ctx = a,
+			.file = lookup_file,
+			.file_ctx = a,
+			.pod_effects = true,
 			.destination = t->cfg->destination,
 		};
 		struct render_result res;
@@ -1579,6 +1680,42 @@ static bool give_up(struct agent *a, struct secret *s, int64_t now)
 }
 
 /*
+ * A `file` dependency could not be read. consul-template does not retry
+ * local dependencies (its default retry function is nil): the runner
+ * fails at once, so Vault Agent exits with exit_on_retry_failure (the
+ * injector's default) or restarts the runner, which reads it again.
+ */
+static bool file_failed(struct agent *a, struct secret *s, int64_t now)
+{
+	fail_state(a, "%s", s->last_err);
+	for (size_t i = 0; i < a->ntpls; i++) {
+		for (size_t j = 0; j < a->tpls[i].nused; j++) {
+			if (secret_find(a, a->tpls[i].used[j]) == s) {
+				set_err(a->tpls[i].last_error, sizeof(a->tpls[i].last_error), "%s",
+					s->last_err);
+				a->tpls[i].error_at = wall_s();
+			}
+		}
+	}
+	if (a->cfg->exit_on_retry_failure) {
+		log_emit(LOG_ERROR,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_STR("error", s->last_err)),
+			 "template dependency failed and exit_on_retry_failure is set: exiting");
+		return true;
+	}
+	{
+		int64_t wait = sched_backoff_next(&a->runner_bo, sched_random());
+
+		log_emit(LOG_ERROR,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_STR("error", s->last_err),
+				    LOG_INT("restart_in_ms", wait / SCHED_MS)),
+			 "template dependency failed, restarting after backoff");
+		hold_fetches(a, now + wait);
+	}
+	return false;
+}
+
+/*
  * The exit code when SIGTERM/SIGINT stops the loop: 0 for a sidecar, and
  * for an init container only if every template rendered (0 promises that).
  */
@@ -1628,6 +1765,29 @@ static int loop(struct agent *a)
 
 				if (s->next_fetch > now)
 					continue;
+				if (s->file) {
+					int fr = file_poll(s);
+
+					now = sched_now();
+					if (fr >= 0) {
+						/* consul-template's FileQuerySleepTime */
+						s->next_fetch = now + PODFN_POLL_MS * SCHED_MS;
+						s->next_wall = wall_s() + PODFN_POLL_MS / 1000;
+						fetched_any |= fr == 1;
+						if (fr == 1)
+							log_emit(
+							    LOG_DEBUG,
+							    LOG_FIELDS(LOG_STR("path", s->written),
+								       LOG_INT("bytes", s->flen)),
+							    "read file");
+						continue;
+					}
+					if (file_failed(a, s, now)) {
+						fatal = true;
+						break;
+					}
+					continue;
+				}
 				/*
 				 * A renewable lease is renewed instead of read: by the
 				 * watcher, and before each retry of a failed read (as
