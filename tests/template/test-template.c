@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tdata.h"
 #include "template/render.h"
@@ -556,6 +557,95 @@ static void test_go_versions(void **state)
 	buf_done(&out);
 }
 
+/* ---- the functions that touch the pod ---------------------------------- */
+
+static bool pod_file(void *ctx, const char *path, const char **ret_data, size_t *ret_len)
+{
+	const char *const *f = ctx;
+
+	for (; f[0]; f += 2) {
+		if (strcmp(f[0], path) == 0) {
+			*ret_data = f[1];
+			*ret_len = strlen(f[1]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int pod_run(const char *text, const char *const *files, struct buf *out,
+		   struct render_result *res)
+{
+	struct tmpl_parse_opts po = { 0 };
+	struct render_opts ro = { .file = pod_file, .file_ctx = (void *)files };
+	struct tmpl *t = NULL;
+	struct tmpl_error e;
+	int r = tmpl_parse(text, strlen(text), &po, &t, &e);
+
+	if (r) {
+		memset(res, 0, sizeof(*res));
+		res->err = e;
+		return r;
+	}
+	r = render_exec(t, &ro, out, res);
+	tmpl_free(t);
+	return r;
+}
+
+static void test_pod_functions(void **state)
+{
+	const char *none[] = { NULL };
+	const char *some[] = { "/etc/app/a.conf", "file-secret-1", "b", "B", NULL };
+	struct render_result res;
+	struct buf out;
+
+	(void)state;
+	buf_init(&out, 1 << 16);
+	/* first pass: both files recorded (cleaned, once), "" meanwhile, nothing rendered */
+	assert_int_equal(pod_run("{{ file \" /etc/app/../app//a.conf\\n\" }}{{ file \"b\" }}"
+				 "{{ file \"/etc/app/a.conf\" }}{{ file \"\" }}",
+				 none, &out, &res),
+			 RENDER_INCOMPLETE);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(res.nmissing, 2);
+	assert_int_equal(res.missing[0][0], RENDER_FILE_KEY);
+	assert_string_equal(res.missing[0] + 1, "/etc/app/a.conf");
+	assert_string_equal(res.missing[1] + 1, "b");
+	render_result_done(&res);
+	/* once read: the content, byte for byte */
+	assert_int_equal(
+	    pod_run("[{{ file \"/etc/app/a.conf\" }}|{{ file \"./b\" }}]", some, &out, &res), 0);
+	assert_string_equal(buf_str(&out), "[file-secret-1|B]");
+	render_result_done(&res);
+	/* a file's content is hidden in error messages like a secret's */
+	assert_int_equal(pod_run("{{ parseInt (file \"/etc/app/a.conf\") }}", some, &out, &res),
+			 -EINVAL);
+	assert_null(strstr(res.err.msg, "file-secret-1"));
+	assert_non_null(strstr(res.err.msg, "[redacted]"));
+	render_result_done(&res);
+	/* without render_opts.pod_effects (fuzzers): no file written, no process started */
+	assert_int_equal(
+	    pod_run("{{ \"x\" | writeToFile \"/tmp/vaultlet-never\" \"\" \"\" \"0644\" }}", none,
+		    &out, &res),
+	    -EINVAL);
+	assert_non_null(strstr(res.err.msg, "does not write files here"));
+	render_result_done(&res);
+	assert_int_equal(access("/tmp/vaultlet-never", F_OK), -1);
+	assert_int_equal(pod_run("{{ plugin \"/bin/true\" }}", none, &out, &res), -EINVAL);
+	assert_non_null(strstr(res.err.msg, "does not run programs here"));
+	render_result_done(&res);
+	/* Go's argument checks come first */
+	assert_int_equal(pod_run("{{ writeToFile \"p\" \"\" \"\" }}", none, &out, &res), -EINVAL);
+	assert_non_null(
+	    strstr(res.err.msg, "wrong number of args for writeToFile: want at least 4 got 3"));
+	render_result_done(&res);
+	assert_int_equal(pod_run("{{ plugin }}", none, &out, &res), -EINVAL);
+	assert_non_null(
+	    strstr(res.err.msg, "wrong number of args for plugin: want at least 1 got 0"));
+	render_result_done(&res);
+	buf_done(&out);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
@@ -571,6 +661,8 @@ int main(void)
 	tlist_add(&l, "redaction and shellQuote", test_redaction, NULL);
 	tlist_add(&l, "else with; toJSON of \\b", test_go_versions, NULL);
 	tlist_add(&l, "regular expressions: linear time, caps, refusals", test_regex_bounds, NULL);
+	tlist_add(&l, "file, writeToFile, plugin: multi-pass, redaction, no effects by default",
+		  test_pod_functions, NULL);
 	failed = tlist_run(&l, "template");
 	tdata_free(&parse);
 	return failed ? 1 : 0;
