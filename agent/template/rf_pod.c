@@ -358,9 +358,6 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 	*ret = gv_string("", 0);
 	if (extra == 0)
 		return rf_fail(c, "runtime error: index out of range [-1]");
-	if (!rf_pod_effects(c))
-		return rf_fail(c, "writeToFile does not write files here (only the agent and "
-				  "vaultlet-agent render do)");
 	if (extra == 2) {
 		const struct gv_str *f = &c->argv[4].str;
 
@@ -374,6 +371,9 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 	r = parse_mode(c, &c->argv[3].str, &w.mode);
 	if (r)
 		return r;
+	if (!rf_pod_effects(c))
+		return rf_fail(c, "writeToFile does not write files here (only the agent and "
+				  "vaultlet-agent render do)");
 	if (memchr(w.path, '\0', w.plen) || memchr(user->s, '\0', user->len) ||
 	    memchr(group->s, '\0', group->len))
 		return rf_fail(c, "writeToFile: a NUL byte in the path, user or group is not "

@@ -33,6 +33,19 @@ static const cJSON *lookup(void *ctx, const char *path)
 	return strcmp(path, "missing") == 0 ? NULL : secret;
 }
 
+/* `file`: a fixed content for every path but those starting with 'm' (missing); no file read */
+static bool file_cb(void *ctx, const char *path, const char **ret_data, size_t *ret_len)
+{
+	static const char content[] = "fuzz file\ncontent";
+
+	(void)ctx;
+	if (path[0] == 'm')
+		return false;
+	*ret_data = content;
+	*ret_len = sizeof(content) - 1;
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ro.error_on_missing_key = opt & 8;
 	ro.secret = lookup;
 	ro.envp = env;
+	/* pod_effects stays false: writeToFile and plugin never write a file or start a process */
+	ro.file = file_cb;
 	ro.max_output = 1 << 16;
 	buf_init(&out, 1 << 16);
 	render_exec(t, &ro, &out, &res);
