@@ -278,6 +278,10 @@ static int wtf_write(const struct wtf *w, int *ret_fd, struct buf *msg)
 	int fd = -1, r;
 
 	if (!w->append) {
+		/* Go opens an existing file O_RDWR: one it may not read and write is its error */
+		if (faccessat(AT_FDCWD, w->resolved, R_OK | W_OK, AT_EACCESS) < 0 &&
+		    errno != ENOENT)
+			return wtf_errno(msg, "open", w->resolved, errno);
 		all = malloc(total ? total : 1);
 		if (!all)
 			return -ENOMEM;
@@ -401,16 +405,21 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 		base = sl ? sl + 1 : cp;
 		if (!*base)
 			base = "/";
-		w.resolved = malloc(strlen(w.dir) + strlen(base) + 2);
+		/* filepath.Join: the two cleaned together */
+		buf_init(&d, strlen(w.dir) + strlen(base) + 2);
+		if (buf_appendf(&d, "%s/%s", w.dir, base) == 0) {
+			struct buf j;
+
+			buf_init(&j, d.len + 2);
+			if (podfn_clean(buf_str(&d), d.len, &j) == 0)
+				w.resolved = buf_take(&j, NULL);
+			buf_done(&j);
+		}
+		buf_done(&d);
 		if (!w.resolved) {
 			r = -ENOMEM;
 			goto out;
 		}
-		if (strcmp(base, "/") == 0)
-			snprintf(w.resolved, strlen(w.dir) + 2, "%s", w.dir);
-		else
-			snprintf(w.resolved, strlen(w.dir) + strlen(base) + 2, "%s%s%s", w.dir,
-				 strcmp(w.dir, "/") == 0 ? "" : "/", base);
 	}
 	if (stat(w.dir, &st) < 0) {
 		if (errno != ENOENT) {
@@ -425,7 +434,7 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 		char es[128];
 
 		podfn_errstr(errno, es, sizeof(es));
-		r = buf_appendf(&msg, "writeToFile: failed to stat directory %s: stat %s: %s",
+		r = buf_appendf(&msg, "writeToFile: failed to stat directory %s: lstat %s: %s",
 				quoted(&q, w.dir, strlen(w.dir)), w.dir, es) < 0
 			? -ENOMEM
 			: -EINVAL;
@@ -437,6 +446,17 @@ int rf_write_to_file(struct rf_call *c, struct gval *ret)
 				"writeToFile: refusing to write through symlinked directory in "
 				"path %s",
 				quoted(&q, w.path, w.plen)) < 0
+			? -ENOMEM
+			: -EINVAL;
+		buf_done(&q);
+		goto fail;
+	}
+	if (lstat(w.resolved, &st) < 0 && errno != ENOENT) {
+		char es[128];
+
+		podfn_errstr(errno, es, sizeof(es));
+		r = buf_appendf(&msg, "writeToFile: failed to stat %s: lstat %s: %s",
+				quoted(&q, w.resolved, strlen(w.resolved)), w.resolved, es) < 0
 			? -ENOMEM
 			: -EINVAL;
 		buf_done(&q);
@@ -511,6 +531,8 @@ static int look_path(const char *name, char *const *envp, struct buf *out)
 	const char *path = env_get(envp, "PATH");
 	const char *p = path ? path : "";
 
+	if (!*p)
+		return -ENOENT; /* filepath.SplitList("") is empty */
 	for (;;) {
 		const char *end = strchr(p, ':');
 		size_t dl = end ? (size_t)(end - p) : strlen(p);

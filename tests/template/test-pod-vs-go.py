@@ -47,6 +47,7 @@ FILES = {
     'bin/env': (PY + 'import os\nprint(os.environ.get("POD_VS_GO", "unset"))\n', 0o755),
     'bin/noexec': (PY + 'print(1)\n', 0o644),
     'out/existing.txt': ('old content that is longer\n', 0o600),
+    'in/readonly.txt': ('read only\n', 0o400),
 }
 LINKS = {'out/link.txt': 'existing.txt', 'linkdir': 'out'}
 ENV = dict(os.environ, PATH=os.path.join(SB, 'bin') + ':/usr/bin:/bin', POD_VS_GO='from-env')
@@ -192,6 +193,13 @@ CASES = [
      '{{ "o" | writeToFile "%s/out/own.txt" "no-such-user-x" "" "0600" }}' % S),
     ('writeToFile', 'writeToFile with an unknown group name',
      '{{ "o" | writeToFile "%s/out/own.txt" "" "no-such-group-x" "0600" }}' % S),
+    ('writeToFile', 'writeToFile to "" (the working directory)',
+     '{{ "d" | writeToFile "" "" "" "0600" }}'),
+    ('writeToFile', 'writeToFile to "/"', '{{ "d" | writeToFile "/" "" "" "0600" }}'),
+    ('writeToFile', 'writeToFile over a read-only file (an error unless root)',
+     '{{ "r" | writeToFile "%s/in/readonly.txt" "" "" "0600" }}' % S),
+    ('writeToFile', 'writeToFile appending to a read-only file (an error unless root)',
+     '{{ "r" | writeToFile "%s/in/readonly.txt" "" "" "0600" "append" }}' % S),
     ('writeToFile', 'writeToFile to a directory', '{{ "d" | writeToFile "%s/in/dir" "" "" "0600" }}' % S),
     ('plugin', 'plugin by path: arguments trimmed, empty ones dropped, output trimmed',
      '<{{ plugin "%s/bin/echo-args" "  a " "" "\\tb c\\n" " " "ü" }}>' % S),
