@@ -80,7 +80,7 @@ def snapshot():
                 out[rel] = ('dir', oct(stat.S_IMODE(st.st_mode)))
             else:
                 with open(p, 'rb') as f:
-                    out[rel] = (f.read(), oct(stat.S_IMODE(st.st_mode)))
+                    out[rel] = (f.read(), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid)
     return out
 
 
@@ -189,6 +189,13 @@ CASES = [
      '{{ "evil" | writeToFile "%s/linkdir/x.txt" "" "" "0644" }}' % S),
     ('writeToFile', 'writeToFile with the own uid and gid as numbers',
      '{{ "o" | writeToFile "%s/out/own.txt" "%d" "%d" "0600" }}' % (S, os.getuid(), os.getgid())),
+    ('writeToFile', 'writeToFile with user and group names from /etc/passwd and /etc/group '
+     '(chown: needs root)',
+     '{{ "o" | writeToFile "%s/out/own.txt" "nobody" "nogroup" "0640" }}' % S),
+    ('writeToFile', 'writeToFile with a numeric user only (the group stays the agent\'s)',
+     '{{ "o" | writeToFile "%s/out/own.txt" "65534" "" "0640" "append" }}' % S),
+    ('writeToFile', 'writeToFile with the owner "-1" (unchanged)',
+     '{{ "o" | writeToFile "%s/out/own.txt" "-1" "-1" "0640" }}' % S),
     ('writeToFile', 'writeToFile with an unknown user name',
      '{{ "o" | writeToFile "%s/out/own.txt" "no-such-user-x" "" "0600" }}' % S),
     ('writeToFile', 'writeToFile with an unknown group name',
