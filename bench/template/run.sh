@@ -17,7 +17,7 @@ cc -O2 -std=c11 -D_GNU_SOURCE -I"$root/common" -I"$root/agent" -I"$build" \
   "$root/common/buf.c" "$root/common/b64.c" "$root/common/arena.c" "$root/common/goparse.c" \
   "$root"/agent/template/go*.c "$root/agent/template/gval.c" \
   "$root/agent/template/render.c" "$root/agent/template/vjson.c" \
-  "$root/agent/template/vwrite.c" \
+  "$root/agent/template/vwrite.c" "$root/agent/template/podfn.c" "$root/common/afile.c" \
   $(ls "$root"/agent/template/rf_*.c 2>/dev/null) \
   $(pkg-config --libs libcjson) -lcrypto -lm -o "$out/bench"
 echo "# $(cc --version | head -1), -O2; $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ)"
