@@ -127,6 +127,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_QUOTE] = "sprig_quote",
 	[TMPL_FN_SPRIG_SQUOTE] = "sprig_squote",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
+	/* consul-template: mutable values and formats */
+	[TMPL_FN_TOTOML] = "toTOML",
 };
 
 /* Defined by Go or consul-template, not implemented by vaultlet. */
@@ -172,7 +174,6 @@ static const char *const unsupported_funcs[] = {
 	"spew_printf",
 	"spew_sdump",
 	"spew_sprintf",
-	"toTOML",
 	"tree",
 	"writeToFile",
 };

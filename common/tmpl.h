@@ -186,6 +186,8 @@ enum tmpl_func {
 	TMPL_FN_SPRIG_SQUOTE,
 	/* vaultlet extension (TMPL_PARSE_SHELLQUOTE) */
 	TMPL_FN_SHELLQUOTE,
+	/* consul-template: mutable values and formats (rf_toml.c, ...) */
+	TMPL_FN_TOTOML,
 	TMPL_FN__COUNT
 };
 

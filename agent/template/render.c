@@ -2387,6 +2387,8 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_QUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
 	[TMPL_FN_SPRIG_SQUOTE] = { 1, true, { P_ANY }, true, bi_sprig_quote },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
+	/* consul-template: mutable values and formats (rf_toml.c, ...) */
+	[TMPL_FN_TOTOML] = { 1, false, { P_ANY }, true, rf_to_toml },
 };
 
 /* Number of fixed (non-variadic) parameters as Go counts them. */

@@ -79,4 +79,7 @@ int rf_split_to_map(struct rf_call *c, struct gval *ret);
 int rf_explode_map(struct rf_call *c, struct gval *ret);
 int rf_timestamp(struct rf_call *c, struct gval *ret);
 
+/* consul-template: mutable values and formats */
+int rf_to_toml(struct rf_call *c, struct gval *ret);
+
 #endif

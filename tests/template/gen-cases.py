@@ -941,6 +941,92 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ sprig_squote }}|{{ sprig_squote .Data.q .Data.n nil 1.5 .Data.l .Data.m .Auth (split "," "a,b") }}|{{ "x" | sprig_squote "y" }}"""
 
 
+# Hand-written edge cases of the mutable-value and format functions (toTOML,
+# ...), rendered against HAND_SECRET at path "h" and M_SECRET at "m".
+M_SECRET = (r'{"request_id":"r","data":{"i":42,"neg":-0,"f":1.50,"e":1e2,'
+            r'"i64":9223372036854775807,"m64":-9223372036854775808,"d":0.25,'
+            r'"big":18446744073709551615,"tiny":1e-400,"x":1.0e-4,"s":"v\"\\\u0000\u007f\n",'
+            r'"nested":{"k":[1,2.5,-0.0,3e5],"t":[{"a":1},{"b":{"c":"d"}}]}}}')
+M_BAD = json.dumps({"data": {"a": 1, "b": {"c": [1, None]}}}).replace('"a": 1', '"a": 1E+400')
+HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (splitToMap "," "=" "a=1,b=,c=x y") }}|{{ toTOML (explodeMap .Data.m) }}
+{{ toTOML .Data }}
+{{ toTOML nil }}
+{{ toTOML .Data.nope }}
+{{ toTOML "x" }}
+{{ toTOML . }}
+{{ toTOML .Data.l }}
+{{ toTOML 1 }}
+{{ toTOML (parseJSON `[]`) }}
+{{ toTOML (parseJSON `{"a":1,"b":{"c":[1,"x",{"d":null}],"e":{}},"t":[{"x":1},{"y":[{"z":2}]}],"s":"q"
+ \"}`) }}
+{{ toTOML (parseJSON `{"a":[[1,[null]]]}`) }}
+{{ toTOML (parseJSON `{"a":{"b":[1,{"c":null,"d":1}]}, "z":[{"n":null}]}`) }}
+{{ toTOML (parseJSON `{"a":[{"b":null,"c":1}], "":1, "x y":{"é":2}, "k.k":[], "A-b_9":true}`) }}
+{{ toTOML (parseJSON `{"a":123456.5, "b": 0.0001, "c": -0.0, "d": 0.5, "e": 999999.9999999999}`) }}
+{{ toTOML (parseJSON `{"a":1e6}`) }}
+{{ toTOML (parseJSON `{"a":9.9999e-5}`) }}
+{{ toTOML (parseJSON `{"a":{"b":{"c":{}}}, "z":1, "y":[]}`) }}
+{{ toTOML (parseJSON `{"x":[{"a":1},{"b":[{"c":{"d":[1]}}]}], "y":[{"a":1},2], "z":[[{"a":1}],[]]}`) }}
+{{ toTOML (parseJSON `{"x":{"a":null,"b":null}, "y":{"i":{"a":1,"b":null}}, "w":[{"k":{"a":1, "b":{"c":null}}}, 1]}`) }}
+{{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}"""
+M_HAND_SECRETS = {"h": HAND_SECRET, "m": M_SECRET, "bad": M_BAD}
+M_HAND_EXTRA = ['{{ with secret "m" }}{{ toTOML .Data }}{{ end }}',
+                '{{ with secret "m" }}{{ toTOML .Data.nested }}{{ end }}',
+                '{{ with secret "bad" }}{{ toTOML .Data }}{{ end }}']
+
+
+def m_hand_cases():
+    lines = ["{{ with secret \"h\" }}" + l + "{{ end }}" for l in HAND_M.split("\n")]
+    for i, t in enumerate(lines + M_HAND_EXTRA):
+        yield {"id": "hand-m-%d" % i, "template": t, "secrets": M_HAND_SECRETS, "env": {},
+               "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+
+
+M_KEYS = ["a", "b", "z", "A-b_9", "", "x y", "k.k", "\u00e9", "1", "_", "q\"", "t\tab", "a/b"]
+M_NUMS = ["0", "-0", "1", "42", "-7", "1.5", "1.50", "-0.25", "1e-7", "1E+21", "100000",
+          "1234567", "3.0e2", "2.5E-3", "9007199254740993", "0.1", "9223372036854775807",
+          "9223372036854775808", "-9223372036854775809", "0.0001", "999999", "1e400"]
+
+
+def m_json(r, depth):
+    """A random JSON text for toTOML: tables, arrays of tables, mixed arrays."""
+    k = r.randrange(10 if depth < 3 else 6)
+    if k == 0:
+        return json.dumps(r.choice(STRINGS))
+    if k == 1:
+        return r.choice(M_NUMS)
+    if k == 2:
+        return r.choice(["true", "false", "null"] if r.random() < 0.3 else ["true", "false"])
+    if k == 3:
+        return json.dumps(r.choice(STRINGS[:40]))
+    if k == 4:
+        return r.choice(M_NUMS[:12])
+    if k == 5:
+        return json.dumps(r.choice(M_KEYS))
+    if k in (6, 7):
+        n = r.randrange(0, 4)
+        return "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, depth + 1)
+                              for _ in range(n)) + "}"
+    n = r.randrange(0, 4)
+    if r.random() < 0.5:
+        return "[" + ",".join("{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, depth + 2)
+                                             for _ in range(r.randrange(0, 3))) + "}"
+                              for _ in range(n)) + "]"
+    return "[" + ",".join(m_json(r, depth + 1) for _ in range(n)) + "]"
+
+
+def make_m_case(i, seed):
+    r = random.Random("m-%s-%d" % (seed, i))
+    doc = "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, 0)
+                         for _ in range(r.randrange(0, 6))) + "}"
+    secret = '{"request_id":"r","data":%s}' % doc
+    t = r.choice(['{{ with secret "g" }}{{ toTOML .Data }}{{ end }}',
+                  '{{ with secret "g" }}{{ toTOML (parseJSON (toJSON .Data)) }}{{ end }}',
+                  '{{ with secret "g" }}{{ range $k, $v := .Data }}{{ $k }}:{{ toTOML $v }}|{{ end }}{{ end }}'])
+    return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+            "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+
+
 def hand_cases():
     for i, line in enumerate(HAND.split("\n")):
         yield {"id": "hand-%d" % i,
@@ -962,6 +1048,10 @@ def main():
         out.write(json.dumps(c) + "\n")
     for i in range(count):
         out.write(json.dumps(make_case(i, seed)) + "\n")
+    for c in m_hand_cases():
+        out.write(json.dumps(c) + "\n")
+    for i in range(max(count // 10, 1)):
+        out.write(json.dumps(make_m_case(i, seed)) + "\n")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -43,6 +44,8 @@ import (
 	"time"
 
 	"dependency"
+
+	"github.com/BurntSushi/toml"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -327,6 +330,9 @@ func funcs(in *input) template.FuncMap {
 		},
 	}
 	for k, v := range moreFuncs() {
+		m[k] = v
+	}
+	for k, v := range mutableFuncs() {
 		m[k] = v
 	}
 	m["timestamp"] = func(s ...string) (string, error) {
@@ -884,4 +890,23 @@ func sprigEmpty(x interface{}) bool {
 		return false
 	}
 	return v.IsNil()
+}
+
+// mutableFuncs: consul-template's toTOML (and the functions added with it)
+// over the real libraries (BurntSushi toml, Debian's v1.2.0).
+func mutableFuncs() template.FuncMap {
+	return template.FuncMap{
+		"toTOML": func(m interface{}) (string, error) {
+			buf := bytes.NewBuffer([]byte{})
+			enc := toml.NewEncoder(buf)
+			if err := enc.Encode(m); err != nil {
+				return "", fmt.Errorf("toTOML: %w", err)
+			}
+			result, err := io.ReadAll(buf)
+			if err != nil {
+				return "", fmt.Errorf("toTOML: %w", err)
+			}
+			return string(bytes.TrimSpace(result)), nil
+		},
+	}
 }
