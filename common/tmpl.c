@@ -129,6 +129,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 	/* consul-template: mutable values and formats */
 	[TMPL_FN_TOTOML] = "toTOML",
+	[TMPL_FN_MERGEMAP] = "mergeMap",
+	[TMPL_FN_MERGEMAPWITHOVERRIDE] = "mergeMapWithOverride",
 };
 
 /* Defined by Go or consul-template, not implemented by vaultlet. */
@@ -150,8 +152,6 @@ static const char *const unsupported_funcs[] = {
 	"keyExists",
 	"keyOrDefault",
 	"ls",
-	"mergeMap",
-	"mergeMapWithOverride",
 	"node",
 	"nodes",
 	"nomadService",

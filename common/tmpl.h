@@ -188,6 +188,8 @@ enum tmpl_func {
 	TMPL_FN_SHELLQUOTE,
 	/* consul-template: mutable values and formats (rf_toml.c, ...) */
 	TMPL_FN_TOTOML,
+	TMPL_FN_MERGEMAP,
+	TMPL_FN_MERGEMAPWITHOVERRIDE,
 	TMPL_FN__COUNT
 };
 

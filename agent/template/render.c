@@ -73,6 +73,8 @@ struct ex {
 	const struct tmpl_node *loop_ident;
 	bool loop_hit;
 	int64_t loop_start, loop_stop;
+	/* mergeMap/scratch state (rf_mut.c) */
+	struct rf_mut *mut;
 };
 
 /* Longest error text formatted before it is redacted and cut to TMPL_ERROR_MAX. */
@@ -1533,6 +1535,40 @@ static bool numbers_to_float(cJSON *n)
 	return true;
 }
 
+/*
+ * Whether valid JSON text has a number beyond float64 anywhere, also under a
+ * key repeated later (vjson keeps the last value; Go's decoder still fails).
+ * -1: out of memory.
+ */
+static int json_text_overflows(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			continue;
+		}
+		if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			size_t j = i;
+			char *tok;
+			double d;
+
+			while (j < n && s[j] && strchr("+-0123456789.eE", s[j]))
+				j++;
+			tok = strndup(s + i, j - i);
+			if (!tok)
+				return -1;
+			d = strtod(tok, NULL);
+			free(tok);
+			if (d == HUGE_VAL || d == -HUGE_VAL)
+				return 1;
+			i = j - 1;
+		}
+	}
+	return 0;
+}
+
 static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval s,
 			 struct gval *ret)
 {
@@ -1552,7 +1588,12 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 			return ex_errorf(x, node,
 					 "error calling parseJSON: invalid JSON at offset %zu: %s",
 					 e.offset, e.msg);
-		if (!numbers_to_float(v)) {
+		r = json_text_overflows(s.str.s, s.str.len);
+		if (r < 0) {
+			cJSON_Delete(v);
+			return ex_nomem(x);
+		}
+		if (!numbers_to_float(v) || r) {
 			cJSON_Delete(v);
 			return ex_errorf(x, node,
 					 "error calling parseJSON: json: cannot unmarshal number "
@@ -1571,6 +1612,7 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 		x->capowned = cap;
 	}
 	x->owned[x->nowned++] = v;
+	rf_mark_mutable(v); /* a fresh Go value: mergeMap may change it in place */
 	*ret = gv_from_json(v);
 	return 0;
 }
@@ -1726,6 +1768,11 @@ int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret)
 	d[len] = 0;
 	*ret = gv_string(d, len);
 	return 0;
+}
+
+struct rf_mut **rf_mut_state(struct rf_call *c)
+{
+	return &c->x->mut;
 }
 
 int rf_own(struct rf_call *c, cJSON *tree)
@@ -2389,6 +2436,8 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 	/* consul-template: mutable values and formats (rf_toml.c, ...) */
 	[TMPL_FN_TOTOML] = { 1, false, { P_ANY }, true, rf_to_toml },
+	[TMPL_FN_MERGEMAP] = { 2, false, { P_MAP, P_MAP }, false, rf_merge_map },
+	[TMPL_FN_MERGEMAPWITHOVERRIDE] = { 2, false, { P_MAP, P_MAP }, false, rf_merge_map },
 };
 
 /* Number of fixed (non-variadic) parameters as Go counts them. */
@@ -2914,6 +2963,7 @@ int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf
 	if (r != 0)
 		buf_reset(out);
 	out->max = saved_max;
+	rf_mut_free(x.mut);
 	for (size_t i = 0; i < x.nowned; i++)
 		cJSON_Delete(x.owned[i]);
 	free(x.owned);

@@ -968,7 +968,33 @@ HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (split
 {{ toTOML (parseJSON `{"a":{"b":{"c":{}}}, "z":1, "y":[]}`) }}
 {{ toTOML (parseJSON `{"x":[{"a":1},{"b":[{"c":{"d":[1]}}]}], "y":[{"a":1},2], "z":[[{"a":1}],[]]}`) }}
 {{ toTOML (parseJSON `{"x":{"a":null,"b":null}, "y":{"i":{"a":1,"b":null}}, "w":[{"k":{"a":1, "b":{"c":null}}}, 1]}`) }}
-{{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}"""
+{{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}
+{{ parseJSON `{"a":1e400,"a":1}` }}
+{{ parseJSON `{"a":[1],"b":"1e999","a":{"c":-1E+400},"a":2}` }}
+{{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0}` }}{{ mergeMap $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
+{{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0,"n":5}` }}{{ mergeMapWithOverride $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
+{{ mergeMap .Data.m (parseJSON `{"x":1}`) }}
+{{ mergeMap .Data.m (parseJSON `{}`) }}
+{{ mergeMap (parseJSON `{"x":1}`) .Data.m | toJSON }}
+{{ $m := parseJSON `{"x":1}` }}{{ $r := mergeMap $m .Data.m }}{{ toJSON $m }}|{{ toJSON .Data.m }}
+{{ mergeMap nil .Data.m | toJSON }}|{{ mergeMap nil nil | printf "%v %T" }}|{{ mergeMap (parseJSON "") nil | toJSON }}
+{{ mergeMap "x" .Data.m }}
+{{ mergeMap (splitToMap "," "=" "a=1") .Data.m }}
+{{ $m := parseJSON `{"c":{}}` }}{{ $s := parseJSON `{"c":{}}` }}{{ $_ := mergeMap $m $s }}{{ mergeMap $m.c (parseJSON `{"k":1}`) | toJSON }}|{{ toJSON $s }}
+{{ $m := parseJSON `{"a":{"b":1}}` }}{{ $old := $m.a }}{{ $_ := mergeMapWithOverride $m (parseJSON `{"a":"s"}`) }}{{ toJSON $old }}|{{ toJSON $m }}
+{{ $m := parseJSON `{"a":"x"}` }}{{ mergeMapWithOverride $m (parseJSON `{"a":{"b":1}}`) | toJSON }}
+{{ $m := parseJSON `{"a":"x"}` }}{{ mergeMap $m (parseJSON `{"a":{"b":1}}`) | toJSON }}
+{{ $m := parseJSON `{"a":1,"b":2}` }}{{ range $k, $v := $m }}{{ $_ := mergeMapWithOverride $m (parseJSON `{"b":3}`) }}{{ $k }}={{ $v }};{{ end }}
+{{ $m := parseJSON `{"a":1,"b":2}` }}{{ range $k, $v := $m }}{{ $k }}={{ $v }};{{ end }}{{ mergeMapWithOverride $m (parseJSON `{"b":3}`) | toJSON }}
+{{ $m := parseJSON `{"a":{"k":1}}` }}{{ mergeMap $m $m | toJSON }}|{{ mergeMapWithOverride $m $m.a | toJSON }}
+{{ $m := parseJSON `{"a":{"k":1}}` }}{{ mergeMap $m.a $m | toJSON }}
+{{ $e := explodeMap .Data.m }}{{ mergeMap $e (parseJSON `{"a":{"z":1}, "q":2}`) | toJSON }}
+{{ $e := explodeMap .Data.m }}{{ mergeMap $e.a (parseJSON `{"z":1}`) | toJSON }}
+{{ $l := parseJSON `[{"a":1}]` }}{{ $_ := mergeMap (index $l 0) (parseJSON `{"b":2}`) }}{{ toJSON $l }}
+{{ $m := parseJSON `{"s":"","f":0,"t":false,"u":"x"}` }}{{ mergeMap $m (parseJSON `{"s":"S","f":1.5,"t":true,"u":"y"}`) | toJSON }}
+{{ $m := parseJSON `{"a":[1]}` }}{{ $s := parseJSON `{"b":[{"k":1}]}` }}{{ $_ := mergeMap $m $s }}{{ $_ := mergeMap (index $m.b 0) (parseJSON `{"z":1}`) }}{{ toJSON $s }}
+{{ with secret "h" }}{{ $m := parseJSON "{}" }}{{ $_ := mergeMap $m .Data }}{{ toJSON $m }}{{ end }}
+{{ mergeMap (parseJSON `{"a":1}`) (parseJSON `{"a":"\u0000x"}`) | printf "%q" }}|{{ mergeMapWithOverride (parseJSON `{"a":1}`) (parseJSON `{"a":"\u0000x"}`) | printf "%q" }}"""
 M_HAND_SECRETS = {"h": HAND_SECRET, "m": M_SECRET, "bad": M_BAD}
 M_HAND_EXTRA = ['{{ with secret "m" }}{{ toTOML .Data }}{{ end }}',
                 '{{ with secret "m" }}{{ toTOML .Data.nested }}{{ end }}',
@@ -1020,6 +1046,32 @@ def make_m_case(i, seed):
     doc = "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, 0)
                          for _ in range(r.randrange(0, 6))) + "}"
     secret = '{"request_id":"r","data":%s}' % doc
+    if r.random() < 0.5:
+        # mergeMap: fresh maps (parseJSON) and the secret, in both roles
+        docs = ["{" + ",".join(json.dumps(r.choice(M_KEYS[:6])) + ":" + m_json(r, 1)
+                               for _ in range(r.randrange(0, 5))) + "}" for _ in range(3)]
+        f = r.choice(["mergeMap", "mergeMapWithOverride"])
+        a, b, c = ("(parseJSON .Data.%s)" % k for k in "xyz")
+        t = r.choice([
+            '{{ $d := %s }}{{ $r := %s $d %s }}{{ toJSON $r }}|{{ toJSON $d }}' % (a, f, b),
+            '{{ $d := %s }}{{ $s := %s }}{{ $_ := %s $d $s }}{{ $_ := %s $d %s }}{{ toJSON $d }}|{{ toJSON $s }}'
+            % (a, b, f, r.choice(["mergeMap", "mergeMapWithOverride"]), c),
+            '{{ $d := %s }}{{ %s $d .Data | toJSON }}|{{ toJSON .Data }}' % (a, f),
+            '{{ with secret "g" }}{{ %s .Data %s | toJSON }}{{ end }}' % (f, a),
+            '{{ $d := %s }}{{ range $k, $v := $d }}{{ $_ := %s $d %s }}{{ $k }}={{ $v }};{{ end }}{{ $d }}'
+            % (a, f, b),
+            '{{ $d := %s }}{{ $x := %s }}{{ $_ := %s $d $x }}{{ $_ := %s $d.a %s }}{{ $d }}|{{ $x }}'
+            % (a, b, f, f, c),
+            '{{ %s (%s nil %s) %s | toTOML }}' % (f, f, a, b),
+        ])
+        if not t.startswith("{{ with"):
+            t = '{{ with secret "g" }}' + t + '{{ end }}'
+        data = {"x": docs[0], "y": docs[1], "z": docs[2]}
+        secret = '{"request_id":"r","data":%s}' % json.dumps(data) if r.random() < 0.7 else \
+            '{"request_id":"r","data":%s}' % doc.replace("{", '{"x":%s,"y":%s,"z":%s,' % tuple(
+                json.dumps(d) for d in docs), 1).replace(",}", "}")
+        return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+                "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
     t = r.choice(['{{ with secret "g" }}{{ toTOML .Data }}{{ end }}',
                   '{{ with secret "g" }}{{ toTOML (parseJSON (toJSON .Data)) }}{{ end }}',
                   '{{ with secret "g" }}{{ range $k, $v := .Data }}{{ $k }}:{{ toTOML $v }}|{{ end }}{{ end }}'])

@@ -46,6 +46,7 @@ import (
 	"dependency"
 
 	"github.com/BurntSushi/toml"
+	"github.com/imdario/mergo"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -908,5 +909,19 @@ func mutableFuncs() template.FuncMap {
 			}
 			return string(bytes.TrimSpace(result)), nil
 		},
+		"mergeMap": func(dst, src map[string]interface{}) (map[string]interface{}, error) {
+			return mergeMap(dst, src)
+		},
+		"mergeMapWithOverride": func(dst, src map[string]interface{}) (map[string]interface{}, error) {
+			return mergeMap(dst, src, mergo.WithOverride)
+		},
 	}
+}
+
+// mergeMap is consul-template's, over the real mergo (Debian's v0.3.12).
+func mergeMap(dstMap map[string]interface{}, srcMap map[string]interface{}, args ...func(*mergo.Config)) (map[string]interface{}, error) {
+	if err := mergo.Map(&dstMap, srcMap, args...); err != nil {
+		return nil, err
+	}
+	return dstMap, nil
 }

@@ -163,10 +163,88 @@ static void test_totoml(void **state)
 	store_done(&s);
 }
 
+/* ---- mergeMap, mergeMapWithOverride ------------------------------------ */
+
+static void test_mergemap(void **state)
+{
+	static const struct want w[] = {
+		/* outputs from Go (mergo v0.3.12; v1.0.2 agrees on these) */
+		{ "{{ $m := parseJSON "
+		  "`{\"a\":1,\"b\":\"\",\"c\":{\"x\":1},\"l\":[1],\"e\":[],\"z\":0}` "
+		  "}}{{ $r := mergeMap $m (parseJSON `{\"a\":2,\"b\":\"B\",\"c\":{\"x\":2,\"y\":3},"
+		  "\"l\":[9],\"e\":[5],\"n\":null,\"z\":7,\"new\":{\"q\":1}}`) }}{{ toJSON $m }}",
+		  "{\"a\":1,\"b\":\"B\",\"c\":{\"x\":1,\"y\":3},\"e\":[5],\"l\":[1],\"new\":{\"q\":"
+		  "1},"
+		  "\"z\":7}",
+		  NULL },
+		{ "{{ $m := parseJSON `{\"a\":1,\"c\":{\"x\":1},\"l\":[1],\"n\":5}` }}{{ $r := "
+		  "mergeMapWithOverride $m (parseJSON "
+		  "`{\"a\":2,\"c\":{\"x\":2},\"l\":[9],\"n\":null}`) "
+		  "}}{{ toJSON $m }}",
+		  "{\"a\":2,\"c\":{\"x\":2},\"l\":[9],\"n\":null}", NULL },
+		/* a variable holding a replaced value keeps it, as in Go */
+		{ "{{ $m := parseJSON `{\"a\":{\"b\":1}}` }}{{ $old := $m.a }}{{ $_ := "
+		  "mergeMapWithOverride $m (parseJSON `{\"a\":\"s\"}`) }}{{ toJSON $old }}|{{ "
+		  "toJSON $m }}",
+		  "{\"b\":1}|{\"a\":\"s\"}", NULL },
+		/* a range takes the values when it starts */
+		{ "{{ $m := parseJSON `{\"a\":1,\"b\":2}` }}{{ range $k, $v := $m }}{{ $_ := "
+		  "mergeMapWithOverride $m (parseJSON `{\"b\":3}`) }}{{ $k }}={{ $v }};{{ end }}{{ "
+		  "$m.b }}",
+		  "a=1;b=2;3", NULL },
+		/* into a list's map, explodeMap's own maps; the secret as the source */
+		{ "{{ $l := parseJSON `[{\"a\":1}]` }}{{ $_ := mergeMap (index $l 0) (parseJSON "
+		  "`{\"b\":2}`) }}{{ toJSON $l }}",
+		  "[{\"a\":1,\"b\":2}]", NULL },
+		{ "{{ with secret \"a\" }}{{ $e := explodeMap .Data }}{{ $_ := mergeMap $e.x "
+		  "(parseJSON "
+		  "`{\"z\":1}`) }}{{ toJSON $e }}|{{ toJSON .Data }}{{ end }}",
+		  "{\"x\":{\"y\":1,\"z\":1}}|{\"x/y\":1}", NULL },
+		{ "{{ with secret \"a\" }}{{ $m := parseJSON \"\" }}{{ $_ := mergeMap $m .Data "
+		  "}}{{ "
+		  "toJSON $m }}{{ end }}",
+		  "{\"x/y\":1}", NULL },
+		{ "{{ mergeMap nil nil }}|{{ mergeMap nil (parseJSON `{\"a\":1}`) }}",
+		  "map[]|map[a:1]", NULL },
+		{ "{{ with secret \"a\" }}{{ mergeMap .Data (parseJSON `{}`) }}{{ end }}",
+		  "map[x/y:1]", NULL },
+		/* Go's decoder fails on a number beyond float64 also under a repeated key */
+		{ "{{ parseJSON `{\"a\":1e400,\"a\":1}` }}", NULL, "cannot unmarshal number" },
+		/* Go's type errors */
+		{ "{{ mergeMap \"x\" nil }}", NULL, "can't handle \"x\" for arg of type" },
+		{ "{{ mergeMap (splitToMap \",\" \"=\" \"a=1\") nil }}", NULL,
+		  "expected map[string]interface {}; got map[string]string" },
+		/* in place into a secret's map: Vault Agent's later renders would see it */
+		{ "{{ with secret \"a\" }}{{ mergeMap .Data (parseJSON `{\"k\":1}`) }}{{ end }}",
+		  NULL,
+		  "mergeMap into a secret's map or a shared one is not supported by vaultlet" },
+		{ "{{ with secret \"a\" }}{{ $e := explodeMap (parseJSON `{\"m\":{}}`) }}{{ $_ := "
+		  "mergeMap $e .Data }}{{ $e }}{{ end }}",
+		  "map[m:map[] x/y:1]", NULL },
+		/* a value mergeMap stored is shared with the source in Go */
+		{ "{{ $m := parseJSON `{\"c\":{}}` }}{{ $s := parseJSON `{\"c\":{}}` }}{{ $_ := "
+		  "mergeMap "
+		  "$m $s }}{{ mergeMap $m.c (parseJSON `{\"k\":1}`) }}",
+		  NULL, "shared one is not supported by vaultlet" },
+		{ "{{ $m := parseJSON `{\"a\":\"x\"}` }}{{ mergeMapWithOverride $m (parseJSON "
+		  "`{\"a\":{\"b\":1}}`) }}",
+		  NULL, "of a map over a value that is not a map is not supported by vaultlet" },
+		{ "{{ $m := parseJSON `{\"a\":{\"k\":1}}` }}{{ mergeMap $m.a $m }}", NULL,
+		  "into a map inside the source map is not supported by vaultlet" },
+	};
+	struct store s = { 0 };
+
+	(void)state;
+	store_add(&s, "a", "{\"x/y\":1}");
+	check(&s, w, ARRAY_SIZE(w));
+	store_done(&s);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
 
 	tlist_add(&l, "toTOML", test_totoml, NULL);
+	tlist_add(&l, "mergeMap, mergeMapWithOverride", test_mergemap, NULL);
 	return tlist_run(&l, "template-mutable") ? 1 : 0;
 }
