@@ -131,6 +131,14 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_TOTOML] = "toTOML",
 	[TMPL_FN_MERGEMAP] = "mergeMap",
 	[TMPL_FN_MERGEMAPWITHOVERRIDE] = "mergeMapWithOverride",
+	[TMPL_FN_SCRATCH] = "scratch",
+	[TMPL_FN_SCRATCH_KEY] = ".Key",
+	[TMPL_FN_SCRATCH_GET] = ".Get",
+	[TMPL_FN_SCRATCH_SET] = ".Set",
+	[TMPL_FN_SCRATCH_SETX] = ".SetX",
+	[TMPL_FN_SCRATCH_MAPSET] = ".MapSet",
+	[TMPL_FN_SCRATCH_MAPSETX] = ".MapSetX",
+	[TMPL_FN_SCRATCH_MAPVALUES] = ".MapValues",
 };
 
 /* Defined by Go or consul-template, not implemented by vaultlet. */
@@ -166,7 +174,6 @@ static const char *const unsupported_funcs[] = {
 	"plugin",
 	"safeLs",
 	"safeTree",
-	"scratch",
 	"service",
 	"services",
 	"sockaddr",

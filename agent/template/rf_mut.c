@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
 #include "render.h"
 #include "rfunc.h"
 #include "vjson.h"
@@ -50,13 +51,26 @@
 /* Nodes mergeMap may copy in one execution, and its nesting. */
 #define MUT_MAX_NODES 1000000
 #define MUT_MAX_DEPTH 256
+/* Keys of the scratch of one execution. */
+#define SCRATCH_MAX_KEYS 10000
+
+struct sentry {
+	const char *key; /* in the executor's arena (it may be a secret): NULL for a free slot */
+	size_t klen;
+	struct gval v;
+};
 
 struct rf_mut {
 	size_t nodes;
+	/* the scratch: an open-addressing table of its keys */
+	struct sentry *tab;
+	size_t cap, n;
 };
 
 void rf_mut_free(struct rf_mut *m)
 {
+	if (m)
+		free(m->tab);
 	free(m);
 }
 
@@ -324,4 +338,326 @@ int rf_merge_map(struct rf_call *c, struct gval *ret)
 	}
 	*ret = (struct gval){ .kind = GV_MAP, .map = dst };
 	return 0;
+}
+
+/* ---- scratch ------------------------------------------------------------ */
+/*
+ * consul-template's Scratch, one per execution (template.go makes it in
+ * funcMap, per Execute): a map from string keys to any value.
+ *  - Set k v, SetX k v (only when k is absent): store v (Go's value itself:
+ *    a map stored is the same map); "" as the result, so they print nothing.
+ *  - Key k: whether k is set; Get k: its value, or nil.
+ *  - MapSet k mk v, MapSetX k mk v (only when mk is absent): v into the
+ *    map[string]interface{} at k, made empty when k is absent; a value of
+ *    another type at k is Go's error ("k" is not a map). The map is a JSON
+ *    tree the executor owns, so v must be a value such a tree holds as Go
+ *    does: a string, json.Number, float64, bool, nil, a map or a whole list
+ *    (shared, as in Go: they are unmarked, see mergeMap). An int or other
+ *    Go type is refused, and so is a map not made in this execution.
+ *  - MapValues k: the map's values sorted by key, a new list (nil when k
+ *    holds no map[string]interface{}).
+ */
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static struct sentry *scratch_find(struct rf_mut *m, const char *k, size_t n)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	for (i = key_hash(k, n) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		struct sentry *e = &m->tab[i];
+
+		if (!e->key)
+			return NULL;
+		if (e->klen == n && memcmp(e->key, k, n) == 0)
+			return e;
+	}
+}
+
+/* The entry for k, added (value nil) when absent; NULL after reporting an error. */
+static struct sentry *scratch_add(struct rf_call *c, struct rf_mut *m, const char *k, size_t n)
+{
+	struct sentry *e = scratch_find(m, k, n);
+	char *kc;
+	size_t i;
+
+	if (e)
+		return e;
+	if (m->n >= SCRATCH_MAX_KEYS) {
+		rf_capfail(c, "error calling %s: more than %d scratch keys",
+			   tmpl_func_name(c->fn) + 1, SCRATCH_MAX_KEYS);
+		return NULL;
+	}
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct sentry *t = calloc(cap, sizeof(*t));
+
+		if (!t) {
+			rf_nomem(c);
+			return NULL;
+		}
+		for (size_t j = 0; j < m->cap; j++) {
+			if (!m->tab[j].key)
+				continue;
+			for (i = key_hash(m->tab[j].key, m->tab[j].klen) & (cap - 1); t[i].key;
+			     i = (i + 1) & (cap - 1))
+				;
+			t[i] = m->tab[j];
+		}
+		free(m->tab);
+		m->tab = t;
+		m->cap = cap;
+	}
+	kc = rf_alloc(c, n + 1);
+	if (!kc) {
+		rf_nomem(c);
+		return NULL;
+	}
+	memcpy(kc, k, n);
+	kc[n] = 0;
+	for (i = key_hash(k, n) & (m->cap - 1); m->tab[i].key; i = (i + 1) & (m->cap - 1))
+		;
+	m->tab[i] = (struct sentry){ .key = kc, .klen = n, .v = GV_NIL_VALUE };
+	m->n++;
+	return &m->tab[i];
+}
+
+int rf_scratch(struct rf_call *c, struct gval *ret)
+{
+	*ret = (struct gval){ .kind = GV_MAP, .scratch = true };
+	return 0;
+}
+
+static int scratch_refuse(struct rf_call *c, const char *what)
+{
+	return rf_fail(c, "%s is not supported by vaultlet (docs/templates.md)", what);
+}
+
+/* A node holding v as a JSON tree holds it in Go terms; NULL with *why set, or for OOM. */
+static cJSON *scratch_node(struct merge *g, const struct gval *v, const char **why)
+{
+	cJSON *n = NULL;
+
+	*why = NULL;
+	switch (v->kind) {
+	case GV_NIL:
+		return cJSON_CreateNull();
+	case GV_BOOL:
+		return cJSON_CreateBool(v->b);
+	case GV_FLOAT:
+		return cJSON_CreateNumber(v->f);
+	case GV_STRING:
+	case GV_NUMBER:
+		if (v->str.len > (size_t)INT32_MAX) {
+			*why = "a value this long in a scratch map";
+			return NULL;
+		}
+		n = cJSON_CreateNull();
+		if (!n)
+			return NULL;
+		n->type = v->kind == GV_STRING ? cJSON_String : cJSON_Number;
+		n->valuestring = malloc(v->str.len + 1);
+		if (!n->valuestring) {
+			cJSON_Delete(n);
+			return NULL;
+		}
+		memcpy(n->valuestring, v->str.s, v->str.len);
+		n->valuestring[v->str.len] = 0;
+		if (v->kind == GV_STRING) {
+			n->valueint = (int)v->str.len;
+		} else {
+			n->valuedouble = strtod(n->valuestring, NULL);
+		}
+		return n;
+	case GV_MAP:
+		if (v->strmap || v->pki || v->scratch || !v->map) {
+			*why = "a map of this type in a scratch map";
+			return NULL;
+		}
+		break;
+	case GV_SLICE:
+		if (!v->slice.arr || v->slice.off != 0 ||
+		    v->slice.len != (size_t)cJSON_GetArraySize(v->slice.arr)) {
+			*why = "a part of a list in a scratch map";
+			return NULL;
+		}
+		break;
+	default:
+		*why = "a value of this Go type (an int, []string, a secret ...) in a scratch map";
+		return NULL;
+	}
+	/* a map or list: the same Go value, shared (a reference node) */
+	{
+		const cJSON *src = v->kind == GV_MAP ? v->map : v->slice.arr;
+
+		n = cJSON_CreateNull();
+		if (!n)
+			return NULL;
+		n->type = (src->type & 0xFF) | cJSON_IsReference;
+		n->child = src->child;
+		unmark(src);
+	}
+	(void)g;
+	return n;
+}
+
+static int scratch_map_set(struct rf_call *c, struct rf_mut *m, bool over)
+{
+	struct gv_str k = c->argv[0].str, mk = c->argv[1].str;
+	struct merge g = { .c = c, .m = m };
+	struct sentry *e = scratch_find(m, k.s, k.len);
+	const char *why;
+	cJSON *obj, *n, *old;
+	char *key;
+	int r;
+
+	if (!e) {
+		cJSON *fresh = cJSON_CreateObject();
+
+		if (!fresh)
+			return rf_nomem(c);
+		r = rf_own(c, fresh);
+		if (r)
+			return r;
+		fresh->type |= RF_JSON_MUTABLE;
+		e = scratch_add(c, m, k.s, k.len);
+		if (!e)
+			return -EINVAL;
+		e->v = (struct gval){ .kind = GV_MAP, .map = fresh };
+	}
+	if (e->v.kind != GV_MAP || e->v.strmap || e->v.pki || e->v.scratch) {
+		struct buf q;
+
+		buf_init_sensitive(&q, 1 << 20);
+		r = gofmt_quote(&q, k.s, k.len, false);
+		r = r ? rf_nomem(c) : rf_fail(c, "%s is not a map", buf_str(&q));
+		buf_done(&q);
+		return r;
+	}
+	if (!e->v.map)
+		return rf_fail(c, "assignment to entry in nil map");
+	obj = (cJSON *)e->v.map;
+	if (memchr(mk.s, 0, mk.len))
+		return scratch_refuse(c, "a map key with a NUL byte in a scratch map");
+	old = NULL;
+	for (cJSON *i = obj->child; i; i = i->next)
+		if (strlen(i->string) == mk.len && memcmp(i->string, mk.s, mk.len) == 0)
+			old = i;
+	if (old && !over)
+		return 0;
+	if (!(obj->type & RF_JSON_MUTABLE))
+		return scratch_refuse(c, "MapSet into a secret's map or a shared one");
+	n = scratch_node(&g, &c->argv[2], &why);
+	if (!n)
+		return why ? scratch_refuse(c, why) : rf_nomem(c);
+	key = strndup(mk.s, mk.len);
+	if (!key) {
+		cJSON_Delete(n);
+		return rf_nomem(c);
+	}
+	n->string = key;
+	if (old) {
+		cJSON_DetachItemViaPointer(obj, old);
+		r = rf_own(c, old);
+		if (r) {
+			cJSON_Delete(n);
+			return r;
+		}
+	}
+	cJSON_AddItemToArray(obj, n);
+	return 0;
+}
+
+static int scratch_map_values(struct rf_call *c, struct rf_mut *m, struct gval *ret)
+{
+	struct gv_str k = c->argv[0].str;
+	struct sentry *e = scratch_find(m, k.s, k.len);
+	struct merge g = { .c = c, .m = m };
+	const cJSON **mem;
+	cJSON *arr;
+	size_t n, i;
+	int r;
+
+	*ret = (struct gval){ .kind = GV_SLICE };
+	if (!e || e->v.kind != GV_MAP || e->v.strmap || e->v.pki || e->v.scratch)
+		return 0; /* Go: nil, nil */
+	arr = cJSON_CreateArray();
+	if (!arr)
+		return rf_nomem(c);
+	r = rf_own(c, arr);
+	if (r)
+		return r;
+	n = e->v.map ? (size_t)cJSON_GetArraySize(e->v.map) : 0;
+	mem = malloc((n ? n : 1) * sizeof(*mem));
+	if (!mem)
+		return rf_nomem(c);
+	n = e->v.map ? gv_sorted_members(e->v.map, mem) : 0;
+	for (i = 0; i < n; i++) {
+		cJSON *v;
+
+		if (cJSON_IsObject(mem[i]) || cJSON_IsArray(mem[i])) {
+			v = cJSON_CreateNull();
+			if (v) {
+				v->type = (mem[i]->type & 0xFF) | cJSON_IsReference;
+				v->child = mem[i]->child;
+				unmark(mem[i]);
+			}
+		} else {
+			v = copy(&g, mem[i], 0);
+		}
+		if (!v) {
+			free(mem);
+			return rf_nomem(c);
+		}
+		cJSON_AddItemToArray(arr, v);
+	}
+	free(mem);
+	*ret = (struct gval){ .kind = GV_SLICE, .slice = { arr, 0, n } };
+	return 0;
+}
+
+int rf_scratch_method(struct rf_call *c, struct gval *ret)
+{
+	struct rf_mut *m = mut_state(c);
+	struct sentry *e;
+	struct gv_str k;
+
+	if (!m)
+		return rf_nomem(c);
+	k = c->argv[0].str;
+	switch (c->fn) {
+	case TMPL_FN_SCRATCH_KEY:
+		*ret = gv_bool(scratch_find(m, k.s, k.len) != NULL);
+		return 0;
+	case TMPL_FN_SCRATCH_GET:
+		e = scratch_find(m, k.s, k.len);
+		*ret = e ? e->v : GV_NIL_VALUE;
+		return 0;
+	case TMPL_FN_SCRATCH_SET:
+	case TMPL_FN_SCRATCH_SETX:
+		e = scratch_find(m, k.s, k.len);
+		if (!e || c->fn == TMPL_FN_SCRATCH_SET) {
+			e = scratch_add(c, m, k.s, k.len);
+			if (!e)
+				return -EINVAL;
+			e->v = c->argv[1];
+		}
+		*ret = gv_string("", 0);
+		return 0;
+	case TMPL_FN_SCRATCH_MAPSET:
+	case TMPL_FN_SCRATCH_MAPSETX:
+		*ret = gv_string("", 0);
+		return scratch_map_set(c, m, c->fn == TMPL_FN_SCRATCH_MAPSET);
+	default:
+		return scratch_map_values(c, m, ret);
+	}
 }

@@ -82,6 +82,9 @@ int rf_timestamp(struct rf_call *c, struct gval *ret);
 /* consul-template: mutable values and formats */
 int rf_to_toml(struct rf_call *c, struct gval *ret);
 int rf_merge_map(struct rf_call *c, struct gval *ret);
+/* scratch, and the methods of its value (c->fn: TMPL_FN_SCRATCH_KEY ... _MAPVALUES) */
+int rf_scratch(struct rf_call *c, struct gval *ret);
+int rf_scratch_method(struct rf_call *c, struct gval *ret);
 
 /*
  * Maps a template may change in place (rf_mut.c): objects made during the

@@ -971,6 +971,33 @@ HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (split
 {{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}
 {{ parseJSON `{"a":1e400,"a":1}` }}
 {{ parseJSON `{"a":[1],"b":"1e999","a":{"c":-1E+400},"a":2}` }}
+{{ scratch.Set "a" "x" }}{{ scratch.Get "a" }}|{{ scratch.Key "a" }}|{{ scratch.Key "b" }}|{{ scratch.Get "b" }}
+{{ scratch.Set "a" 1 }}{{ scratch.SetX "a" 2 }}{{ scratch.SetX "b" 3 }}{{ scratch.Get "a" }}{{ scratch.Get "b" }}{{ printf "%T" (scratch.Get "a") }}
+{{ scratch.MapSet "m" "z" "1" }}{{ scratch.MapSet "m" "a" .Data.n }}{{ scratch.MapSetX "m" "a" "no" }}{{ scratch.MapValues "m" }}|{{ scratch.Get "m" }}|{{ scratch.MapValues "none" | printf "%#v" }}
+{{ scratch.Set "s" "str" }}{{ scratch.MapSet "s" "k" "v" }}
+{{ scratch.MapSet "m" "k" 1 }}
+{{ scratch.Set }}
+{{ scratch.Set "a" }}
+{{ scratch.Set 1 2 }}
+{{ scratch.Foo }}
+{{ scratch.values }}
+{{ scratch.Lock }}
+{{ scratch }}
+{{ $s := scratch }}{{ $s.Set "k" "v" }}{{ with scratch }}{{ .Get "k" }}{{ .Set "k2" "w" }}{{ end }}{{ (scratch).Get "k2" }}
+{{ "piped" | scratch.Set "p" }}{{ scratch.Get "p" }}
+{{ scratch.Get.x }}
+{{ if scratch }}t{{ end }}|{{ if scratch.Key "x" }}y{{ else }}n{{ end }}
+{{ $m := parseJSON `{"a":1}` }}{{ scratch.Set "m" $m }}{{ $_ := mergeMap $m (parseJSON `{"b":2}`) }}{{ scratch.Get "m" }}{{ scratch.MapSet "m" "c" "3" }}{{ $m }}
+{{ scratch.MapSet "d" "x" .Data.m }}{{ scratch.MapValues "d" | toJSON }}{{ scratch.Get "d" | toJSON }}
+{{ scratch.Set "dd" .Data.m }}{{ scratch.MapSet "dd" "x" "y" }}
+{{ scratch.MapSet "l" "x" .Data.l }}{{ scratch.MapSet "l" "y" (parseJSON `[1,{"a":2}]`) }}{{ scratch.MapValues "l" | toJSON }}
+{{ range $v := loop 3 }}{{ scratch.MapSet "r" (print $v) "v" }}{{ end }}{{ scratch.MapValues "r" }}{{ len (scratch.MapValues "r") }}
+{{ scratch.Set "n" nil }}{{ scratch.Key "n" }}{{ scratch.Get "n" }}{{ scratch.MapSet "n" "k" "v" }}
+{{ scratch.MapSet "m" "k" nil }}{{ scratch.MapSet "m" "j" true }}{{ scratch.MapSet "m" "f" 1.5 }}{{ scratch.MapValues "m" }}{{ scratch.MapSet "m" "i" (parseFloat "2") }}{{ toJSON (scratch.Get "m") }}
+{{ scratch.MapSet "e" "" "empty" }}{{ scratch.MapSet "e" "\u00e9" "u" }}{{ scratch.MapValues "e" }}
+{{ scratch.Key }}
+{{ scratch.MapValues "a" "b" }}
+{{ scratch.Get "a" | printf "%v" }}{{ scratch.Get nil }}
 {{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0}` }}{{ mergeMap $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
 {{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0,"n":5}` }}{{ mergeMapWithOverride $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
 {{ mergeMap .Data.m (parseJSON `{"x":1}`) }}
@@ -998,7 +1025,11 @@ HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (split
 M_HAND_SECRETS = {"h": HAND_SECRET, "m": M_SECRET, "bad": M_BAD}
 M_HAND_EXTRA = ['{{ with secret "m" }}{{ toTOML .Data }}{{ end }}',
                 '{{ with secret "m" }}{{ toTOML .Data.nested }}{{ end }}',
-                '{{ with secret "bad" }}{{ toTOML .Data }}{{ end }}']
+                '{{ with secret "bad" }}{{ toTOML .Data }}{{ end }}',
+                '{{ define "t" }}{{ scratch.Set "in" "named" }}{{ scratch.MapSet "m" "k" . }}{{ end }}'
+                '{{ template "t" "a" }}{{ scratch.Get "in" }}{{ executeTemplate "t" "b" }}'
+                '{{ scratch.MapValues "m" }}{{ with secret "h" }}{{ template "t" .Data.u }}{{ end }}'
+                '{{ scratch.Get "m" }}']
 
 
 def m_hand_cases():
@@ -1046,6 +1077,34 @@ def make_m_case(i, seed):
     doc = "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, 0)
                          for _ in range(r.randrange(0, 6))) + "}"
     secret = '{"request_id":"r","data":%s}' % doc
+    if r.random() < 0.35:
+        # scratch: a random program of its methods over a few keys
+        keys = ['"a"', '"b"', '"m"', '""']
+        vals = ['"s"', '""', ".Data.x", ".Data.n", "(parseJSON .Data.y)", '(parseJSON `[1,{"k":2}]`)',
+                "nil", "true", "1.5", "(parseFloat \"2\")", "1", ".Data", "(scratch.Get \"a\")",
+                "(scratch.MapValues \"m\")", ".Data.u"]
+        ops = []
+        for _ in range(r.randrange(1, 9)):
+            k = r.randrange(9)
+            if k < 2:
+                ops.append("{{ scratch.%s %s %s }}" % (r.choice(["Set", "SetX"]), r.choice(keys), r.choice(vals)))
+            elif k < 5:
+                ops.append("{{ scratch.%s %s %s %s }}" % (r.choice(["MapSet", "MapSetX"]), r.choice(keys),
+                                                         r.choice(keys + ['"z"', '"\\u00e9"']), r.choice(vals)))
+            elif k == 5:
+                ops.append("{{ scratch.Get %s }}|{{ scratch.Key %s }}|" % (r.choice(keys), r.choice(keys)))
+            elif k == 6:
+                ops.append("{{ scratch.MapValues %s | %s }}|" % (r.choice(keys), r.choice(["toJSON", "print", "len", "printf \"%#v\""])))
+            elif k == 7:
+                ops.append("{{ range $k, $v := scratch.Get %s }}{{ $k }}={{ $v }};{{ end }}|" % r.choice(keys))
+            else:
+                ops.append("{{ with $s := scratch }}{{ $s.Set %s %s }}{{ .Get %s }}{{ end }}|" % (
+                    r.choice(keys), r.choice(vals), r.choice(keys)))
+        data = {"x": r.choice(STRINGS[:30]), "y": '{"a":1,"b":{"c":"d"}}', "u": "\u00e9t\u00e9"}
+        secret = '{"request_id":"r","data":%s}' % json.dumps(data).replace('"u"', '"n": %s, "u"' % r.choice(M_NUMS[:12]))
+        t = '{{ with secret "g" }}' + "".join(ops) + '{{ end }}'
+        return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+                "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
     if r.random() < 0.5:
         # mergeMap: fresh maps (parseJSON) and the secret, in both roles
         docs = ["{" + ",".join(json.dumps(r.choice(M_KEYS[:6])) + ":" + m_json(r, 1)

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"dependency"
+	cttemplate "template"
 
 	"github.com/BurntSushi/toml"
 	"github.com/imdario/mergo"
@@ -893,10 +894,13 @@ func sprigEmpty(x interface{}) bool {
 	return v.IsNil()
 }
 
-// mutableFuncs: consul-template's toTOML (and the functions added with it)
-// over the real libraries (BurntSushi toml, Debian's v1.2.0).
+// mutableFuncs: consul-template's toTOML, mergeMap and mergeMapWithOverride
+// over the real libraries (BurntSushi toml, Debian's v1.2.0; mergo, Debian's
+// v0.3.12), and scratch (one per execution, as consul-template's funcMap).
 func mutableFuncs() template.FuncMap {
+	var scratch cttemplate.Scratch
 	return template.FuncMap{
+		"scratch": func() *cttemplate.Scratch { return &scratch },
 		"toTOML": func(m interface{}) (string, error) {
 			buf := bytes.NewBuffer([]byte{})
 			enc := toml.NewEncoder(buf)

@@ -240,11 +240,75 @@ static void test_mergemap(void **state)
 	store_done(&s);
 }
 
+/* ---- scratch --------------------------------------------------------- */
+
+static void test_scratch(void **state)
+{
+	static const struct want w[] = {
+		/* outputs from Go (consul-template's Scratch) */
+		{ "{{ scratch.Set \"a\" \"x\" }}{{ scratch.Get \"a\" }}|{{ scratch.Key \"a\" }}|{{ "
+		  "scratch.Key \"b\" }}|{{ scratch.Get \"b\" }}",
+		  "x|true|false|<no value>", NULL },
+		{ "{{ scratch.Set \"a\" 1 }}{{ scratch.SetX \"a\" 2 }}{{ scratch.SetX \"b\" 3 }}{{ "
+		  "scratch.Get \"a\" }}{{ scratch.Get \"b\" }}{{ printf \"%T\" (scratch.Get \"a\") "
+		  "}}",
+		  "13int", NULL },
+		{ "{{ with secret \"a\" }}{{ scratch.MapSet \"m\" \"z\" \"1\" }}{{ scratch.MapSet "
+		  "\"m\" "
+		  "\"a\" .Data.n }}{{ scratch.MapSetX \"m\" \"a\" \"no\" }}{{ scratch.MapValues "
+		  "\"m\" "
+		  "}}|{{ scratch.Get \"m\" }}|{{ scratch.MapValues \"none\" | printf \"%#v\" }}{{ "
+		  "end }}",
+		  "[42 1]|map[a:42 z:1]|[]interface {}(nil)", NULL },
+		{ "{{ $s := scratch }}{{ $s.Set \"k\" \"v\" }}{{ with scratch }}{{ .Get \"k\" }}{{ "
+		  ".Set "
+		  "\"k2\" \"w\" }}{{ end }}{{ (scratch).Get \"k2\" }}|{{ \"p\" | scratch.Set \"p\" "
+		  "}}{{ "
+		  "scratch.Get \"p\" }}",
+		  "vw|p", NULL },
+		/* the same map: a merge and a MapSet are seen through the scratch and $m */
+		{ "{{ $m := parseJSON `{\"a\":1}` }}{{ scratch.Set \"m\" $m }}{{ $_ := mergeMap $m "
+		  "(parseJSON `{\"b\":2}`) }}{{ scratch.Get \"m\" }}{{ scratch.MapSet \"m\" \"c\" "
+		  "\"3\" "
+		  "}}{{ $m }}",
+		  "map[a:1 b:2]map[a:1 b:2 c:3]", NULL },
+		{ "{{ define \"t\" }}{{ scratch.Set \"in\" . }}{{ end }}{{ template \"t\" \"n\" "
+		  "}}{{ "
+		  "scratch.Get \"in\" }}",
+		  "n", NULL },
+		/* Go's errors */
+		{ "{{ scratch.Set \"s\" \"str\" }}{{ scratch.MapSet \"s\" \"k\" \"v\" }}", NULL,
+		  "error calling MapSet: \"s\" is not a map" },
+		{ "{{ scratch.Set \"a\" }}", NULL, "wrong number of args for Set: want 2 got 1" },
+		{ "{{ scratch.Get.x }}", NULL, "wrong number of args for Get: want 1 got 0" },
+		{ "{{ scratch.Foo }}", NULL, "can't evaluate field Foo in type *template.Scratch" },
+		{ "{{ scratch.Set 1 2 }}", NULL, "expected string; found 1" },
+		/* refused */
+		{ "{{ scratch }}", NULL, "using the value of scratch itself" },
+		{ "{{ scratch.Lock }}", NULL, "Lock of the scratch" },
+		{ "{{ scratch.MapSet \"m\" \"k\" 1 }}", NULL,
+		  "a value of this Go type (an int, []string, a secret ...) in a scratch map is "
+		  "not "
+		  "supported" },
+		{ "{{ with secret \"a\" }}{{ scratch.Set \"d\" .Data }}{{ scratch.MapSet \"d\" "
+		  "\"x\" "
+		  "\"y\" }}{{ end }}",
+		  NULL, "MapSet into a secret's map or a shared one is not supported" },
+	};
+	struct store s = { 0 };
+
+	(void)state;
+	store_add(&s, "a", "{\"n\":42}");
+	check(&s, w, ARRAY_SIZE(w));
+	store_done(&s);
+}
+
 int main(void)
 {
 	struct tlist l = { 0 };
 
 	tlist_add(&l, "toTOML", test_totoml, NULL);
 	tlist_add(&l, "mergeMap, mergeMapWithOverride", test_mergemap, NULL);
+	tlist_add(&l, "scratch", test_scratch, NULL);
 	return tlist_run(&l, "template-mutable") ? 1 : 0;
 }
