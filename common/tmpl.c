@@ -139,6 +139,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SCRATCH_MAPSET] = ".MapSet",
 	[TMPL_FN_SCRATCH_MAPSETX] = ".MapSetX",
 	[TMPL_FN_SCRATCH_MAPVALUES] = ".MapValues",
+	[TMPL_FN_SPEW_DUMP] = "spew_dump",
+	[TMPL_FN_SPEW_PRINTF] = "spew_printf",
 };
 
 /* Defined by Go or consul-template, not implemented by vaultlet. */
@@ -177,8 +179,6 @@ static const char *const unsupported_funcs[] = {
 	"service",
 	"services",
 	"sockaddr",
-	"spew_dump",
-	"spew_printf",
 	"spew_sdump",
 	"spew_sprintf",
 	"tree",

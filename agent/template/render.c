@@ -2520,6 +2520,8 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				      false,
 				      rf_scratch_method },
 	[TMPL_FN_SCRATCH_MAPVALUES] = { 1, false, { P_STRING }, false, rf_scratch_method },
+	[TMPL_FN_SPEW_DUMP] = { 1, true, { P_ANY }, false, rf_spew_to_stdout },
+	[TMPL_FN_SPEW_PRINTF] = { 2, true, { P_STRING, P_ANY }, false, rf_spew_to_stdout },
 };
 
 /* Number of fixed (non-variadic) parameters as Go counts them. */

@@ -85,6 +85,8 @@ int rf_merge_map(struct rf_call *c, struct gval *ret);
 /* scratch, and the methods of its value (c->fn: TMPL_FN_SCRATCH_KEY ... _MAPVALUES) */
 int rf_scratch(struct rf_call *c, struct gval *ret);
 int rf_scratch_method(struct rf_call *c, struct gval *ret);
+/* spew_dump, spew_printf: Go dumps to Vault Agent's standard output and renders "" */
+int rf_spew_to_stdout(struct rf_call *c, struct gval *ret);
 
 /*
  * Maps a template may change in place (rf_mut.c): objects made during the

@@ -971,6 +971,9 @@ HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (split
 {{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}
 {{ parseJSON `{"a":1e400,"a":1}` }}
 {{ parseJSON `{"a":[1],"b":"1e999","a":{"c":-1E+400},"a":2}` }}
+{{ spew_dump }}|{{ spew_dump .Data }}|{{ spew_dump 1 "x" nil .Data.l }}|{{ spew_printf "%v %d" .Data.n }}|{{ spew_printf "" }}
+{{ spew_printf }}
+{{ spew_printf 1 }}
 {{ scratch.Set "a" "x" }}{{ scratch.Get "a" }}|{{ scratch.Key "a" }}|{{ scratch.Key "b" }}|{{ scratch.Get "b" }}
 {{ scratch.Set "a" 1 }}{{ scratch.SetX "a" 2 }}{{ scratch.SetX "b" 3 }}{{ scratch.Get "a" }}{{ scratch.Get "b" }}{{ printf "%T" (scratch.Get "a") }}
 {{ scratch.MapSet "m" "z" "1" }}{{ scratch.MapSet "m" "a" .Data.n }}{{ scratch.MapSetX "m" "a" "no" }}{{ scratch.MapValues "m" }}|{{ scratch.Get "m" }}|{{ scratch.MapValues "none" | printf "%#v" }}
