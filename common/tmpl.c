@@ -131,6 +131,20 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_WRITETOFILE] = "writeToFile",
 	[TMPL_FN_PLUGIN] = "plugin",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
+	/* consul-template: mutable values and formats */
+	[TMPL_FN_TOTOML] = "toTOML",
+	[TMPL_FN_MERGEMAP] = "mergeMap",
+	[TMPL_FN_MERGEMAPWITHOVERRIDE] = "mergeMapWithOverride",
+	[TMPL_FN_SCRATCH] = "scratch",
+	[TMPL_FN_SCRATCH_KEY] = ".Key",
+	[TMPL_FN_SCRATCH_GET] = ".Get",
+	[TMPL_FN_SCRATCH_SET] = ".Set",
+	[TMPL_FN_SCRATCH_SETX] = ".SetX",
+	[TMPL_FN_SCRATCH_MAPSET] = ".MapSet",
+	[TMPL_FN_SCRATCH_MAPSETX] = ".MapSetX",
+	[TMPL_FN_SCRATCH_MAPVALUES] = ".MapValues",
+	[TMPL_FN_SPEW_DUMP] = "spew_dump",
+	[TMPL_FN_SPEW_PRINTF] = "spew_printf",
 };
 
 /* Defined by Go or consul-template, not implemented by vaultlet. */
@@ -151,8 +165,6 @@ static const char *const unsupported_funcs[] = {
 	"keyExists",
 	"keyOrDefault",
 	"ls",
-	"mergeMap",
-	"mergeMapWithOverride",
 	"node",
 	"nodes",
 	"nomadService",
@@ -166,15 +178,11 @@ static const char *const unsupported_funcs[] = {
 	"peerings",
 	"safeLs",
 	"safeTree",
-	"scratch",
 	"service",
 	"services",
 	"sockaddr",
-	"spew_dump",
-	"spew_printf",
 	"spew_sdump",
 	"spew_sprintf",
-	"toTOML",
 	"tree",
 };
 

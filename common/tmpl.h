@@ -190,6 +190,21 @@ enum tmpl_func {
 	TMPL_FN_PLUGIN,
 	/* vaultlet extension (TMPL_PARSE_SHELLQUOTE) */
 	TMPL_FN_SHELLQUOTE,
+	/* consul-template: mutable values and formats (rf_toml.c, ...) */
+	TMPL_FN_TOTOML,
+	TMPL_FN_MERGEMAP,
+	TMPL_FN_MERGEMAPWITHOVERRIDE,
+	TMPL_FN_SCRATCH,
+	/* the methods of the scratch's value (names with a '.', never parsed as functions) */
+	TMPL_FN_SCRATCH_KEY,
+	TMPL_FN_SCRATCH_GET,
+	TMPL_FN_SCRATCH_SET,
+	TMPL_FN_SCRATCH_SETX,
+	TMPL_FN_SCRATCH_MAPSET,
+	TMPL_FN_SCRATCH_MAPSETX,
+	TMPL_FN_SCRATCH_MAPVALUES,
+	TMPL_FN_SPEW_DUMP,
+	TMPL_FN_SPEW_PRINTF,
 	TMPL_FN__COUNT
 };
 

@@ -109,7 +109,8 @@ bool gv_truth(const struct gval *v, bool *ok)
 	case GV_FLOAT:
 		return v->f != 0;
 	case GV_MAP:
-		return v->pki || gv_len(v) > 0; /* a struct is always true */
+		/* a struct, or a non-nil pointer (the scratch), is always true */
+		return v->pki || v->scratch || gv_len(v) > 0;
 	case GV_SLICE:
 	case GV_STRSLICE:
 		return gv_len(v) > 0;

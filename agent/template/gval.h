@@ -74,6 +74,11 @@ struct gval {
 	 * only its fields are read (render.c refuses every other use)
 	 */
 	bool pki;
+	/*
+	 * MAP: consul-template's *Scratch (the value of `scratch`, map NULL):
+	 * only its methods are called (render.c refuses every other use)
+	 */
+	bool scratch;
 };
 
 #define GV_INVALID_VALUE ((struct gval){ .kind = GV_INVALID })

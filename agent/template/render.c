@@ -73,6 +73,8 @@ struct ex {
 	const struct tmpl_node *loop_ident;
 	bool loop_hit;
 	int64_t loop_start, loop_stop;
+	/* mergeMap/scratch state (rf_mut.c) */
+	struct rf_mut *mut;
 };
 
 /* Longest error text formatted before it is redacted and cut to TMPL_ERROR_MAX. */
@@ -508,6 +510,11 @@ static int pki_field(struct ex *x, const struct tmpl_node *node, struct gval rec
 /* An error for a use of pkiCert's whole value (see pki_field); 0 for any other value. */
 static int pki_refuse(struct ex *x, const struct tmpl_node *node, const struct gval *v)
 {
+	if (v->kind == GV_MAP && v->scratch)
+		return ex_errorf(
+		    x, node,
+		    "using the value of scratch itself (Go's *template.Scratch) is not "
+		    "supported by vaultlet: call its methods (.Set, .Get, .Key, ...)");
 	if (v->kind != GV_MAP || !v->pki)
 		return 0;
 	return ex_errorf(x, node,
@@ -539,13 +546,62 @@ static int call_number_method(struct ex *x, const struct tmpl_node *node, struct
 	return 0;
 }
 
+static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const struct tmpl_node *node,
+		     struct tmpl_node *const *args, size_t nargs, struct final final,
+		     struct gval *ret);
+
+/*
+ * A field of consul-template's *Scratch: its methods are called as Go's
+ * evalField does (args[1..nargs) and final are the arguments); the fields
+ * and methods it has from sync.RWMutex are refused.
+ */
+static int scratch_field(struct ex *x, struct gval dot, const struct tmpl_str *name,
+			 const struct tmpl_node *node, struct tmpl_node *const *args, size_t nargs,
+			 struct final final, struct gval *ret)
+{
+	static const struct {
+		const char *name;
+		enum tmpl_func fn;
+	} methods[] = {
+		{ "Key", TMPL_FN_SCRATCH_KEY },
+		{ "Get", TMPL_FN_SCRATCH_GET },
+		{ "Set", TMPL_FN_SCRATCH_SET },
+		{ "SetX", TMPL_FN_SCRATCH_SETX },
+		{ "MapSet", TMPL_FN_SCRATCH_MAPSET },
+		{ "MapSetX", TMPL_FN_SCRATCH_MAPSETX },
+		{ "MapValues", TMPL_FN_SCRATCH_MAPVALUES },
+	};
+	static const char *const refused[] = { "RWMutex",   "Lock",	   "Unlock",	"RLock",
+					       "RUnlock",   "RLocker",	   "TryLock",	"TryRLock",
+					       "once",	    "values",	   "w",		"writerSem",
+					       "readerSem", "readerCount", "readerWait" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(methods); i++)
+		if (strlen(methods[i].name) == name->len &&
+		    memcmp(methods[i].name, name->s, name->len) == 0) {
+			if (!args)
+				nargs = 0; /* an operand or inside a chain: no arguments */
+			return eval_call(x, dot, methods[i].fn, node, args, nargs, final, ret);
+		}
+	for (i = 0; i < ARRAY_SIZE(refused); i++)
+		if (strlen(refused[i]) == name->len && memcmp(refused[i], name->s, name->len) == 0)
+			return ex_errorf(x, node,
+					 "%.*s of the scratch (its sync.RWMutex or an unexported "
+					 "field) is not supported by vaultlet",
+					 (int)name->len, name->s);
+	return ex_errorf(x, node, "can't evaluate field %.*s in type *template.Scratch",
+			 (int)name->len, name->s);
+}
+
 static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name,
-		      const struct tmpl_node *node, size_t nargs, struct final final,
-		      struct gval recv, struct gval *ret)
+		      const struct tmpl_node *node, struct tmpl_node *const *args, size_t nargs,
+		      struct final final, struct gval recv, struct gval *ret)
 {
 	const char *typ;
 
-	(void)dot;
+	if (recv.kind == GV_MAP && recv.scratch)
+		return scratch_field(x, dot, name, node, args, nargs, final, ret);
 	if (recv.kind == GV_INVALID) {
 		if (missingkey_error(x))
 			return ex_errorf(x, node, "nil data; no entry for key \"%.*s\"",
@@ -619,19 +675,21 @@ static int eval_field(struct ex *x, struct gval dot, const struct tmpl_str *name
 			 typ);
 }
 
+/* args[1..nargs): the command's arguments for the last field (NULL: none given) */
 static int eval_field_chain(struct ex *x, struct gval dot, struct gval recv,
 			    const struct tmpl_node *node, const struct tmpl_str *ident, size_t n,
-			    size_t nargs, struct final final, struct gval *ret)
+			    struct tmpl_node *const *args, size_t nargs, struct final final,
+			    struct gval *ret)
 {
 	size_t i;
 	int r;
 
 	for (i = 0; i + 1 < n; i++) {
-		r = eval_field(x, dot, &ident[i], node, 0, NO_FINAL, recv, &recv);
+		r = eval_field(x, dot, &ident[i], node, NULL, 0, NO_FINAL, recv, &recv);
 		if (r)
 			return r;
 	}
-	return eval_field(x, dot, &ident[n - 1], node, nargs, final, recv, ret);
+	return eval_field(x, dot, &ident[n - 1], node, args, nargs, final, recv, ret);
 }
 
 static int not_a_function(struct ex *x, const struct tmpl_node *first, size_t nargs,
@@ -648,7 +706,8 @@ static int not_a_function(struct ex *x, const struct tmpl_node *first, size_t na
 }
 
 static int eval_variable_node(struct ex *x, struct gval dot, const struct tmpl_node *v,
-			      size_t nargs, struct final final, struct gval *ret)
+			      struct tmpl_node *const *args, size_t nargs, struct final final,
+			      struct gval *ret)
 {
 	struct var *var;
 
@@ -665,12 +724,13 @@ static int eval_variable_node(struct ex *x, struct gval dot, const struct tmpl_n
 		*ret = var->v;
 		return 0;
 	}
-	return eval_field_chain(x, dot, var->v, v, v->field.ident + 1, v->field.nident - 1, nargs,
-				final, ret);
+	return eval_field_chain(x, dot, var->v, v, v->field.ident + 1, v->field.nident - 1, args,
+				nargs, final, ret);
 }
 
 static int eval_chain_node(struct ex *x, struct gval dot, const struct tmpl_node *chain,
-			   size_t nargs, struct final final, struct gval *ret)
+			   struct tmpl_node *const *args, size_t nargs, struct final final,
+			   struct gval *ret)
 {
 	struct gval pipe;
 	int r;
@@ -681,8 +741,8 @@ static int eval_chain_node(struct ex *x, struct gval dot, const struct tmpl_node
 	r = eval_arg(x, dot, P_NONE, chain->chain.node, &pipe);
 	if (r)
 		return r;
-	return eval_field_chain(x, dot, pipe, chain, chain->chain.field, chain->chain.nfield, nargs,
-				final, ret);
+	return eval_field_chain(x, dot, pipe, chain, chain->chain.field, chain->chain.nfield, args,
+				nargs, final, ret);
 }
 
 /* ---- argument checking --------------------------------------------- */
@@ -805,11 +865,11 @@ static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tm
 			return ex_errorf(x, n, "cannot assign nil to %s", ptype_name(t));
 		}
 	case TMPL_NODE_FIELD:
-		r = eval_field_chain(x, dot, dot, n, n->field.ident, n->field.nident, 1, NO_FINAL,
-				     &v);
+		r = eval_field_chain(x, dot, dot, n, n->field.ident, n->field.nident, NULL, 1,
+				     NO_FINAL, &v);
 		return r ? r : validate_type(x, n, v, t, ret);
 	case TMPL_NODE_VARIABLE:
-		r = eval_variable_node(x, dot, n, 0, NO_FINAL, &v);
+		r = eval_variable_node(x, dot, n, NULL, 0, NO_FINAL, &v);
 		return r ? r : validate_type(x, n, v, t, ret);
 	case TMPL_NODE_PIPE:
 		r = eval_pipeline(x, dot, n, &v);
@@ -818,7 +878,7 @@ static int eval_arg(struct ex *x, struct gval dot, enum ptype t, const struct tm
 		r = eval_function(x, dot, n, n, NULL, 0, NO_FINAL, &v);
 		return r ? r : validate_type(x, n, v, t, ret);
 	case TMPL_NODE_CHAIN:
-		r = eval_chain_node(x, dot, n, 0, NO_FINAL, &v);
+		r = eval_chain_node(x, dot, n, NULL, 0, NO_FINAL, &v);
 		return r ? r : validate_type(x, n, v, t, ret);
 	default:
 		break;
@@ -1544,6 +1604,40 @@ static bool numbers_to_float(cJSON *n)
 	return true;
 }
 
+/*
+ * Whether valid JSON text has a number beyond float64 anywhere, also under a
+ * key repeated later (vjson keeps the last value; Go's decoder still fails).
+ * -1: out of memory.
+ */
+static int json_text_overflows(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			continue;
+		}
+		if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+			size_t j = i;
+			char *tok;
+			double d;
+
+			while (j < n && s[j] && strchr("+-0123456789.eE", s[j]))
+				j++;
+			tok = strndup(s + i, j - i);
+			if (!tok)
+				return -1;
+			d = strtod(tok, NULL);
+			free(tok);
+			if (d == HUGE_VAL || d == -HUGE_VAL)
+				return 1;
+			i = j - 1;
+		}
+	}
+	return 0;
+}
+
 static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval s,
 			 struct gval *ret)
 {
@@ -1563,7 +1657,12 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 			return ex_errorf(x, node,
 					 "error calling parseJSON: invalid JSON at offset %zu: %s",
 					 e.offset, e.msg);
-		if (!numbers_to_float(v)) {
+		r = json_text_overflows(s.str.s, s.str.len);
+		if (r < 0) {
+			cJSON_Delete(v);
+			return ex_nomem(x);
+		}
+		if (!numbers_to_float(v) || r) {
 			cJSON_Delete(v);
 			return ex_errorf(x, node,
 					 "error calling parseJSON: json: cannot unmarshal number "
@@ -1582,6 +1681,7 @@ static int fn_parse_json(struct ex *x, const struct tmpl_node *node, struct gval
 		x->capowned = cap;
 	}
 	x->owned[x->nowned++] = v;
+	rf_mark_mutable(v); /* a fresh Go value: mergeMap may change it in place */
 	*ret = gv_from_json(v);
 	return 0;
 }
@@ -1672,6 +1772,14 @@ static int fn_split(struct ex *x, struct gval sep, struct gval s, struct gval *r
 
 /* ---- the builtins table -------------------------------------------- */
 
+/* The name Go's errors give a function, or a method of a value (kept as ".Name"). */
+static const char *go_func_name(enum tmpl_func fn)
+{
+	const char *name = tmpl_func_name(fn);
+
+	return name[0] == '.' ? name + 1 : name;
+}
+
 int rf_fail(struct rf_call *c, const char *fmt, ...)
 {
 	struct buf m;
@@ -1686,7 +1794,7 @@ int rf_fail(struct rf_call *c, const char *fmt, ...)
 		buf_done(&m);
 		return ex_nomem(c->x);
 	}
-	r = ex_errorf(c->x, c->node, "error calling %s: %s", tmpl_func_name(c->fn), buf_str(&m));
+	r = ex_errorf(c->x, c->node, "error calling %s: %s", go_func_name(c->fn), buf_str(&m));
 	buf_done(&m);
 	return r;
 }
@@ -1737,6 +1845,11 @@ int rf_string(struct rf_call *c, const char *s, size_t len, struct gval *ret)
 	d[len] = 0;
 	*ret = gv_string(d, len);
 	return 0;
+}
+
+struct rf_mut **rf_mut_state(struct rf_call *c)
+{
+	return &c->x->mut;
 }
 
 int rf_own(struct rf_call *c, cJSON *tree)
@@ -2450,6 +2563,28 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 				  rf_write_to_file },
 	[TMPL_FN_PLUGIN] = { 2, true, { P_STRING, P_STRING }, true, rf_plugin },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
+	/* consul-template: mutable values and formats (rf_toml.c, ...) */
+	[TMPL_FN_TOTOML] = { 1, false, { P_ANY }, true, rf_to_toml },
+	[TMPL_FN_MERGEMAP] = { 2, false, { P_MAP, P_MAP }, false, rf_merge_map },
+	[TMPL_FN_MERGEMAPWITHOVERRIDE] = { 2, false, { P_MAP, P_MAP }, false, rf_merge_map },
+	[TMPL_FN_SCRATCH] = { 0, false, { P_NONE }, false, rf_scratch },
+	[TMPL_FN_SCRATCH_KEY] = { 1, false, { P_STRING }, false, rf_scratch_method },
+	[TMPL_FN_SCRATCH_GET] = { 1, false, { P_STRING }, false, rf_scratch_method },
+	[TMPL_FN_SCRATCH_SET] = { 2, false, { P_STRING, P_ANY }, false, rf_scratch_method },
+	[TMPL_FN_SCRATCH_SETX] = { 2, false, { P_STRING, P_ANY }, false, rf_scratch_method },
+	[TMPL_FN_SCRATCH_MAPSET] = { 3,
+				     false,
+				     { P_STRING, P_STRING, P_ANY },
+				     false,
+				     rf_scratch_method },
+	[TMPL_FN_SCRATCH_MAPSETX] = { 3,
+				      false,
+				      { P_STRING, P_STRING, P_ANY },
+				      false,
+				      rf_scratch_method },
+	[TMPL_FN_SCRATCH_MAPVALUES] = { 1, false, { P_STRING }, false, rf_scratch_method },
+	[TMPL_FN_SPEW_DUMP] = { 1, true, { P_ANY }, false, rf_spew_to_stdout },
+	[TMPL_FN_SPEW_PRINTF] = { 2, true, { P_STRING, P_ANY }, false, rf_spew_to_stdout },
 };
 
 /* Number of fixed (non-variadic) parameters as Go counts them. */
@@ -2480,9 +2615,9 @@ static int call_impl(struct ex *x, const struct tmpl_node *node, enum tmpl_func 
 		    x, node,
 		    "error calling %s: printing a memory address (%%p) is not supported by "
 		    "vaultlet",
-		    tmpl_func_name(fn));
+		    go_func_name(fn));
 	if (r == -E2BIG && !x->err_set)
-		r = ex_caperr(x, node, "%s: result larger than %d bytes", tmpl_func_name(fn),
+		r = ex_caperr(x, node, "%s: result larger than %d bytes", go_func_name(fn),
 			      RENDER_MAX_VALUE);
 	if (r == -ENOMEM && !x->err_set)
 		r = ex_nomem(x);
@@ -2496,7 +2631,7 @@ static int eval_call(struct ex *x, struct gval dot, enum tmpl_func fn, const str
 		     struct gval *ret)
 {
 	const struct builtin *s = &builtins[fn];
-	const char *name = tmpl_func_name(fn);
+	const char *name = go_func_name(fn);
 	struct tmpl_node *const *a = nargs ? args + 1 : NULL;
 	size_t na = nargs ? nargs - 1 : 0;
 	size_t numin = na + (final.present ? 1 : 0);
@@ -2589,16 +2724,16 @@ static int eval_command(struct ex *x, struct gval dot, const struct tmpl_node *c
 	case TMPL_NODE_FIELD:
 		x->at = first;
 		return eval_field_chain(x, dot, dot, first, first->field.ident, first->field.nident,
-					nargs, final, ret);
+					cmd->cmd.args, nargs, final, ret);
 	case TMPL_NODE_CHAIN:
-		return eval_chain_node(x, dot, first, nargs, final, ret);
+		return eval_chain_node(x, dot, first, cmd->cmd.args, nargs, final, ret);
 	case TMPL_NODE_IDENT:
 		return eval_function(x, dot, first, cmd, cmd->cmd.args, nargs, final, ret);
 	case TMPL_NODE_PIPE:
 		r = not_a_function(x, first, nargs, final);
 		return r ? r : eval_pipeline(x, dot, first, ret);
 	case TMPL_NODE_VARIABLE:
-		return eval_variable_node(x, dot, first, nargs, final, ret);
+		return eval_variable_node(x, dot, first, cmd->cmd.args, nargs, final, ret);
 	default:
 		break;
 	}
@@ -2975,6 +3110,7 @@ int render_exec(const struct tmpl *t, const struct render_opts *opts, struct buf
 	if (r != 0)
 		buf_reset(out);
 	out->max = saved_max;
+	rf_mut_free(x.mut);
 	for (size_t i = 0; i < x.nowned; i++)
 		cJSON_Delete(x.owned[i]);
 	free(x.owned);

@@ -407,6 +407,7 @@ int rf_explode_map(struct rf_call *c, struct gval *ret)
 	r = rf_own(c, out);
 	if (r)
 		return r;
+	rf_mark_mutable(out); /* its own maps are fresh Go maps; its values are the secret's */
 	*ret = (struct gval){ .kind = GV_MAP, .map = out };
 	return 0;
 }

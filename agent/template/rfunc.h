@@ -92,5 +92,26 @@ bool rf_pod_effects(const struct rf_call *c);
 int64_t rf_plugin_timeout_ms(const struct rf_call *c);
 /* The environment plugin passes on (render_opts.envp, else the process's). */
 char *const *rf_envp(const struct rf_call *c);
+/* consul-template: mutable values and formats */
+int rf_to_toml(struct rf_call *c, struct gval *ret);
+int rf_merge_map(struct rf_call *c, struct gval *ret);
+/* scratch, and the methods of its value (c->fn: TMPL_FN_SCRATCH_KEY ... _MAPVALUES) */
+int rf_scratch(struct rf_call *c, struct gval *ret);
+int rf_scratch_method(struct rf_call *c, struct gval *ret);
+/* spew_dump, spew_printf: Go dumps to Vault Agent's standard output and renders "" */
+int rf_spew_to_stdout(struct rf_call *c, struct gval *ret);
+
+/*
+ * Maps a template may change in place (rf_mut.c): objects made during the
+ * execution and not shared are marked RF_JSON_MUTABLE in their cJSON type
+ * (a bit cJSON leaves alone).
+ */
+#define RF_JSON_MUTABLE (1 << 12)
+/* Marks every map of a tree made during the execution (not through reference nodes). */
+void rf_mark_mutable(cJSON *tree);
+/* Per-execution state of rf_mut.c, owned by the executor (NULL until used). */
+struct rf_mut;
+struct rf_mut **rf_mut_state(struct rf_call *c);
+void rf_mut_free(struct rf_mut *m);
 
 #endif

@@ -941,6 +941,206 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ sprig_squote }}|{{ sprig_squote .Data.q .Data.n nil 1.5 .Data.l .Data.m .Auth (split "," "a,b") }}|{{ "x" | sprig_squote "y" }}"""
 
 
+# Hand-written edge cases of the mutable-value and format functions (toTOML,
+# ...), rendered against HAND_SECRET at path "h" and M_SECRET at "m".
+M_SECRET = (r'{"request_id":"r","data":{"i":42,"neg":-0,"f":1.50,"e":1e2,'
+            r'"i64":9223372036854775807,"m64":-9223372036854775808,"d":0.25,'
+            r'"big":18446744073709551615,"tiny":1e-400,"x":1.0e-4,"s":"v\"\\\u0000\u007f\n",'
+            r'"nested":{"k":[1,2.5,-0.0,3e5],"t":[{"a":1},{"b":{"c":"d"}}]}}}')
+M_BAD = json.dumps({"data": {"a": 1, "b": {"c": [1, None]}}}).replace('"a": 1', '"a": 1E+400')
+HAND_M = r"""{{ toTOML .Data.m }}|{{ toTOML (parseJSON "{}") }}|{{ toTOML (splitToMap "," "=" "a=1,b=,c=x y") }}|{{ toTOML (explodeMap .Data.m) }}
+{{ toTOML .Data }}
+{{ toTOML nil }}
+{{ toTOML .Data.nope }}
+{{ toTOML "x" }}
+{{ toTOML . }}
+{{ toTOML .Data.l }}
+{{ toTOML 1 }}
+{{ toTOML (parseJSON `[]`) }}
+{{ toTOML (parseJSON `{"a":1,"b":{"c":[1,"x",{"d":null}],"e":{}},"t":[{"x":1},{"y":[{"z":2}]}],"s":"q"
+ \"}`) }}
+{{ toTOML (parseJSON `{"a":[[1,[null]]]}`) }}
+{{ toTOML (parseJSON `{"a":{"b":[1,{"c":null,"d":1}]}, "z":[{"n":null}]}`) }}
+{{ toTOML (parseJSON `{"a":[{"b":null,"c":1}], "":1, "x y":{"é":2}, "k.k":[], "A-b_9":true}`) }}
+{{ toTOML (parseJSON `{"a":123456.5, "b": 0.0001, "c": -0.0, "d": 0.5, "e": 999999.9999999999}`) }}
+{{ toTOML (parseJSON `{"a":1e6}`) }}
+{{ toTOML (parseJSON `{"a":9.9999e-5}`) }}
+{{ toTOML (parseJSON `{"a":{"b":{"c":{}}}, "z":1, "y":[]}`) }}
+{{ toTOML (parseJSON `{"x":[{"a":1},{"b":[{"c":{"d":[1]}}]}], "y":[{"a":1},2], "z":[[{"a":1}],[]]}`) }}
+{{ toTOML (parseJSON `{"x":{"a":null,"b":null}, "y":{"i":{"a":1,"b":null}}, "w":[{"k":{"a":1, "b":{"c":null}}}, 1]}`) }}
+{{ toTOML (parseJSON `{"a":"x","b":null}`) | printf "%q" }}
+{{ parseJSON `{"a":1e400,"a":1}` }}
+{{ parseJSON `{"a":[1],"b":"1e999","a":{"c":-1E+400},"a":2}` }}
+{{ spew_dump }}|{{ spew_dump .Data }}|{{ spew_dump 1 "x" nil .Data.l }}|{{ spew_printf "%v %d" .Data.n }}|{{ spew_printf "" }}
+{{ spew_printf }}
+{{ spew_printf 1 }}
+{{ scratch.Set "a" "x" }}{{ scratch.Get "a" }}|{{ scratch.Key "a" }}|{{ scratch.Key "b" }}|{{ scratch.Get "b" }}
+{{ scratch.Set "a" 1 }}{{ scratch.SetX "a" 2 }}{{ scratch.SetX "b" 3 }}{{ scratch.Get "a" }}{{ scratch.Get "b" }}{{ printf "%T" (scratch.Get "a") }}
+{{ scratch.MapSet "m" "z" "1" }}{{ scratch.MapSet "m" "a" .Data.n }}{{ scratch.MapSetX "m" "a" "no" }}{{ scratch.MapValues "m" }}|{{ scratch.Get "m" }}|{{ scratch.MapValues "none" | printf "%#v" }}
+{{ scratch.Set "s" "str" }}{{ scratch.MapSet "s" "k" "v" }}
+{{ scratch.MapSet "m" "k" 1 }}
+{{ scratch.Set }}
+{{ scratch.Set "a" }}
+{{ scratch.Set 1 2 }}
+{{ scratch.Foo }}
+{{ scratch.values }}
+{{ scratch.Lock }}
+{{ scratch }}
+{{ $s := scratch }}{{ $s.Set "k" "v" }}{{ with scratch }}{{ .Get "k" }}{{ .Set "k2" "w" }}{{ end }}{{ (scratch).Get "k2" }}
+{{ "piped" | scratch.Set "p" }}{{ scratch.Get "p" }}
+{{ scratch.Get.x }}
+{{ if scratch }}t{{ end }}|{{ if scratch.Key "x" }}y{{ else }}n{{ end }}
+{{ $m := parseJSON `{"a":1}` }}{{ scratch.Set "m" $m }}{{ $_ := mergeMap $m (parseJSON `{"b":2}`) }}{{ scratch.Get "m" }}{{ scratch.MapSet "m" "c" "3" }}{{ $m }}
+{{ scratch.MapSet "d" "x" .Data.m }}{{ scratch.MapValues "d" | toJSON }}{{ scratch.Get "d" | toJSON }}
+{{ scratch.Set "dd" .Data.m }}{{ scratch.MapSet "dd" "x" "y" }}
+{{ scratch.MapSet "l" "x" .Data.l }}{{ scratch.MapSet "l" "y" (parseJSON `[1,{"a":2}]`) }}{{ scratch.MapValues "l" | toJSON }}
+{{ range $v := loop 3 }}{{ scratch.MapSet "r" (print $v) "v" }}{{ end }}{{ scratch.MapValues "r" }}{{ len (scratch.MapValues "r") }}
+{{ scratch.Set "n" nil }}{{ scratch.Key "n" }}{{ scratch.Get "n" }}{{ scratch.MapSet "n" "k" "v" }}
+{{ scratch.MapSet "m" "k" nil }}{{ scratch.MapSet "m" "j" true }}{{ scratch.MapSet "m" "f" 1.5 }}{{ scratch.MapValues "m" }}{{ scratch.MapSet "m" "i" (parseFloat "2") }}{{ toJSON (scratch.Get "m") }}
+{{ scratch.MapSet "e" "" "empty" }}{{ scratch.MapSet "e" "\u00e9" "u" }}{{ scratch.MapValues "e" }}
+{{ scratch.Key }}
+{{ scratch.MapValues "a" "b" }}
+{{ scratch.Get "a" | printf "%v" }}{{ scratch.Get nil }}
+{{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0}` }}{{ mergeMap $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
+{{ $m := parseJSON `{"a":1,"b":"","c":{"x":1},"l":[1],"e":[],"z":0,"n":5}` }}{{ mergeMapWithOverride $m (parseJSON `{"a":2,"b":"B","c":{"x":2,"y":3},"l":[9],"e":[5],"n":null,"z":7,"new":{"q":1}}`) | toJSON }}|{{ toJSON $m }}
+{{ mergeMap .Data.m (parseJSON `{"x":1}`) }}
+{{ mergeMap .Data.m (parseJSON `{}`) }}
+{{ mergeMap (parseJSON `{"x":1}`) .Data.m | toJSON }}
+{{ $m := parseJSON `{"x":1}` }}{{ $r := mergeMap $m .Data.m }}{{ toJSON $m }}|{{ toJSON .Data.m }}
+{{ mergeMap nil .Data.m | toJSON }}|{{ mergeMap nil nil | printf "%v %T" }}|{{ mergeMap (parseJSON "") nil | toJSON }}
+{{ mergeMap "x" .Data.m }}
+{{ mergeMap (splitToMap "," "=" "a=1") .Data.m }}
+{{ $m := parseJSON `{"c":{}}` }}{{ $s := parseJSON `{"c":{}}` }}{{ $_ := mergeMap $m $s }}{{ mergeMap $m.c (parseJSON `{"k":1}`) | toJSON }}|{{ toJSON $s }}
+{{ $m := parseJSON `{"a":{"b":1}}` }}{{ $old := $m.a }}{{ $_ := mergeMapWithOverride $m (parseJSON `{"a":"s"}`) }}{{ toJSON $old }}|{{ toJSON $m }}
+{{ $m := parseJSON `{"a":"x"}` }}{{ mergeMapWithOverride $m (parseJSON `{"a":{"b":1}}`) | toJSON }}
+{{ $m := parseJSON `{"a":"x"}` }}{{ mergeMap $m (parseJSON `{"a":{"b":1}}`) | toJSON }}
+{{ $m := parseJSON `{"a":1,"b":2}` }}{{ range $k, $v := $m }}{{ $_ := mergeMapWithOverride $m (parseJSON `{"b":3}`) }}{{ $k }}={{ $v }};{{ end }}
+{{ $m := parseJSON `{"a":1,"b":2}` }}{{ range $k, $v := $m }}{{ $k }}={{ $v }};{{ end }}{{ mergeMapWithOverride $m (parseJSON `{"b":3}`) | toJSON }}
+{{ $m := parseJSON `{"a":{"k":1}}` }}{{ mergeMap $m $m | toJSON }}|{{ mergeMapWithOverride $m $m.a | toJSON }}
+{{ $m := parseJSON `{"a":{"k":1}}` }}{{ mergeMap $m.a $m | toJSON }}
+{{ $e := explodeMap .Data.m }}{{ mergeMap $e (parseJSON `{"a":{"z":1}, "q":2}`) | toJSON }}
+{{ $e := explodeMap .Data.m }}{{ mergeMap $e.a (parseJSON `{"z":1}`) | toJSON }}
+{{ $l := parseJSON `[{"a":1}]` }}{{ $_ := mergeMap (index $l 0) (parseJSON `{"b":2}`) }}{{ toJSON $l }}
+{{ $m := parseJSON `{"s":"","f":0,"t":false,"u":"x"}` }}{{ mergeMap $m (parseJSON `{"s":"S","f":1.5,"t":true,"u":"y"}`) | toJSON }}
+{{ $m := parseJSON `{"a":[1]}` }}{{ $s := parseJSON `{"b":[{"k":1}]}` }}{{ $_ := mergeMap $m $s }}{{ $_ := mergeMap (index $m.b 0) (parseJSON `{"z":1}`) }}{{ toJSON $s }}
+{{ with secret "h" }}{{ $m := parseJSON "{}" }}{{ $_ := mergeMap $m .Data }}{{ toJSON $m }}{{ end }}
+{{ mergeMap (parseJSON `{"a":1}`) (parseJSON `{"a":"\u0000x"}`) | printf "%q" }}|{{ mergeMapWithOverride (parseJSON `{"a":1}`) (parseJSON `{"a":"\u0000x"}`) | printf "%q" }}"""
+M_HAND_SECRETS = {"h": HAND_SECRET, "m": M_SECRET, "bad": M_BAD}
+M_HAND_EXTRA = ['{{ with secret "m" }}{{ toTOML .Data }}{{ end }}',
+                '{{ with secret "m" }}{{ toTOML .Data.nested }}{{ end }}',
+                '{{ with secret "bad" }}{{ toTOML .Data }}{{ end }}',
+                '{{ define "t" }}{{ scratch.Set "in" "named" }}{{ scratch.MapSet "m" "k" . }}{{ end }}'
+                '{{ template "t" "a" }}{{ scratch.Get "in" }}{{ executeTemplate "t" "b" }}'
+                '{{ scratch.MapValues "m" }}{{ with secret "h" }}{{ template "t" .Data.u }}{{ end }}'
+                '{{ scratch.Get "m" }}']
+
+
+def m_hand_cases():
+    lines = ["{{ with secret \"h\" }}" + l + "{{ end }}" for l in HAND_M.split("\n")]
+    for i, t in enumerate(lines + M_HAND_EXTRA):
+        yield {"id": "hand-m-%d" % i, "template": t, "secrets": M_HAND_SECRETS, "env": {},
+               "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+
+
+M_KEYS = ["a", "b", "z", "A-b_9", "", "x y", "k.k", "\u00e9", "1", "_", "q\"", "t\tab", "a/b"]
+M_NUMS = ["0", "-0", "1", "42", "-7", "1.5", "1.50", "-0.25", "1e-7", "1E+21", "100000",
+          "1234567", "3.0e2", "2.5E-3", "9007199254740993", "0.1", "9223372036854775807",
+          "9223372036854775808", "-9223372036854775809", "0.0001", "999999", "1e400"]
+
+
+def m_json(r, depth):
+    """A random JSON text for toTOML: tables, arrays of tables, mixed arrays."""
+    k = r.randrange(10 if depth < 3 else 6)
+    if k == 0:
+        return json.dumps(r.choice(STRINGS))
+    if k == 1:
+        return r.choice(M_NUMS)
+    if k == 2:
+        return r.choice(["true", "false", "null"] if r.random() < 0.3 else ["true", "false"])
+    if k == 3:
+        return json.dumps(r.choice(STRINGS[:40]))
+    if k == 4:
+        return r.choice(M_NUMS[:12])
+    if k == 5:
+        return json.dumps(r.choice(M_KEYS))
+    if k in (6, 7):
+        n = r.randrange(0, 4)
+        return "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, depth + 1)
+                              for _ in range(n)) + "}"
+    n = r.randrange(0, 4)
+    if r.random() < 0.5:
+        return "[" + ",".join("{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, depth + 2)
+                                             for _ in range(r.randrange(0, 3))) + "}"
+                              for _ in range(n)) + "]"
+    return "[" + ",".join(m_json(r, depth + 1) for _ in range(n)) + "]"
+
+
+def make_m_case(i, seed):
+    r = random.Random("m-%s-%d" % (seed, i))
+    doc = "{" + ",".join(json.dumps(r.choice(M_KEYS)) + ":" + m_json(r, 0)
+                         for _ in range(r.randrange(0, 6))) + "}"
+    secret = '{"request_id":"r","data":%s}' % doc
+    if r.random() < 0.35:
+        # scratch: a random program of its methods over a few keys
+        keys = ['"a"', '"b"', '"m"', '""']
+        vals = ['"s"', '""', ".Data.x", ".Data.n", "(parseJSON .Data.y)", '(parseJSON `[1,{"k":2}]`)',
+                "nil", "true", "1.5", "(parseFloat \"2\")", "1", ".Data", "(scratch.Get \"a\")",
+                "(scratch.MapValues \"m\")", ".Data.u"]
+        ops = []
+        for _ in range(r.randrange(1, 9)):
+            k = r.randrange(9)
+            if k < 2:
+                ops.append("{{ scratch.%s %s %s }}" % (r.choice(["Set", "SetX"]), r.choice(keys), r.choice(vals)))
+            elif k < 5:
+                ops.append("{{ scratch.%s %s %s %s }}" % (r.choice(["MapSet", "MapSetX"]), r.choice(keys),
+                                                         r.choice(keys + ['"z"', '"\\u00e9"']), r.choice(vals)))
+            elif k == 5:
+                ops.append("{{ scratch.Get %s }}|{{ scratch.Key %s }}|" % (r.choice(keys), r.choice(keys)))
+            elif k == 6:
+                ops.append("{{ scratch.MapValues %s | %s }}|" % (r.choice(keys), r.choice(["toJSON", "print", "len", "printf \"%#v\""])))
+            elif k == 7:
+                ops.append("{{ range $k, $v := scratch.Get %s }}{{ $k }}={{ $v }};{{ end }}|" % r.choice(keys))
+            else:
+                ops.append("{{ with $s := scratch }}{{ $s.Set %s %s }}{{ .Get %s }}{{ end }}|" % (
+                    r.choice(keys), r.choice(vals), r.choice(keys)))
+        data = {"x": r.choice(STRINGS[:30]), "y": '{"a":1,"b":{"c":"d"}}', "u": "\u00e9t\u00e9"}
+        secret = '{"request_id":"r","data":%s}' % json.dumps(data).replace('"u"', '"n": %s, "u"' % r.choice(M_NUMS[:12]))
+        t = '{{ with secret "g" }}' + "".join(ops) + '{{ end }}'
+        return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+                "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+    if r.random() < 0.5:
+        # mergeMap: fresh maps (parseJSON) and the secret, in both roles
+        docs = ["{" + ",".join(json.dumps(r.choice(M_KEYS[:6])) + ":" + m_json(r, 1)
+                               for _ in range(r.randrange(0, 5))) + "}" for _ in range(3)]
+        f = r.choice(["mergeMap", "mergeMapWithOverride"])
+        a, b, c = ("(parseJSON .Data.%s)" % k for k in "xyz")
+        t = r.choice([
+            '{{ $d := %s }}{{ $r := %s $d %s }}{{ toJSON $r }}|{{ toJSON $d }}' % (a, f, b),
+            '{{ $d := %s }}{{ $s := %s }}{{ $_ := %s $d $s }}{{ $_ := %s $d %s }}{{ toJSON $d }}|{{ toJSON $s }}'
+            % (a, b, f, r.choice(["mergeMap", "mergeMapWithOverride"]), c),
+            '{{ $d := %s }}{{ %s $d .Data | toJSON }}|{{ toJSON .Data }}' % (a, f),
+            '{{ with secret "g" }}{{ %s .Data %s | toJSON }}{{ end }}' % (f, a),
+            '{{ $d := %s }}{{ range $k, $v := $d }}{{ $_ := %s $d %s }}{{ $k }}={{ $v }};{{ end }}{{ $d }}'
+            % (a, f, b),
+            '{{ $d := %s }}{{ $x := %s }}{{ $_ := %s $d $x }}{{ $_ := %s $d.a %s }}{{ $d }}|{{ $x }}'
+            % (a, b, f, f, c),
+            '{{ %s (%s nil %s) %s | toTOML }}' % (f, f, a, b),
+        ])
+        if not t.startswith("{{ with"):
+            t = '{{ with secret "g" }}' + t + '{{ end }}'
+        data = {"x": docs[0], "y": docs[1], "z": docs[2]}
+        secret = '{"request_id":"r","data":%s}' % json.dumps(data) if r.random() < 0.7 else \
+            '{"request_id":"r","data":%s}' % doc.replace("{", '{"x":%s,"y":%s,"z":%s,' % tuple(
+                json.dumps(d) for d in docs), 1).replace(",}", "}")
+        return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+                "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+    t = r.choice(['{{ with secret "g" }}{{ toTOML .Data }}{{ end }}',
+                  '{{ with secret "g" }}{{ toTOML (parseJSON (toJSON .Data)) }}{{ end }}',
+                  '{{ with secret "g" }}{{ range $k, $v := .Data }}{{ $k }}:{{ toTOML $v }}|{{ end }}{{ end }}'])
+    return {"id": "m-%d" % i, "template": t, "secrets": {"g": secret}, "env": {},
+            "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
+
+
 def hand_cases():
     for i, line in enumerate(HAND.split("\n")):
         yield {"id": "hand-%d" % i,
@@ -962,6 +1162,10 @@ def main():
         out.write(json.dumps(c) + "\n")
     for i in range(count):
         out.write(json.dumps(make_case(i, seed)) + "\n")
+    for c in m_hand_cases():
+        out.write(json.dumps(c) + "\n")
+    for i in range(max(count // 10, 1)):
+        out.write(json.dumps(make_m_case(i, seed)) + "\n")
 
 
 if __name__ == "__main__":

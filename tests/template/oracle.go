@@ -33,6 +33,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -43,6 +44,11 @@ import (
 	"time"
 
 	"dependency"
+	cttemplate "template"
+
+	"github.com/BurntSushi/toml"
+	"github.com/davecgh/go-spew/spew"
+	"github.com/imdario/mergo"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -327,6 +333,9 @@ func funcs(in *input) template.FuncMap {
 		},
 	}
 	for k, v := range moreFuncs() {
+		m[k] = v
+	}
+	for k, v := range mutableFuncs() {
 		m[k] = v
 	}
 	m["timestamp"] = func(s ...string) (string, error) {
@@ -884,4 +893,50 @@ func sprigEmpty(x interface{}) bool {
 		return false
 	}
 	return v.IsNil()
+}
+
+// mutableFuncs: consul-template's toTOML, mergeMap and mergeMapWithOverride
+// over the real libraries (BurntSushi toml, Debian's v1.2.0; mergo, Debian's
+// v0.3.12), and scratch (one per execution, as consul-template's funcMap).
+func mutableFuncs() template.FuncMap {
+	var scratch cttemplate.Scratch
+	return template.FuncMap{
+		"scratch": func() *cttemplate.Scratch { return &scratch },
+		// go-spew's Dump/Printf write to standard output, which is the
+		// oracle's result channel here: the same calls into io.Discard.
+		"spew_dump": func(args ...interface{}) (string, error) {
+			spew.Fdump(io.Discard, args...)
+			return "", nil
+		},
+		"spew_printf": func(format string, args ...interface{}) (string, error) {
+			spew.Fprintf(io.Discard, format, args...)
+			return "", nil
+		},
+		"toTOML": func(m interface{}) (string, error) {
+			buf := bytes.NewBuffer([]byte{})
+			enc := toml.NewEncoder(buf)
+			if err := enc.Encode(m); err != nil {
+				return "", fmt.Errorf("toTOML: %w", err)
+			}
+			result, err := io.ReadAll(buf)
+			if err != nil {
+				return "", fmt.Errorf("toTOML: %w", err)
+			}
+			return string(bytes.TrimSpace(result)), nil
+		},
+		"mergeMap": func(dst, src map[string]interface{}) (map[string]interface{}, error) {
+			return mergeMap(dst, src)
+		},
+		"mergeMapWithOverride": func(dst, src map[string]interface{}) (map[string]interface{}, error) {
+			return mergeMap(dst, src, mergo.WithOverride)
+		},
+	}
+}
+
+// mergeMap is consul-template's, over the real mergo (Debian's v0.3.12).
+func mergeMap(dstMap map[string]interface{}, srcMap map[string]interface{}, args ...func(*mergo.Config)) (map[string]interface{}, error) {
+	if err := mergo.Map(&dstMap, srcMap, args...); err != nil {
+		return nil, err
+	}
+	return dstMap, nil
 }

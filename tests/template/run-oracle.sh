@@ -14,10 +14,14 @@ mkdir -p "$cache"
 gopath=$cache/oracle-gopath
 mkdir -p "$gopath/src/dependency"
 cp "$here/oracle-dependency/dependency.go" "$gopath/src/dependency/dependency.go"
+# consul-template's Scratch, printed by Go as *template.Scratch
+mkdir -p "$gopath/src/template"
+cp "$here/oracle-scratch/scratch.go" "$gopath/src/template/scratch.go"
 export GOCACHE="$cache" GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
 bin=$cache/vaultlet-template-oracle
 if [ ! -x "$bin" ] || [ "$here/oracle.go" -nt "$bin" ] ||
-   [ "$here/oracle-dependency/dependency.go" -nt "$bin" ]; then
+   [ "$here/oracle-dependency/dependency.go" -nt "$bin" ] ||
+   [ "$here/oracle-scratch/scratch.go" -nt "$bin" ]; then
   go build -o "$bin.tmp.$$" "$here/oracle.go"
   mv "$bin.tmp.$$" "$bin"
 fi
