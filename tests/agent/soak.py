@@ -294,11 +294,13 @@ def main():
                             rec += RETRY_AFTER
                         cur['recovered'] = rec
                 elif now >= cur['end']:
+                    # from just before the call: the agent may read the
+                    # moment Vault is back, before the call returns here
+                    cur['recovered'] = time.monotonic()
                     if cur['kind'] == 'sealed':
                         sim.control('unseal')
                     else:
                         sim.control('faults', method='DELETE')
-                    cur['recovered'] = time.monotonic()
             if cur is not None and cur['recovered'] is not None and \
                     now >= cur['recovered']:
                 v = soak.version_at(cur['recovered'])
