@@ -18,10 +18,18 @@
  *   fetch       a secret is due when it was never fetched, when its refresh
  *               time came (D·[0.85, 0.95) for static secrets), or when a
  *               retry is due after an error (0.25 s doubling to 1 min, 12
- *               retries: §2.5). After the last retry: exit 1 with a message
- *               naming the path, the status and what to check
+ *               retries: §2.5), but never later than D (= static_secret_
+ *               render_interval) after the error, staggered as a refresh is,
+ *               nor sooner than the answer's Retry-After: once Vault answers
+ *               again, the newest version is read within D, as if no error
+ *               had happened (sched.h says why this adds no load). The
+ *               retries end when 12 were made and the 304 s their sleeps
+ *               add up to have passed since the first failure. Then: exit 1
+ *               with a message naming the path, the status and what to check
  *               (exit_on_retry_failure), or restart the runner after the auth
- *               backoff.
+ *               backoff (which, unlike the retries, grows to max_backoff: a
+ *               Vault down for more than five minutes is no longer probed
+ *               every D).
  *   render      after fetches, every template is evaluated; a pass that
  *               names secrets not fetched yet schedules them (and loops at
  *               once); a complete pass is compared with the file and written
@@ -99,8 +107,10 @@ struct secret {
 	char *req; /* escaped request path with query, once known */
 	cJSON *resp;
 	int64_t version;
-	int64_t next_fetch; /* monotonic ns; 0 = now */
-	unsigned retries;   /* failed attempts since the last success */
+	int64_t next_fetch;  /* monotonic ns; 0 = now */
+	unsigned retries;    /* failed attempts since the last success */
+	int64_t fail_since;  /* monotonic ns of the first of them */
+	int64_t retry_after; /* the last answer's Retry-After (429/503), -1 = none */
 	int last_status;
 	char last_err[ERRTEXT_MAX];
 	struct registered *registered; /* values registered with the log scrubber */
@@ -154,6 +164,7 @@ struct agent {
 	/* fetch retry schedule */
 	unsigned fetch_attempts;
 	int64_t fetch_backoff, fetch_maxbackoff;
+	int64_t fetch_budget; /* sched_retry_budget() of the above */
 	struct sched_backoff runner_bo;
 
 	struct secret *secrets[SECRETS_MAX];
@@ -411,6 +422,7 @@ static int secret_add(struct agent *a, const char *written, struct buf *err)
 	if (!s)
 		return -ENOMEM;
 	s->version = -1;
+	s->retry_after = -1;
 	if (written[0] == RENDER_FILE_KEY) {
 		/* consul-template's FileQuery, shown as file(PATH) */
 		size_t n = strlen(written) + sizeof("file()");
@@ -612,12 +624,15 @@ static enum fetch_outcome vault_get(struct agent *a, struct secret *s, const cha
 
 	if (r == -ECANCELED)
 		return FETCH_CANCELED;
+	s->retry_after = -1;
 	if (r < 0) {
 		s->last_status = 0;
 		set_err(s->last_err, sizeof(s->last_err), "%s%s", what, resp->err);
 		return FETCH_ERROR;
 	}
 	s->last_status = resp->status;
+	if (resp->status == 429 || resp->status == 503)
+		s->retry_after = resp->retry_after_ns;
 	if (vresp_invalid_token(resp->status, resp->err) ||
 	    (resp->status == 403 && token_rejected(a))) {
 		set_err(s->last_err, sizeof(s->last_err), "%s", resp->err);
@@ -1152,6 +1167,8 @@ static int do_login(struct agent *a, int64_t now)
 			goto out;
 		}
 		wait = sched_backoff_next(&a->auth_bo, sched_random());
+		if ((resp.status == 429 || resp.status == 503) && resp.retry_after_ns > wait)
+			wait = resp.retry_after_ns; /* already at most SCHED_RETRY_AFTER_MAX */
 		a->auth_next = now + wait;
 		log_emit(LOG_INFO, LOG_FIELDS(LOG_INT("backoff_ms", wait / SCHED_MS)),
 			 "retrying login after backoff");
@@ -1841,10 +1858,12 @@ static int loop(struct agent *a)
 					    "fetched secret");
 					continue;
 				}
-				s->retries++;
+				if (s->retries++ == 0)
+					s->fail_since = now;
 				fail_state(a, "secret %s: status %d: %s (retrying)", s->written,
 					   s->last_status, s->last_err);
-				if (s->retries > a->fetch_attempts) {
+				if (s->retries > a->fetch_attempts &&
+				    now - s->fail_since >= a->fetch_budget) {
 					if (give_up(a, s, now)) {
 						fatal = true;
 						break;
@@ -1852,8 +1871,10 @@ static int loop(struct agent *a)
 					continue;
 				}
 				{
-					int64_t wait = sched_retry_sleep(
-					    s->retries - 1, a->fetch_backoff, a->fetch_maxbackoff);
+					int64_t wait = sched_fetch_retry_wait(
+					    s->retries - 1, a->fetch_backoff, a->fetch_maxbackoff,
+					    a->cfg->static_secret_render_interval_ns,
+					    s->retry_after, sched_random());
 
 					s->next_fetch = now + wait;
 					log_emit(
@@ -1977,6 +1998,7 @@ int agent_run(const struct agent_opts *o)
 	a.fetch_backoff = o->cfg->min_backoff_set ? o->cfg->min_backoff_ns : FETCH_BACKOFF_DFLT;
 	a.fetch_maxbackoff =
 	    o->cfg->max_backoff_set ? o->cfg->max_backoff_ns : FETCH_MAXBACKOFF_DFL;
+	a.fetch_budget = sched_retry_budget(a.fetch_attempts, a.fetch_backoff, a.fetch_maxbackoff);
 
 	if (acfg_status_path(o->cfg, &sp) == 0)
 		a.status_path = buf_take(&sp, NULL);
@@ -1994,6 +2016,8 @@ int agent_run(const struct agent_opts *o)
 		.tls_skip_verify = o->cfg->tls_skip_verify,
 		.namespace = o->cfg->namespace,
 		.timeout_ns = o->http_timeout_ns,
+		/* the HTTP client's own retries, too, come back within D */
+		.retry_wait_max_ns = o->cfg->static_secret_render_interval_ns,
 		.wake_fd = o->signal_fd,
 		.wake = on_wake,
 		.wake_ctx = &a,

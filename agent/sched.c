@@ -99,6 +99,38 @@ int64_t sched_retry_sleep(unsigned retry, int64_t base_ns, int64_t max_ns)
 	return (int64_t)(base << retry); /* <= max */
 }
 
+int64_t sched_cap_wait(int64_t wait_ns, int64_t cap_ns, double u)
+{
+	int64_t c;
+
+	if (cap_ns <= 0)
+		return wait_ns;
+	c = (int64_t)((double)cap_ns * (0.85 + 0.1 * clamp_u(u)));
+	return wait_ns < c ? wait_ns : c;
+}
+
+int64_t sched_fetch_retry_wait(unsigned retry, int64_t base_ns, int64_t max_ns, int64_t cap_ns,
+			       int64_t retry_after_ns, double u)
+{
+	int64_t w = sched_cap_wait(sched_retry_sleep(retry, base_ns, max_ns), cap_ns, u);
+
+	return retry_after_ns > w ? retry_after_ns : w;
+}
+
+int64_t sched_retry_budget(unsigned attempts, int64_t base_ns, int64_t max_ns)
+{
+	int64_t sum = 0;
+
+	for (unsigned r = 0; r < attempts; r++) {
+		int64_t s = sched_retry_sleep(r, base_ns, max_ns);
+
+		if (s >= INT64_MAX - sum)
+			return INT64_MAX;
+		sum += s;
+	}
+	return sum;
+}
+
 int64_t sched_grace(int64_t lease_ns, double u)
 {
 	int64_t tenth = lease_ns / 10;
@@ -149,7 +181,8 @@ int64_t sched_retry_after_ns(int64_t seconds)
 	return seconds * SCHED_SEC;
 }
 
-int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, double u)
+int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_ns, int64_t cap_ns,
+			      double u)
 {
 	int64_t one;
 
@@ -157,7 +190,8 @@ int64_t sched_http_retry_wait(unsigned attempt, int status, int64_t retry_after_
 		return retry_after_ns < SCHED_RETRY_AFTER_MAX ? retry_after_ns
 							      : SCHED_RETRY_AFTER_MAX;
 	one = HTTP_RETRY_MIN + (int64_t)((double)(HTTP_RETRY_MAX - HTTP_RETRY_MIN) * clamp_u(u));
-	return one * (int64_t)(attempt + 1);
+	/* attempt is at most VAULT_MAX_RETRIES' 100: no overflow */
+	return sched_cap_wait(one * (int64_t)(attempt + 1), cap_ns, u);
 }
 
 double sched_random(void)

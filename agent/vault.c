@@ -42,6 +42,7 @@ struct vault {
 	struct curl_slist *connect_to;
 	char *base; /* scheme://host[:port] as the URL names it, no trailing '/' */
 	char *namespace;
+	int64_t retry_wait_max;
 	int wake_fd;
 	bool (*wake)(void *ctx);
 	void *wake_ctx;
@@ -167,6 +168,7 @@ int vault_new(const struct vault_opts *o, struct vault **ret, struct buf *err)
 		return -ENOMEM;
 	}
 	v->wake_fd = o->wake_fd;
+	v->retry_wait_max = o->retry_wait_max_ns;
 	v->wake = o->wake;
 	v->wake_ctx = o->wake_ctx;
 	v->multi = curl_multi_init();
@@ -463,8 +465,9 @@ int vault_request(struct vault *v, const char *method, const char *path, const c
 		if (attempt >= retries)
 			break;
 		{
-			int64_t wait = sched_http_retry_wait(attempt, resp->status,
-							     resp->retry_after_ns, sched_random());
+			int64_t wait =
+			    sched_http_retry_wait(attempt, resp->status, resp->retry_after_ns,
+						  v->retry_wait_max, sched_random());
 			int s = vault_sleep(v, wait);
 
 			if (s < 0) {

@@ -42,6 +42,9 @@ struct vault_opts {
 	bool tls_skip_verify;
 	const char *namespace;
 	int64_t timeout_ns; /* whole request; 0 = VAULT_TIMEOUT_DFLT */
+	/* longest wait between two attempts of one request, except a
+	 * Retry-After (sched_http_retry_wait's cap); 0 = none */
+	int64_t retry_wait_max_ns;
 	/* the wake fd and what to do when it is readable: true = abandon */
 	int wake_fd;
 	bool (*wake)(void *ctx);
@@ -68,7 +71,8 @@ void vault_resp_done(struct vault_resp *r);
  * One request to /v1/<path> (path already escaped, query included).
  * token and body may be NULL. The HTTP client itself retries network
  * errors and retryable statuses (412, 429, 5xx but 501) up to `retries`
- * more times, waiting (1–1.5 s)·attempt or the server's Retry-After.
+ * more times, waiting (1–1.5 s)·attempt (at most about retry_wait_max_ns)
+ * or the server's Retry-After.
  * Returns 0 when an answer came (any status: look at resp->status),
  * -EIO / -ETIMEDOUT / -ECONNREFUSED … when none did (resp->err says why),
  * -ECANCELED when the wake callback asked to stop.

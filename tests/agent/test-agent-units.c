@@ -166,14 +166,32 @@ static void test_sched_row(void **state)
 		assert_int_equal(ms(sched_static_refresh(strtoll(row->tok[1], NULL, 10) * SCHED_SEC,
 							 0.90, strtod(row->tok[2], NULL))),
 				 strtoll(row->tok[3], NULL, 10));
-	} else if (strcmp(kind, "http") == 0) {
+	} else if (strcmp(kind, "http") == 0 || strcmp(kind, "httpcap") == 0) {
 		long long ra = strtoll(row->tok[3], NULL, 10);
+		bool cap = kind[4] == 'c';
 
-		assert_int_equal(ms(sched_http_retry_wait((unsigned)strtoul(row->tok[1], NULL, 10),
-							  (int)strtol(row->tok[2], NULL, 10),
-							  ra < 0 ? -1 : ra * SCHED_SEC,
-							  strtod(row->tok[4], NULL))),
-				 strtoll(row->tok[5], NULL, 10));
+		assert_int_equal(
+		    ms(sched_http_retry_wait((unsigned)strtoul(row->tok[1], NULL, 10),
+					     (int)strtol(row->tok[2], NULL, 10),
+					     ra < 0 ? -1 : ra * SCHED_SEC,
+					     cap ? strtoll(row->tok[4], NULL, 10) * SCHED_MS : 0,
+					     strtod(row->tok[cap ? 5 : 4], NULL))),
+		    strtoll(row->tok[cap ? 6 : 5], NULL, 10));
+	} else if (strcmp(kind, "fetch") == 0) {
+		long long ra = strtoll(row->tok[5], NULL, 10);
+
+		assert_int_equal(ms(sched_fetch_retry_wait(
+				     (unsigned)strtoul(row->tok[1], NULL, 10),
+				     strtoll(row->tok[2], NULL, 10) * SCHED_MS,
+				     strtoll(row->tok[3], NULL, 10) * SCHED_MS,
+				     strtoll(row->tok[4], NULL, 10) * SCHED_MS,
+				     ra < 0 ? -1 : ra * SCHED_MS, strtod(row->tok[6], NULL))),
+				 strtoll(row->tok[7], NULL, 10));
+	} else if (strcmp(kind, "budget") == 0) {
+		assert_int_equal(ms(sched_retry_budget((unsigned)strtoul(row->tok[1], NULL, 10),
+						       strtoll(row->tok[2], NULL, 10) * SCHED_MS,
+						       strtoll(row->tok[3], NULL, 10) * SCHED_MS)),
+				 strtoll(row->tok[4], NULL, 10));
 	} else {
 		fail_msg("unknown row kind %s", kind);
 	}
