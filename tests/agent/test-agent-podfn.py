@@ -121,6 +121,8 @@ def main():
                 if not al.wait_for(lambda: al.read(dest) == 'v=one', 20):
                     return 'first render: %r\n%s' % (al.read(dest), a.text())
                 # unchanged file: no new render for 3 polls
+                # the log line follows the write
+                al.wait_for(lambda: renders(a.text()) >= 1, 5)
                 n = renders(a.text())
                 if n < 1:
                     return 'no "rendered" line in the log:\n%s' % a.text()
