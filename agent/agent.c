@@ -497,7 +497,9 @@ static bool lookup_file(void *ctx, const char *path, const char **ret_data, size
 /*
  * One check of a `file` dependency, as consul-template's FileQuery: a
  * stat, and a read when the size, modification time (or inode) changed or
- * it was never read. 1 when the content was (re)read, 0 when unchanged,
+ * it was never read. 1 when the content is new, 0 when unchanged (also a
+ * file touched or replaced with the same bytes: consul-template's view
+ * drops equal data, so the template is not executed again),
  * -errno with the error in s->last_err ("file(P): stat P: ...").
  */
 static int file_poll(struct secret *s)
@@ -524,6 +526,13 @@ static int file_poll(struct secret *s)
 		return r;
 	}
 	buf_done(&err);
+	if (s->file_read && len == s->flen && memcmp(data, s->fdata ? s->fdata : "", len) == 0) {
+		/* touched, same bytes: consul-template's view sees equal data, no execution */
+		s->fst = st;
+		explicit_bzero(data, len);
+		free(data);
+		return 0;
+	}
 	if (s->fdata) {
 		log_secret_forget(s->fdata, s->flen);
 		explicit_bzero(s->fdata, s->flen);

@@ -206,8 +206,11 @@ static bool files_read(struct files *f, const struct render_result *res, const c
 
 		if (res->missing[i][0] != RENDER_FILE_KEY || file_lookup(f, p, &d, &dl))
 			continue;
-		if (f->n == RENDER_MAX_SECRETS)
+		if (f->n == RENDER_MAX_SECRETS) {
+			fprintf(stderr, "vaultlet-agent render: %s: more than %d files\n",
+				tmpl_path, RENDER_MAX_SECRETS);
 			return false;
+		}
 		buf_init(&err, 4096);
 		f->path[f->n] = strdup(p);
 		r = f->path[f->n] ? podfn_read(p, &st, &f->data[f->n], &f->len[f->n], &err)

@@ -7,7 +7,8 @@ Against the Vault simulator, with the agent as init container and sidecar:
 - `file`: the first pass records the file, the agent reads it and renders
   (with a secret in the same template); the sidecar re-renders within a
   few seconds when the file changes (consul-template polls every 2 s),
-  and not when it does not; a missing file fails the init container at
+  and does not execute the template again when it does not change, nor
+  when it is touched with the same bytes; a missing file fails the init container at
   once with consul-template's text ("file(P): stat P: no such file or
   directory"), its content never in a log line;
 - `writeToFile`: the file is written with its mode; `plugin`: a program run
@@ -61,8 +62,8 @@ def write(path, text, mode=0o644):
 
 
 def renders(text):
-    """How many times the agent wrote the file (its "rendered" log line)."""
-    return len(re.findall(r'(?m)^(?!.*all templates).*\brendered\b', text))
+    """How many times the agent executed the template ("rendered" or "unchanged")."""
+    return len(re.findall(r'(?m)^(?!.*all templates).*\b(rendered|unchanged)\b', text))
 
 
 def alive(pid):
@@ -120,13 +121,23 @@ def main():
                 if not al.wait_for(lambda: al.read(dest) == 'v=one', 20):
                     return 'first render: %r\n%s' % (al.read(dest), a.text())
                 # unchanged file: no new render for 3 polls
+                # the log line follows the write
+                al.wait_for(lambda: renders(a.text()) >= 1, 5)
                 n = renders(a.text())
                 if n < 1:
                     return 'no "rendered" line in the log:\n%s' % a.text()
+                if 'unchanged' in a.text():
+                    return 'executed again without a change:\n%s' % a.text()
                 time.sleep(6.5)
                 m = renders(a.text())
                 if m != n:
                     return 'rendered again without a change (%d -> %d)' % (n, m)
+                # a touched file with the same bytes: no execution either
+                os.utime(src, (time.time() + 5, time.time() + 5))
+                time.sleep(4.5)
+                m = renders(a.text())
+                if m != n:
+                    return 'touched file, same bytes: executed again (%d -> %d)' % (n, m)
                 t0 = time.monotonic()
                 write(src + '.tmp', 'two-' + FILE_SECRET)
                 os.rename(src + '.tmp', src)
