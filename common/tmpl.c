@@ -126,6 +126,57 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_ANY] = "sprig_any",
 	[TMPL_FN_SPRIG_QUOTE] = "sprig_quote",
 	[TMPL_FN_SPRIG_SQUOTE] = "sprig_squote",
+	/* sprig v3 lists, dicts and encodings (agent/template/rf_sprig.c) */
+	[TMPL_FN_SPRIG_LIST] = "sprig_list",
+	[TMPL_FN_SPRIG_TUPLE] = "sprig_tuple",
+	[TMPL_FN_SPRIG_FIRST] = "sprig_first",
+	[TMPL_FN_SPRIG_LAST] = "sprig_last",
+	[TMPL_FN_SPRIG_REST] = "sprig_rest",
+	[TMPL_FN_SPRIG_INITIAL] = "sprig_initial",
+	[TMPL_FN_SPRIG_APPEND] = "sprig_append",
+	[TMPL_FN_SPRIG_PUSH] = "sprig_push",
+	[TMPL_FN_SPRIG_PREPEND] = "sprig_prepend",
+	[TMPL_FN_SPRIG_CONCAT] = "sprig_concat",
+	[TMPL_FN_SPRIG_REVERSE] = "sprig_reverse",
+	[TMPL_FN_SPRIG_UNIQ] = "sprig_uniq",
+	[TMPL_FN_SPRIG_WITHOUT] = "sprig_without",
+	[TMPL_FN_SPRIG_HAS] = "sprig_has",
+	[TMPL_FN_SPRIG_COMPACT] = "sprig_compact",
+	[TMPL_FN_SPRIG_SLICE] = "sprig_slice",
+	[TMPL_FN_SPRIG_SORTALPHA] = "sprig_sortAlpha",
+	[TMPL_FN_SPRIG_JOIN] = "sprig_join",
+	[TMPL_FN_SPRIG_SPLITLIST] = "sprig_splitList",
+	[TMPL_FN_SPRIG_SPLIT] = "sprig_split",
+	[TMPL_FN_SPRIG_TOSTRINGS] = "sprig_toStrings",
+	[TMPL_FN_SPRIG_DICT] = "sprig_dict",
+	[TMPL_FN_SPRIG_GET] = "sprig_get",
+	[TMPL_FN_SPRIG_HASKEY] = "sprig_hasKey",
+	[TMPL_FN_SPRIG_PLUCK] = "sprig_pluck",
+	[TMPL_FN_SPRIG_PICK] = "sprig_pick",
+	[TMPL_FN_SPRIG_OMIT] = "sprig_omit",
+	[TMPL_FN_SPRIG_DIG] = "sprig_dig",
+	[TMPL_FN_SPRIG_B64DEC] = "sprig_b64dec",
+	[TMPL_FN_SPRIG_B32ENC] = "sprig_b32enc",
+	[TMPL_FN_SPRIG_B32DEC] = "sprig_b32dec",
+	[TMPL_FN_SPRIG_TOJSON] = "sprig_toJson",
+	[TMPL_FN_SPRIG_TOPRETTYJSON] = "sprig_toPrettyJson",
+	[TMPL_FN_SPRIG_TORAWJSON] = "sprig_toRawJson",
+	[TMPL_FN_SPRIG_MUSTAPPEND] = "sprig_mustAppend",
+	[TMPL_FN_SPRIG_MUSTPUSH] = "sprig_mustPush",
+	[TMPL_FN_SPRIG_MUSTPREPEND] = "sprig_mustPrepend",
+	[TMPL_FN_SPRIG_MUSTFIRST] = "sprig_mustFirst",
+	[TMPL_FN_SPRIG_MUSTLAST] = "sprig_mustLast",
+	[TMPL_FN_SPRIG_MUSTREST] = "sprig_mustRest",
+	[TMPL_FN_SPRIG_MUSTINITIAL] = "sprig_mustInitial",
+	[TMPL_FN_SPRIG_MUSTREVERSE] = "sprig_mustReverse",
+	[TMPL_FN_SPRIG_MUSTUNIQ] = "sprig_mustUniq",
+	[TMPL_FN_SPRIG_MUSTWITHOUT] = "sprig_mustWithout",
+	[TMPL_FN_SPRIG_MUSTHAS] = "sprig_mustHas",
+	[TMPL_FN_SPRIG_MUSTCOMPACT] = "sprig_mustCompact",
+	[TMPL_FN_SPRIG_MUSTSLICE] = "sprig_mustSlice",
+	[TMPL_FN_SPRIG_MUSTTOJSON] = "sprig_mustToJson",
+	[TMPL_FN_SPRIG_MUSTTOPRETTYJSON] = "sprig_mustToPrettyJson",
+	[TMPL_FN_SPRIG_MUSTTORAWJSON] = "sprig_mustToRawJson",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -175,6 +226,148 @@ static const char *const unsupported_funcs[] = {
 	"toTOML",
 	"tree",
 	"writeToFile",
+};
+
+/*
+ * sprig v3's hermetic functions (consul-template's sprig_* names) that
+ * vaultlet refuses, each with its reason (docs/templates.md). A sprig_
+ * name that is neither here nor implemented is not defined, as in Go.
+ */
+#define SPRIG_WHY_MUTATES                                                                          \
+	"it writes into a dict in place, which vaultlet's read-only values cannot reproduce"
+#define SPRIG_WHY_RANDOM "its output is random or differs on every render"
+#define SPRIG_WHY_ORDER	 "Go returns a map's keys in random order"
+#define SPRIG_WHY_TIME	 "Go time and duration values are not implemented"
+#define SPRIG_WHY_TYPES	 "its result type ([]int, [][]interface {}) is not modelled"
+#define SPRIG_WHY_LATER	 "not implemented yet"
+static const struct {
+	const char *name, *why;
+} sprig_refused[] = {
+	{ "set", SPRIG_WHY_MUTATES },
+	{ "unset", SPRIG_WHY_MUTATES },
+	{ "merge", SPRIG_WHY_MUTATES },
+	{ "mergeOverwrite", SPRIG_WHY_MUTATES },
+	{ "mustMerge", SPRIG_WHY_MUTATES },
+	{ "mustMergeOverwrite", SPRIG_WHY_MUTATES },
+	{ "keys", SPRIG_WHY_ORDER },
+	{ "values", SPRIG_WHY_ORDER },
+	{ "randInt", SPRIG_WHY_RANDOM },
+	{ "shuffle", SPRIG_WHY_RANDOM },
+	{ "bcrypt", SPRIG_WHY_RANDOM },
+	{ "htpasswd", SPRIG_WHY_RANDOM },
+	{ "genPrivateKey", SPRIG_WHY_RANDOM },
+	{ "genCA", SPRIG_WHY_RANDOM },
+	{ "genCAWithKey", SPRIG_WHY_RANDOM },
+	{ "genSelfSignedCert", SPRIG_WHY_RANDOM },
+	{ "genSelfSignedCertWithKey", SPRIG_WHY_RANDOM },
+	{ "genSignedCert", SPRIG_WHY_RANDOM },
+	{ "genSignedCertWithKey", SPRIG_WHY_RANDOM },
+	{ "buildCustomCert", SPRIG_WHY_RANDOM },
+	{ "encryptAES", SPRIG_WHY_RANDOM },
+	{ "ago", SPRIG_WHY_TIME },
+	{ "duration", SPRIG_WHY_TIME },
+	{ "durationRound", SPRIG_WHY_TIME },
+	{ "toDate", SPRIG_WHY_TIME },
+	{ "mustToDate", SPRIG_WHY_TIME },
+	{ "unixEpoch", SPRIG_WHY_TIME },
+	{ "mustDateModify", SPRIG_WHY_TIME },
+	{ "must_date_modify", SPRIG_WHY_TIME },
+	{ "until", SPRIG_WHY_TYPES },
+	{ "untilStep", SPRIG_WHY_TYPES },
+	{ "chunk", SPRIG_WHY_TYPES },
+	{ "mustChunk", SPRIG_WHY_TYPES },
+	/* not implemented yet: could be made identical */
+	{ "abbrev", SPRIG_WHY_LATER },
+	{ "abbrevboth", SPRIG_WHY_LATER },
+	{ "add", SPRIG_WHY_LATER },
+	{ "add1", SPRIG_WHY_LATER },
+	{ "add1f", SPRIG_WHY_LATER },
+	{ "addf", SPRIG_WHY_LATER },
+	{ "adler32sum", SPRIG_WHY_LATER },
+	{ "atoi", SPRIG_WHY_LATER },
+	{ "base", SPRIG_WHY_LATER },
+	{ "biggest", SPRIG_WHY_LATER },
+	{ "camelcase", SPRIG_WHY_LATER },
+	{ "cat", SPRIG_WHY_LATER },
+	{ "ceil", SPRIG_WHY_LATER },
+	{ "clean", SPRIG_WHY_LATER },
+	{ "decryptAES", SPRIG_WHY_LATER },
+	{ "deepCopy", SPRIG_WHY_LATER },
+	{ "deepEqual", SPRIG_WHY_LATER },
+	{ "derivePassword", SPRIG_WHY_LATER },
+	{ "dir", SPRIG_WHY_LATER },
+	{ "div", SPRIG_WHY_LATER },
+	{ "divf", SPRIG_WHY_LATER },
+	{ "ext", SPRIG_WHY_LATER },
+	{ "fail", SPRIG_WHY_LATER },
+	{ "float64", SPRIG_WHY_LATER },
+	{ "floor", SPRIG_WHY_LATER },
+	{ "fromJson", SPRIG_WHY_LATER },
+	{ "hello", SPRIG_WHY_LATER },
+	{ "indent", SPRIG_WHY_LATER },
+	{ "initials", SPRIG_WHY_LATER },
+	{ "int", SPRIG_WHY_LATER },
+	{ "int64", SPRIG_WHY_LATER },
+	{ "isAbs", SPRIG_WHY_LATER },
+	{ "kebabcase", SPRIG_WHY_LATER },
+	{ "kindIs", SPRIG_WHY_LATER },
+	{ "kindOf", SPRIG_WHY_LATER },
+	{ "max", SPRIG_WHY_LATER },
+	{ "maxf", SPRIG_WHY_LATER },
+	{ "min", SPRIG_WHY_LATER },
+	{ "minf", SPRIG_WHY_LATER },
+	{ "mod", SPRIG_WHY_LATER },
+	{ "mul", SPRIG_WHY_LATER },
+	{ "mulf", SPRIG_WHY_LATER },
+	{ "mustDeepCopy", SPRIG_WHY_LATER },
+	{ "mustFromJson", SPRIG_WHY_LATER },
+	{ "mustRegexFind", SPRIG_WHY_LATER },
+	{ "mustRegexFindAll", SPRIG_WHY_LATER },
+	{ "mustRegexMatch", SPRIG_WHY_LATER },
+	{ "mustRegexReplaceAll", SPRIG_WHY_LATER },
+	{ "mustRegexReplaceAllLiteral", SPRIG_WHY_LATER },
+	{ "mustRegexSplit", SPRIG_WHY_LATER },
+	{ "nindent", SPRIG_WHY_LATER },
+	{ "nospace", SPRIG_WHY_LATER },
+	{ "osBase", SPRIG_WHY_LATER },
+	{ "osClean", SPRIG_WHY_LATER },
+	{ "osDir", SPRIG_WHY_LATER },
+	{ "osExt", SPRIG_WHY_LATER },
+	{ "osIsAbs", SPRIG_WHY_LATER },
+	{ "plural", SPRIG_WHY_LATER },
+	{ "regexFind", SPRIG_WHY_LATER },
+	{ "regexFindAll", SPRIG_WHY_LATER },
+	{ "regexMatch", SPRIG_WHY_LATER },
+	{ "regexQuoteMeta", SPRIG_WHY_LATER },
+	{ "regexReplaceAll", SPRIG_WHY_LATER },
+	{ "regexReplaceAllLiteral", SPRIG_WHY_LATER },
+	{ "regexSplit", SPRIG_WHY_LATER },
+	{ "repeat", SPRIG_WHY_LATER },
+	{ "round", SPRIG_WHY_LATER },
+	{ "semver", SPRIG_WHY_LATER },
+	{ "semverCompare", SPRIG_WHY_LATER },
+	{ "seq", SPRIG_WHY_LATER },
+	{ "sha1sum", SPRIG_WHY_LATER },
+	{ "snakecase", SPRIG_WHY_LATER },
+	{ "splitn", SPRIG_WHY_LATER },
+	{ "sub", SPRIG_WHY_LATER },
+	{ "subf", SPRIG_WHY_LATER },
+	{ "substr", SPRIG_WHY_LATER },
+	{ "swapcase", SPRIG_WHY_LATER },
+	{ "ternary", SPRIG_WHY_LATER },
+	{ "title", SPRIG_WHY_LATER },
+	{ "toDecimal", SPRIG_WHY_LATER },
+	{ "toString", SPRIG_WHY_LATER },
+	{ "trimall", SPRIG_WHY_LATER },
+	{ "trunc", SPRIG_WHY_LATER },
+	{ "typeIs", SPRIG_WHY_LATER },
+	{ "typeIsLike", SPRIG_WHY_LATER },
+	{ "typeOf", SPRIG_WHY_LATER },
+	{ "untitle", SPRIG_WHY_LATER },
+	{ "urlJoin", SPRIG_WHY_LATER },
+	{ "urlParse", SPRIG_WHY_LATER },
+	{ "wrap", SPRIG_WHY_LATER },
+	{ "wrapWith", SPRIG_WHY_LATER },
 };
 
 const char *tmpl_func_name(enum tmpl_func fn)
@@ -1571,12 +1764,21 @@ static bool func_lookup(const char *s, size_t n, unsigned flags, enum tmpl_func 
 	return false;
 }
 
-static bool func_unsupported(const char *s, size_t n)
+/* Whether vaultlet refuses the name on purpose; *why: the reason, for a sprig_ name. */
+static bool func_unsupported(const char *s, size_t n, const char **why)
 {
 	size_t i;
 
-	if (n > 6 && memcmp(s, "sprig_", 6) == 0)
-		return true;
+	*why = NULL;
+	if (n > 6 && memcmp(s, "sprig_", 6) == 0) {
+		for (i = 0; i < ARRAY_SIZE(sprig_refused); i++)
+			if (strlen(sprig_refused[i].name) == n - 6 &&
+			    memcmp(sprig_refused[i].name, s + 6, n - 6) == 0) {
+				*why = sprig_refused[i].why;
+				return true;
+			}
+		return false;
+	}
 	for (i = 0; i < ARRAY_SIZE(unsupported_funcs); i++)
 		if (strlen(unsupported_funcs[i]) == n && memcmp(unsupported_funcs[i], s, n) == 0)
 			return true;
@@ -1591,7 +1793,7 @@ static struct tmpl_node *p_term(struct parser *p)
 	switch (t->type) {
 	case T_IDENT: {
 		enum tmpl_func fn;
-		const char *s = p->in + t->pos;
+		const char *s = p->in + t->pos, *why;
 
 		if (!func_lookup(s, t->len, p->flags, &fn)) {
 			if (t->len == 10 && memcmp(s, "shellQuote", 10) == 0)
@@ -1599,11 +1801,11 @@ static struct tmpl_node *p_term(struct parser *p)
 				    p, -EINVAL, t->pos,
 				    "function \"shellQuote\" not defined (it is a vaultlet "
 				    "extension that must be enabled; real Vault Agent rejects it)");
-			else if (func_unsupported(s, t->len))
+			else if (func_unsupported(s, t->len, &why))
 				p_fail(p, -EINVAL, t->pos,
-				       "function \"%.*s\" is not supported by vaultlet "
-				       "(consul-template defines it; see docs/templates.md)",
-				       (int)t->len, s);
+				       "function \"%.*s\" is not supported by vaultlet (%s; see "
+				       "docs/templates.md)",
+				       (int)t->len, s, why ? why : "consul-template defines it");
 			else
 				p_fail(p, -EINVAL, t->pos, "function \"%.*s\" not defined",
 				       (int)t->len, s);

@@ -78,5 +78,23 @@ int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
 int rf_split_to_map(struct rf_call *c, struct gval *ret);
 int rf_explode_map(struct rf_call *c, struct gval *ret);
 int rf_timestamp(struct rf_call *c, struct gval *ret);
+/* sprig v3 lists, dicts and encodings (rf_sprig.c) */
+int rf_sprig_b32dec(struct rf_call *c, struct gval *ret);
+int rf_sprig_b32enc(struct rf_call *c, struct gval *ret);
+int rf_sprig_b64dec(struct rf_call *c, struct gval *ret);
+int rf_sprig_concat(struct rf_call *c, struct gval *ret);
+int rf_sprig_dict(struct rf_call *c, struct gval *ret);
+int rf_sprig_dig(struct rf_call *c, struct gval *ret);
+int rf_sprig_get(struct rf_call *c, struct gval *ret);
+int rf_sprig_has(struct rf_call *c, struct gval *ret);
+int rf_sprig_join(struct rf_call *c, struct gval *ret);
+int rf_sprig_list(struct rf_call *c, struct gval *ret);
+int rf_sprig_listop(struct rf_call *c, struct gval *ret);
+int rf_sprig_pick(struct rf_call *c, struct gval *ret);
+int rf_sprig_pluck(struct rf_call *c, struct gval *ret);
+int rf_sprig_slice(struct rf_call *c, struct gval *ret);
+int rf_sprig_split(struct rf_call *c, struct gval *ret);
+int rf_sprig_strings(struct rf_call *c, struct gval *ret);
+int rf_sprig_tojson(struct rf_call *c, struct gval *ret);
 
 #endif

@@ -351,6 +351,86 @@ class Gen:
         layout = "".join(self.pick(toks) for _ in range(self.r.randrange(1, 7)))
         return "timestamp %s" % json.dumps(layout).replace("\\u00e9", "\u00e9")
 
+    def sprig_list_operand(self, depth=0):
+        """A list for sprig's list helpers: secrets' lists, sprig_list, []string, non-lists."""
+        if depth < 2 and self.chance(0.3):
+            return "(sprig_list %s)" % " ".join(self.sprig_elem(depth + 1)
+                                                for _ in range(self.r.randrange(0, 5)))
+        return self.pick([self.list_operand(), self.list_operand(), "(sprig_splitList \",\" %s)"
+                          % self.str_operand(depth + 1), "(parseJSON `[1,1,\"a\",null,{}]`)",
+                          "(sprig_toStrings .Data.data.list)", "(parseJSON `[]`)", "1"])
+
+    def sprig_elem(self, depth=0):
+        if depth < 2 and self.chance(0.1):
+            return self.sprig_list_operand(depth + 1)
+        if depth < 2 and self.chance(0.1):
+            return self.sprig_map_operand(depth + 1)
+        return self.elem_operand()
+
+    def sprig_map_operand(self, depth=0):
+        if depth < 2 and self.chance(0.3):
+            return "(sprig_dict %s)" % " ".join(
+                self.pick(["\"a\"", "\"b\"", "\"\u00e9\"", "1", "nil", "\"\""]) + " " +
+                self.sprig_elem(depth + 1) for _ in range(self.r.randrange(0, 4)))
+        return self.pick([".Data.data", ".Data.data.nested", ".Data", "(parseJSON `{\"a\":{\"b\":1}}`)",
+                          "nil", ".Data.data.nope", "(splitToMap \",\" \"=\" \"a=1\")"])
+
+    def sprig_key(self):
+        return self.pick(["\"a\"", "\"b\"", "\"user\"", "\"list\"", "\"n\"", "\"nested\"",
+                          "\"data\"", "\"\"", "\"zz\"", "\"\u00e9\""])
+
+    def sprig_more(self, depth=0):
+        """sprig's list, dict and encoding helpers (agent/template/rf_sprig.c)."""
+        f = self.pick(["list", "first", "last", "rest", "initial", "append", "prepend", "concat",
+                       "reverse", "uniq", "without", "has", "compact", "slice", "sortAlpha",
+                       "join", "splitList", "split", "toStrings", "dict", "get", "hasKey",
+                       "pluck", "pick", "omit", "dig", "b64dec", "b32enc", "b32dec", "toJson",
+                       "toPrettyJson", "toRawJson"])
+        L, M, E, K = (self.sprig_list_operand, self.sprig_map_operand, self.sprig_elem,
+                      self.sprig_key)
+        n = self.r.randrange(0, 4)
+        if f == "list":
+            args = [E(depth) for _ in range(n)]
+        elif f in ("first", "last", "rest", "initial", "reverse", "uniq", "compact",
+                   "sortAlpha", "toStrings"):
+            args = [L(depth)]
+        elif f in ("append", "prepend", "has"):
+            args = [L(depth), E(depth)] if f != "has" else [E(depth), L(depth)]
+        elif f == "without":
+            args = [L(depth)] + [E(depth) for _ in range(n)]
+        elif f == "concat":
+            args = [L(depth) for _ in range(n)]
+        elif f == "slice":
+            args = [L(depth)] + [self.pick(["0", "1", "2", "3", "-1", "(parseInt \"1\")", "\"1\""])
+                                 for _ in range(self.r.randrange(0, 3))]
+        elif f == "join":
+            args = [self.pick(["\",\"", "\"\"", "\"\u00e9\""]), self.pick([L(depth), E(depth)])]
+        elif f in ("splitList", "split"):
+            args = [self.pick(["\",\"", "\"\"", "\"a\"", "\"\u00e9\""]), self.str_operand(depth + 1)]
+        elif f == "dict":
+            args = [self.pick([K(), E(depth)]) if i % 2 == 0 else E(depth)
+                    for i in range(self.r.randrange(0, 6))]
+        elif f in ("get", "hasKey"):
+            args = [M(depth), K()]
+        elif f == "pluck":
+            args = [K()] + [M(depth) for _ in range(n)]
+        elif f in ("pick", "omit"):
+            args = [M(depth)] + [K() for _ in range(n)]
+        elif f == "dig":
+            args = [K() for _ in range(self.r.randrange(0, 3))] + [E(depth), M(depth)]
+        elif f in ("b64dec", "b32dec"):
+            enc = "sprig_b64enc" if f == "b64dec" else "sprig_b32enc"
+            args = [self.pick([self.str_operand(depth + 1), "(%s %s)" % (enc, self.str_operand(depth + 1)),
+                               "\"MZXW6===\"", "\"aGk=\"", "\"MY======\"", "\"aGk\"", "\"MZXW6YQ\""])]
+        elif f == "b32enc":
+            args = [self.str_operand(depth + 1)]
+        else:
+            args = [self.pick([L(depth), M(depth), E(depth)])]
+        if f in MUSTABLE and self.chance(0.2):
+            f = "must" + f[0].upper() + f[1:]
+        call = "sprig_%s %s" % (f, " ".join(args))
+        return self.pick(["%s", "%s", "printf \"%%T %%v\" (%s)", "sprig_toJson (%s)", "len (%s)"]) % call
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
         k = self.r.randrange(16)
@@ -363,6 +443,8 @@ class Gen:
                                        ".Data.nope", "nil", "0", "\"\"", "false", "0.0"])
                             for _ in range(n))
             return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
+        if k == 15 and self.chance(0.5):
+            return self.sprig_more(depth)
         if k == 15:
             f = self.pick(SPRIG_FUNCS)
             args = " ".join(self.str_operand(depth + 1) for _ in range(SPRIG_ARITY[f]))
@@ -752,6 +834,26 @@ def make_regex_case(i, seed):
             "shellquote": False}
 
 
+def make_sprig_case(i, seed):
+    """sprig mode: one call of sprig's list, dict or encoding helpers per case."""
+    r = random.Random("sp-%s-%d" % (seed, i))
+    g = Gen(r)
+    g.safe = True
+    body = "{{ with secret \"secret/data/a\" }}{{ " + g.sprig_more() + " }}{{ end }}"
+    data = ("obj", [("data", g.secret_data()), ("metadata", ("obj", []))])
+    secret = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                         "renewable": False, "data": None, "warnings": None}).replace(
+                             '"data": null', '"data": ' + g.render_json(data))
+    secrets = make_case(i, seed)["secrets"]  # the other paths str_operand may read
+    secrets["secret/data/a"] = secret
+    # str_operand's write form with other fields: present, so neither side waits for it
+    secrets['pki/issue/w\x1f{"common_name":"b"}'] = secrets[
+        'pki/issue/w\x1f{"common_name":"a.svc","ttl":"1h"}']
+    return {"id": "sp-%s-%d" % (seed, i), "template": body, "secrets": secrets,
+            "env": {}, "error_on_missing_key": False, "left": "", "right": "",
+            "shellquote": False}
+
+
 def make_case(i, seed):
     r = random.Random("%s-%d" % (seed, i))
     g = Gen(r)
@@ -941,6 +1043,75 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 {{ sprig_squote }}|{{ sprig_squote .Data.q .Data.n nil 1.5 .Data.l .Data.m .Auth (split "," "a,b") }}|{{ "x" | sprig_squote "y" }}"""
 
 
+# Hand-written edge cases of sprig's list, dict and encoding helpers
+# (agent/template/rf_sprig.c): errors, empty and nil inputs, json.Number,
+# unicode, Go integer types inside lists, in-place sorting.
+MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
+            "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
+
+SPRIG_HAND = r"""{{ sprig_list }}|{{ sprig_list 1 "a" nil 1.5 true .Data.n .Data.l .Data.m }}|{{ printf "%T %T %T" (sprig_list 1) (index (sprig_list 1 (parseInt "2")) 1) (sprig_first (sprig_list (parseUint "3"))) }}|{{ sprig_toJson (sprig_list 1 (parseUint "18446744073709551615") .Data.n nil) }}
+{{ sprig_first .Data.l }}|{{ sprig_last .Data.l }}|{{ sprig_first (sprig_list) }}|{{ sprig_rest .Data.l }}|{{ sprig_initial .Data.l }}|{{ sprig_rest (sprig_list) | sprig_toJson }}|{{ sprig_initial (sprig_list) | printf "%T %v" }}|{{ sprig_rest (split "," "a,b") }}
+{{ sprig_first nil }}
+{{ sprig_first .Data.nope }}
+{{ sprig_last "abc" }}
+{{ sprig_rest .Data.m }}
+{{ sprig_initial .Data.n }}
+{{ sprig_reverse .Data.l }}|{{ sprig_reverse (sprig_list) | sprig_toJson }}|{{ sprig_compact (sprig_list 0 "" nil false "a" .Data.e 1 (sprig_list) .Data.m) }}|{{ sprig_compact (sprig_list) | sprig_toJson }}
+{{ sprig_uniq (sprig_list 1 1 "1" .Data.n .Data.n 42 1.0 1.0 nil nil .Data.m .Data.m (sprig_list) (sprig_list) (parseJSON "[]")) }}|{{ sprig_uniq (split "," "a,b,a") }}
+{{ sprig_without .Data.l "a" 1 nil 2.5 }}|{{ sprig_without .Data.l }}|{{ sprig_without (sprig_list 1 2 3 1) 1 }}
+{{ sprig_has "a" .Data.l }}|{{ sprig_has 1 .Data.l }}|{{ sprig_has nil .Data.l }}|{{ sprig_has "x" nil }}|{{ sprig_has 1.0 (sprig_list 1) }}|{{ sprig_has "b" (split "," "a,b") }}
+{{ sprig_has 1 "abc" }}
+{{ sprig_append .Data.l "x" }}|{{ sprig_push (sprig_list) nil }}|{{ sprig_prepend .Data.l .Data.m }}|{{ sprig_append (split "," "a") 1 | printf "%T %v" }}
+{{ sprig_append nil 1 }}
+{{ sprig_prepend 1 1 }}
+{{ sprig_concat }}|{{ sprig_concat (sprig_list) | printf "%T %v" }}|{{ sprig_concat .Data.l (split "," "x,y") (sprig_list 1) }}|{{ sprig_concat (sprig_list) (sprig_list) | sprig_toJson }}
+{{ sprig_concat .Data.l 1 }}
+{{ sprig_concat .Data.l nil }}
+{{ sprig_slice .Data.l }}|{{ sprig_slice .Data.l 1 }}|{{ sprig_slice .Data.l 1 3 }}|{{ sprig_slice .Data.l 5 }}|{{ sprig_slice (sprig_list) 1 2 | printf "%T" }}|{{ sprig_slice (split "," "a,b,c") 1 | printf "%T %v" }}
+{{ sprig_slice .Data.l 3 1 }}
+{{ sprig_slice .Data.l -1 }}
+{{ sprig_slice 3 }}
+{{ sprig_sortAlpha .Data.l }}|{{ sprig_sortAlpha (sprig_list "b" "a" 3 1.5 nil "é" "B") }}|{{ sprig_sortAlpha "x" }}|{{ sprig_sortAlpha 5 }}|{{ sprig_sortAlpha nil }}|{{ sprig_sortAlpha .Data.m }}|{{ sprig_sortAlpha (split "," "a,b") }}|{{ printf "%T" (sprig_sortAlpha (sprig_list)) }}
+{{ sprig_toStrings .Data.l }}|{{ sprig_toStrings 1 }}|{{ sprig_toStrings nil | printf "%T %v" }}|{{ sprig_toStrings .Data.n }}|{{ sprig_toStrings (split "," "a,b") }}|{{ sprig_toStrings (sprig_list (parseInt "-1") .Data.m) }}
+{{ sprig_join "," .Data.l }}|{{ sprig_join "" (split "," "a,b") }}|{{ sprig_join "-" 5 }}|{{ sprig_join "-" nil }}|{{ sprig_join .Data.u .Data.m }}|{{ .Data.l | sprig_join ", " }}
+{{ sprig_splitList "," "a,b,,c" }}|{{ sprig_splitList "" .Data.u }}|{{ sprig_splitList "," "" | len }}|{{ sprig_splitList "" "" | len }}|{{ printf "%T" (sprig_splitList "," "a") }}|{{ sprig_splitList "é" "aébéc" }}
+{{ sprig_split "," "a,b,,c,d,e,f,g,h,i,j,k" }}|{{ (sprig_split "," "x,y")._1 }}|{{ (sprig_split "," "x")._5 }}|{{ sprig_split "" "" }}|{{ printf "%T" (sprig_split "." "a") }}|{{ sprig_split "" "\xffé" | sprig_toJson }}
+{{ sprig_dict }}|{{ sprig_dict "a" 1 "b" "x" "a" 2 }}|{{ sprig_dict "k" }}|{{ sprig_dict 1 2 nil 3 .Data.n 4 true 5 | sprig_toJson }}|{{ (sprig_dict "a" (sprig_dict "b" .Data.l)).a.b }}|{{ printf "%T" (sprig_dict "a" (parseUint "7")).a }}
+{{ sprig_get .Data.m "d" }}|{{ sprig_get .Data.m "zz" | printf "%T %q" }}|{{ sprig_get nil "a" }}|{{ sprig_hasKey .Data.m "a/b" }}|{{ sprig_hasKey .Data.m "" }}|{{ sprig_hasKey nil "x" }}
+{{ sprig_hasKey .Data.nope "x" }}
+{{ sprig_get (splitToMap "," "=" "a=1") "a" }}
+{{ sprig_get .Data.l "a" }}
+{{ sprig_pluck "d" .Data.m (sprig_dict "d" 1) (sprig_dict) .Data.m }}|{{ sprig_pluck "x" }}|{{ sprig_pluck "x" | sprig_toJson }}
+{{ sprig_pick .Data.m "d" "a/b" "zz" "d" }}|{{ sprig_pick .Data.m }}|{{ sprig_omit .Data.m "d" }}|{{ sprig_omit .Data.m }}|{{ sprig_omit nil "a" | sprig_toJson }}|{{ sprig_pick nil | printf "%T %v" }}
+{{ sprig_dig "a" "b" "def" (sprig_dict "a" (sprig_dict "b" 7)) }}|{{ sprig_dig "a" "x" "def" (sprig_dict "a" (sprig_dict "b" 7)) }}|{{ sprig_dig "m" "d" 0 .Data }}|{{ sprig_dig "zz" "d" 0 .Data }}|{{ sprig_dig "n" 0 .Data }}
+{{ sprig_dig "a" "b" "d" (sprig_dict "a" 1) }}
+{{ sprig_dig 1 "d" .Data }}
+{{ sprig_dig "a" "d" nil }}
+{{ sprig_dig "a" .Data }}
+{{ sprig_dig "a" "d" (splitToMap "," "=" "a=1") }}
+{{ sprig_b64dec "aGVsbG8=" }}|{{ sprig_b64dec "" }}|{{ sprig_b64dec "aGVsbG8" }}|{{ sprig_b64dec "!!" }}|{{ sprig_b64dec "aGVs\nbG8=" }}|{{ sprig_b64dec "aGVsbG8=x" }}|{{ sprig_b64dec (sprig_b64enc .Data.u) }}
+{{ sprig_b32enc "" }}|{{ sprig_b32enc "f" }}|{{ sprig_b32enc "fo" }}|{{ sprig_b32enc "foo" }}|{{ sprig_b32enc "foob" }}|{{ sprig_b32enc "fooba" }}|{{ sprig_b32enc "foobar" }}|{{ sprig_b32enc .Data.u }}
+{{ sprig_b32dec "MZXW6YTBOI======" }}|{{ sprig_b32dec "" }}|{{ sprig_b32dec "MY======" }}|{{ sprig_b32dec "MZXQ====" }}|{{ sprig_b32dec "MZXW6===" }}|{{ sprig_b32dec "MZXW6YQ=" }}|{{ sprig_b32dec "MZXW6YTB" }}|{{ sprig_b32dec "mzxw6ytb" }}|{{ sprig_b32dec "MZXW6YT" }}|{{ sprig_b32dec "M=======" }}|{{ sprig_b32dec "MZX=====" }}|{{ sprig_b32dec "MY=====" }}|{{ sprig_b32dec "MY====x=" }}|{{ sprig_b32dec "MY======MY======" }}|{{ sprig_b32dec "MZ\r\nXW6===" }}|{{ sprig_b32dec "MY======X" }}|{{ sprig_b32dec "MZXW6YTBOI=====" }}|{{ sprig_b32dec "=" }}|{{ sprig_b32dec "MZXW6YTB=" }}|{{ sprig_b32dec "MZXW6YTBM=======" }}
+{{ sprig_toJson .Data }}|{{ sprig_toJson "<&>" }}|{{ sprig_toRawJson "<&>" }}|{{ sprig_toPrettyJson .Data.m }}|{{ sprig_toPrettyJson (sprig_list) }}|{{ sprig_toJson nil }}|{{ sprig_toJson (parseFloat "nan") }}|{{ sprig_toPrettyJson (parseFloat "inf") }}|{{ sprig_toRawJson .Data.l }}|{{ sprig_toJson . }}
+{{ sprig_toRawJson (parseFloat "nan") }}
+{{ sprig_list . }}
+{{ sprig_list (split "," "a") }}
+{{ sprig_list (splitToMap "," "=" "a=1") }}
+{{ sprig_dict "a" nil "b" .Data.nope | sprig_toJson }}
+{{ $l := split "," "b,a" }}{{ sprig_sortAlpha $l }}{{ $l }}
+{{ $l := split "," "a,b" }}{{ sprig_sortAlpha $l }}{{ $l }}
+{{ sprig_tuple 1 2 }}|{{ sprig_dict "\u00e9" 1 }}
+{{ sprig_uniq (sprig_list (split "," "")) }}
+{{ sprig_mustFirst .Data.l }}|{{ sprig_mustLast (sprig_list) }}|{{ sprig_mustRest .Data.l }}|{{ sprig_mustPush .Data.l 1 }}|{{ sprig_mustHas 1 nil }}|{{ sprig_mustToJson .Data.m }}|{{ sprig_mustToPrettyJson .Data.l }}|{{ sprig_mustToRawJson "<>" }}|{{ sprig_mustSlice .Data.l 1 2 }}|{{ sprig_mustUniq (sprig_list 1 1) }}|{{ sprig_mustWithout .Data.l "a" }}|{{ sprig_mustCompact .Data.l }}|{{ sprig_mustReverse .Data.l }}|{{ sprig_mustInitial .Data.l }}|{{ sprig_mustPrepend .Data.l 0 }}|{{ sprig_mustAppend .Data.l 0 }}
+{{ sprig_mustFirst 1 }}
+{{ sprig_mustHas 1 1 }}
+{{ sprig_mustToJson (parseFloat "inf") }}
+{{ sprig_mustToPrettyJson (parseFloat "nan") }}
+{{ sprig_mustSlice .Data.l 2 1 }}
+{{ sprig_toJson "\b" }}"""
+HAND += "\n" + SPRIG_HAND
+
+
 def hand_cases():
     for i, line in enumerate(HAND.split("\n")):
         yield {"id": "hand-%d" % i,
@@ -957,6 +1128,10 @@ def main():
     if os.environ.get("VAULTLET_DIFF_MODE") == "regex":
         for i in range(count):
             out.write(json.dumps(make_regex_case(i, seed)) + "\n")
+        return
+    if os.environ.get("VAULTLET_DIFF_MODE") == "sprig":
+        for i in range(count):
+            out.write(json.dumps(make_sprig_case(i, seed)) + "\n")
         return
     for c in hand_cases():
         out.write(json.dumps(c) + "\n")

@@ -804,4 +804,10 @@ var sprigImplemented = []string{
 	"upper", "lower", "trim", "trimAll", "trimPrefix", "trimSuffix", "replace",
 	"b64enc", "sha256sum", "contains", "hasPrefix", "hasSuffix", "default",
 	"empty", "coalesce", "all", "any", "quote", "squote",
+	// lists, dicts and encodings (agent/template/rf_sprig.c)
+	"list", "tuple", "first", "last", "rest", "initial", "append", "push", "prepend",
+	"concat", "reverse", "uniq", "without", "has", "compact", "slice", "sortAlpha", "join",
+	"splitList", "split", "toStrings", "dict", "get", "hasKey", "pluck", "pick", "omit",
+	"dig", "b64dec", "b32enc", "b32dec", "toJson", "toPrettyJson", "toRawJson",
+	"mustAppend", "mustPush", "mustPrepend", "mustFirst", "mustLast", "mustRest", "mustInitial", "mustReverse", "mustUniq", "mustWithout", "mustHas", "mustCompact", "mustSlice", "mustToJson", "mustToPrettyJson", "mustToRawJson",
 }
