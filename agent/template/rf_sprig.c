@@ -35,6 +35,7 @@
 #include "gojson.h"
 #include "gostr.h"
 #include "render.h"
+#include "rf_sprig.h"
 #include "rfunc.h"
 #include "tmplutf.h"
 #include "vjson.h"
@@ -1216,4 +1217,21 @@ int rf_sprig_tojson(struct rf_call *c, struct gval *ret)
 									     : 0;
 	}
 	return r;
+}
+
+/* ---- shared with rf_sprig_num.c ------------------------------------ */
+
+const char *rf_sprig_kind(const struct gval *v)
+{
+	return sp_kind(v);
+}
+
+bool rf_sprig_deep_equal(const struct gval *a, const struct gval *b)
+{
+	return sp_deep_equal(a, b, 0);
+}
+
+int rf_sprig_strval(struct rf_call *c, const struct gval *v, struct gv_str *ret)
+{
+	return sp_strval(c, v, ret);
 }

@@ -379,13 +379,57 @@ class Gen:
         return self.pick(["\"a\"", "\"b\"", "\"user\"", "\"list\"", "\"n\"", "\"nested\"",
                           "\"data\"", "\"\"", "\"zz\"", "\"\u00e9\""])
 
+    def sprig_num(self, depth=0):
+        """A value for cast's coercions: numbers of every Go type, numeric strings."""
+        return self.pick(["1", "-7", "2.5", "-2.5", "0", "9223372036854775807", "1e300", "true",
+                          "nil", ".Data.data.n", ".Data.data.nope", ".Data.data.user",
+                          "(parseInt \"-9223372036854775808\")", "(parseUint \"18446744073709551615\")",
+                          "(parseFloat \"nan\")", "\"0x1F\"", "\"0o17\"", "\"017\"", "\"1_000\"",
+                          "\"5.00\"", "\"5.5\"", "\" 3\"", "\"-0\"", "\"1e3\"", "\"0b101\"",
+                          "(index .Data.data.list 0)", "(sprig_list)", self.num_operand(depth + 1)])
+
+    def sprig_int(self):
+        return self.pick(["0", "1", "2", "3", "5", "-1", "-3", "10", "(sprig_int \"4\")", "22",
+                          "(parseInt \"2\")", "\"2\""])
+
+    def sprig_num_args(self, f, depth):
+        N, I, S = self.sprig_num, self.sprig_int, lambda: self.str_operand(depth + 1)
+        n = self.r.randrange(0, 4)
+        if f in ("add", "cat"):
+            return [N(depth) for _ in range(n)]
+        if f in ("add1", "floor", "ceil", "int", "int64", "float64", "toString", "toDecimal",
+                 "typeOf", "kindOf"):
+            return [N(depth)]
+        if f in ("sub", "div", "mod", "deepEqual"):
+            return [N(depth), N(depth)]
+        if f in ("mul", "max", "min", "biggest"):
+            return [N(depth)] + [N(depth) for _ in range(n)]
+        if f == "round":
+            return [N(depth), self.pick(["0", "1", "2", "3", "-1"])]
+        if f in ("atoi", "nospace", "title", "untitle", "sha1sum", "adler32sum"):
+            return [self.pick([S(), "\"42\"", "\"-9\"", "\"1_0\"", "\"99999999999999999999\"",
+                               "\" a\\tB c\"", "\"hello world-x_y\""])]
+        if f in ("repeat", "trunc", "abbrev", "indent", "nindent"):
+            return [I(), S()]
+        if f == "substr":
+            return [I(), I(), S()]
+        if f == "plural":
+            return ["\"one\"", "\"many\"", I()]
+        if f == "ternary":
+            return [N(depth), N(depth), self.pick(["true", "false", "(eq 1 1)", "1", "nil"])]
+        if f in ("typeIs", "typeIsLike", "kindIs"):
+            return [self.pick(["\"int\"", "\"string\"", "\"json.Number\"", "\"map\"", "\"ptr\"",
+                               "\"dependency.Secret\"", "\"float64\"", "\"invalid\"", "\"slice\""]),
+                    self.pick([N(depth), ".", ".Data.data", ".Data.data.list"])]
+        return []
+
     def sprig_more(self, depth=0):
         """sprig's list, dict and encoding helpers (agent/template/rf_sprig.c)."""
         f = self.pick(["list", "first", "last", "rest", "initial", "append", "prepend", "concat",
                        "reverse", "uniq", "without", "has", "compact", "slice", "sortAlpha",
                        "join", "splitList", "split", "toStrings", "dict", "get", "hasKey",
                        "pluck", "pick", "omit", "dig", "b64dec", "b32enc", "b32dec", "toJson",
-                       "toPrettyJson", "toRawJson"])
+                       "toPrettyJson", "toRawJson"] + SPRIG_NUM * 2)
         L, M, E, K = (self.sprig_list_operand, self.sprig_map_operand, self.sprig_elem,
                       self.sprig_key)
         n = self.r.randrange(0, 4)
@@ -424,6 +468,8 @@ class Gen:
                                "\"MZXW6===\"", "\"aGk=\"", "\"MY======\"", "\"aGk\"", "\"MZXW6YQ\""])]
         elif f == "b32enc":
             args = [self.str_operand(depth + 1)]
+        elif f in SPRIG_NUM:
+            args = self.sprig_num_args(f, depth)
         else:
             args = [self.pick([L(depth), M(depth), E(depth)])]
         if f in MUSTABLE and self.chance(0.2):
@@ -1046,6 +1092,12 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 # Hand-written edge cases of sprig's list, dict and encoding helpers
 # (agent/template/rf_sprig.c): errors, empty and nil inputs, json.Number,
 # unicode, Go integer types inside lists, in-place sorting.
+SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil",
+             "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat",
+             "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent",
+             "nindent", "plural", "ternary", "sha1sum", "adler32sum", "typeOf", "typeIs",
+             "typeIsLike", "kindOf", "kindIs", "deepEqual"]
+
 MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
             "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
 
@@ -1110,6 +1162,54 @@ SPRIG_HAND = r"""{{ sprig_list }}|{{ sprig_list 1 "a" nil 1.5 true .Data.n .Data
 {{ sprig_mustSlice .Data.l 2 1 }}
 {{ sprig_toJson "\b" }}"""
 HAND += "\n" + SPRIG_HAND
+
+# Hand-written edge cases of sprig's math, conversion, string and type helpers
+# (agent/template/rf_sprig_num.c): cast's coercions, Go's wrapping and panics.
+SPRIG_HAND2 = r"""{{ sprig_add }}|{{ sprig_add 1 2 3 }}|{{ sprig_add "1" .Data.n 2.9 true nil .Data.s "0x10" "0o17" "017" "0b11" "1_000" "5.00" "5.5" "5." "x" .Data.l }}|{{ printf "%T" (sprig_add 1) }}|{{ sprig_add 9223372036854775807 1 }}|{{ sprig_add (parseUint "18446744073709551615") 2 }}
+{{ sprig_add1 .Data.n }}|{{ sprig_add1 "-1" }}|{{ sprig_add1 .Data.f }}|{{ sprig_sub 1 .Data.big }}|{{ sprig_mul 2 }}|{{ sprig_mul 3 "4" 0.5 }}|{{ sprig_div 7 2 }}|{{ sprig_div -7 2 }}|{{ sprig_mod -7 2 }}|{{ sprig_div (parseInt "-9223372036854775808") -1 }}|{{ sprig_mod (parseInt "-9223372036854775808") -1 }}
+{{ sprig_div 1 0 }}
+{{ sprig_mod 1 "0" }}
+{{ sprig_max 1 }}|{{ sprig_max 1 5 "7" -2 }}|{{ sprig_min 3 "-9" 4.7 }}|{{ sprig_biggest .Data.n .Data.s }}|{{ printf "%T" (sprig_min 1 2) }}
+{{ sprig_floor 1.5 }}|{{ sprig_floor "-1.5" }}|{{ sprig_ceil .Data.f }}|{{ sprig_ceil "x" }}|{{ sprig_floor nil }}|{{ sprig_floor "inf" }}|{{ sprig_ceil "1e400" }}|{{ printf "%T" (sprig_floor 1) }}|{{ sprig_floor -0.5 }}
+{{ sprig_round 3.14159 2 }}|{{ sprig_round 2.5 0 }}|{{ sprig_round -2.5 0 }}|{{ sprig_round "1.005" 2 }}|{{ sprig_round .Data.f 1 }}|{{ sprig_round 123.456 22 }}
+{{ sprig_round 1 -1 }}
+{{ sprig_round 1 2 0.4 }}
+{{ sprig_int "42" }}|{{ sprig_int 3.99 }}|{{ sprig_int -3.99 }}|{{ sprig_int .Data.n }}|{{ sprig_int .Data.big }}|{{ sprig_int "0x_1F" }}|{{ sprig_int "1__0" }}|{{ sprig_int "_1" }}|{{ sprig_int "08" }}|{{ sprig_int "0x" }}|{{ sprig_int "-0b101" }}|{{ sprig_int "99999999999999999999" }}|{{ printf "%T %T %T" (sprig_int 1) (sprig_int64 1) (sprig_float64 1) }}
+{{ sprig_int 1e300 }}
+{{ sprig_int64 (parseFloat "nan") }}
+{{ sprig_float64 "1.5" }}|{{ sprig_float64 .Data.n }}|{{ sprig_float64 .Data.big }}|{{ sprig_float64 "0x1p-2" }}|{{ sprig_float64 "1_0" }}|{{ sprig_float64 "inf" }}|{{ sprig_float64 "1e400" }}|{{ sprig_float64 true }}|{{ sprig_float64 (parseUint "18446744073709551615") }}|{{ sprig_float64 . }}
+{{ sprig_atoi "42" }}|{{ sprig_atoi "+7" }}|{{ sprig_atoi "-" }}|{{ sprig_atoi "" }}|{{ sprig_atoi "1_0" }}|{{ sprig_atoi "0x10" }}|{{ sprig_atoi "99999999999999999999" }}|{{ sprig_atoi "-99999999999999999999" }}|{{ sprig_atoi .Data.s }}|{{ printf "%T" (sprig_atoi "1") }}
+{{ sprig_toString 1 }}|{{ sprig_toString nil }}|{{ sprig_toString .Data.n }}|{{ sprig_toString .Data.l }}|{{ sprig_toString .Data.m }}|{{ sprig_toString 1.5 }}|{{ sprig_toString .Data.nope }}|{{ printf "%T" (sprig_toString 1) }}
+{{ sprig_toDecimal "777" }}|{{ sprig_toDecimal 17 }}|{{ sprig_toDecimal "8" }}|{{ sprig_toDecimal "-10" }}|{{ sprig_toDecimal .Data.n }}|{{ sprig_toDecimal "0o7" }}|{{ sprig_toDecimal nil }}
+{{ sprig_repeat 3 "ab" }}|{{ sprig_repeat 0 "x" }}|{{ sprig_repeat 2 .Data.u }}|{{ sprig_repeat 5 "" }}
+{{ sprig_repeat -1 "x" }}
+{{ sprig_repeat 1 .Data.n }}
+{{ sprig_substr 1 3 "hello" }}|{{ sprig_substr -1 2 "hello" }}|{{ sprig_substr 2 -1 "hello" }}|{{ sprig_substr 2 99 "hello" }}|{{ sprig_substr 0 1 .Data.u }}|{{ sprig_substr 5 5 "hello" }}
+{{ sprig_substr 3 1 "hello" }}
+{{ sprig_substr -1 9 "hello" }}
+{{ sprig_substr -1 -2 "hello" }}
+{{ sprig_substr 9 -1 "hello" }}
+{{ sprig_trunc 3 "hello" }}|{{ sprig_trunc -3 "hello" }}|{{ sprig_trunc 99 "hi" }}|{{ sprig_trunc -99 "hi" }}|{{ sprig_trunc 0 "hi" }}|{{ sprig_trunc 1 .Data.u }}
+{{ sprig_abbrev 5 "hello world" }}|{{ sprig_abbrev 3 "hello world" }}|{{ sprig_abbrev 20 "hello" }}|{{ sprig_abbrev 4 "" }}|{{ sprig_abbrev 4 .Data.u }}
+{{ sprig_nospace " a b\tc\n" }}|{{ sprig_nospace "abc" }}|{{ sprig_nospace .Data.u }}|{{ sprig_nospace "é é" }}|{{ sprig_nospace "\u0085x\u00a0" }}|{{ sprig_nospace "" }}
+{{ sprig_title "hello wORLD foo_bar a-b 1st" }}|{{ sprig_untitle "Hello World  ABC\tDef" }}|{{ sprig_title "" }}
+{{ sprig_title .Data.u }}
+{{ sprig_cat }}|{{ sprig_cat "a" nil 1 .Data.l .Data.nope "b" }}|{{ sprig_cat nil }}|{{ sprig_cat .Data.m 2.5 }}
+{{ sprig_indent 2 "a\nb" }}|{{ sprig_nindent 2 "a\nb\n" }}|{{ sprig_indent 0 "" }}|{{ sprig_nindent 1 "" }}
+{{ sprig_indent -1 "a" }}
+{{ sprig_plural "one" "many" 1 }}|{{ sprig_plural "one" "many" 2 }}|{{ sprig_plural "one" "many" 0 }}
+{{ sprig_plural "one" "many" "1" }}
+{{ sprig_ternary "a" "b" true }}|{{ sprig_ternary "a" "b" false }}|{{ sprig_ternary .Data.l 1 (eq 1 1) }}
+{{ sprig_ternary "a" "b" 1 }}
+{{ sprig_ternary "a" "b" .Data.nope }}
+{{ sprig_trimall "$" "$$a$" }}|{{ sprig_hello }}|{{ sprig_sha1sum "" }}|{{ sprig_sha1sum .Data.u }}|{{ sprig_adler32sum "" }}|{{ sprig_adler32sum "Wikipedia" }}|{{ sprig_adler32sum .Data.u }}
+{{ sprig_fail "boom" }}
+{{ sprig_fail "" }}
+{{ sprig_typeOf 1 }}|{{ sprig_typeOf nil }}|{{ sprig_typeOf .Data.n }}|{{ sprig_typeOf . }}|{{ sprig_typeOf .Data.l }}|{{ sprig_typeOf .Auth }}|{{ sprig_typeOf (split "," "") }}|{{ sprig_typeOf (parseUint "1") }}
+{{ sprig_kindOf 1 }}|{{ sprig_kindOf nil }}|{{ sprig_kindOf .Data.n }}|{{ sprig_kindOf . }}|{{ sprig_kindOf .Data.l }}|{{ sprig_kindOf .Auth }}|{{ sprig_kindOf .Data.m }}|{{ sprig_kindOf 1.5 }}|{{ sprig_kindOf true }}|{{ sprig_kindOf .Data.nope }}
+{{ sprig_typeIs "int" 1 }}|{{ sprig_typeIs "json.Number" .Data.n }}|{{ sprig_typeIsLike "dependency.Secret" . }}|{{ sprig_typeIsLike "int" 1 }}|{{ sprig_typeIs "<nil>" nil }}|{{ sprig_kindIs "map" .Data.m }}|{{ sprig_kindIs "invalid" nil }}|{{ sprig_kindIs "ptr" . }}
+{{ sprig_deepEqual 1 1 }}|{{ sprig_deepEqual 1 1.0 }}|{{ sprig_deepEqual .Data.l .Data.l }}|{{ sprig_deepEqual (sprig_list "a") (split "," "a") }}|{{ sprig_deepEqual nil .Data.nope }}|{{ sprig_deepEqual (sprig_dict "a" 1) (sprig_dict "a" 1) }}|{{ sprig_deepEqual (parseJSON "{}") (sprig_dict) }}|{{ sprig_deepEqual . . }}|{{ sprig_deepEqual (parseFloat "nan") (parseFloat "nan") }}"""
+HAND += "\n" + SPRIG_HAND2
 
 
 def hand_cases():
