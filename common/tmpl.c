@@ -282,7 +282,7 @@ static const char *const unsupported_funcs[] = {
 #define SPRIG_WHY_TIME	 "Go time and duration values are not implemented"
 #define SPRIG_WHY_TYPES	 "its result type ([]int, [][]interface {}) is not modelled"
 #define SPRIG_WHY_LATER	 "not implemented yet"
-#define SPRIG_WHY_XSTRINGS                                                                 \
+#define SPRIG_WHY_XSTRINGS                                                                         \
 	"huandu/xstrings changed its output between versions (consul-template pins 1.5.0)"
 static const struct {
 	const char *name, *why;
