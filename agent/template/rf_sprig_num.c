@@ -25,9 +25,11 @@
 
 #include "gofmt.h"
 #include "goparse.h"
+#include "goregex.h"
 #include "render.h"
 #include "rf_sprig.h"
 #include "rfunc.h"
+#include "tmplutf.h"
 
 #define DIV_PANIC "runtime error: integer divide by zero"
 
@@ -699,5 +701,148 @@ int rf_sprig_type(struct rf_call *c, struct gval *ret)
 		*ret = gv_bool(eq);
 	}
 	buf_done(&t);
+	return r;
+}
+
+/* ---- regular expressions ------------------------------------------- */
+
+/* strconv.CanBackquote */
+static bool can_backquote(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t w = 1;
+		uint32_t r = (unsigned char)s[i];
+
+		if (r >= 0x80) {
+			r = tmplutf_decode(s + i, n - i, &w);
+			if (w == 1 || r == 0xFEFF)
+				return false;
+		} else if ((r < ' ' && r != '\t') || r == '`' || r == 0x7F) {
+			return false;
+		}
+		i += w;
+	}
+	return true;
+}
+
+/*
+ * Compiles the call's first argument. A syntax error: *bad set and 0 for
+ * the forms that swallow it (sprig_regexMatch is then false), else Go's
+ * error text (the must forms) or MustCompile's panic text (regexReplaceAll).
+ */
+static int re_compile(struct rf_call *c, struct goregex **re, bool *bad)
+{
+	struct buf msg;
+	struct gv_str p = c->argv[0].str;
+	int r;
+
+	*bad = false;
+	buf_init(&msg, 1024);
+	r = goregex_compile(p.s, p.len, re, &msg);
+	if (r == -EINVAL && c->fn == TMPL_FN_SPRIG_REGEXMATCH) {
+		*bad = true;
+		r = 0;
+	} else if (r == -EINVAL && (c->fn == TMPL_FN_SPRIG_REGEXREPLACEALL ||
+				    c->fn == TMPL_FN_SPRIG_REGEXREPLACEALLLITERAL)) {
+		struct buf q;
+
+		buf_init_sensitive(&q, RENDER_MAX_VALUE);
+		if (can_backquote(p.s, p.len))
+			r = buf_appendf(&q, "`%.*s`", (int)p.len, p.s);
+		else
+			r = gofmt_quote(&q, p.s, p.len, false);
+		r = r ? r : rf_fail(c, "regexp: Compile(%s): %s", buf_str(&q), buf_str(&msg));
+		buf_done(&q);
+	} else if (r == -EINVAL || r == -ENOTSUP) {
+		r = rf_fail(c, "%s", buf_str(&msg));
+	} else if (r == -ENOMEM) {
+		r = rf_nomem(c);
+	}
+	buf_done(&msg);
+	return r;
+}
+
+static int re_run_error(struct rf_call *c, int r)
+{
+	if (r == -ETIME)
+		return rf_fail(c,
+			       "matching needs more than %d passes over this input (Go's "
+			       "regexp is quadratic here): such a regular expression is not "
+			       "supported by vaultlet",
+			       GOREGEX_STEP_FACTOR);
+	if (r == -ENOTSUP)
+		return rf_fail(c, "a replacement naming this many groups of a regular expression "
+				  "this large is not supported by vaultlet");
+	return r;
+}
+
+/* sprig_regexMatch RE S (false for a bad RE), sprig_mustRegexMatch RE S */
+int rf_sprig_regex_match(struct rf_call *c, struct gval *ret)
+{
+	struct goregex *re = NULL;
+	bool hit = false, bad;
+	int r = re_compile(c, &re, &bad);
+
+	if (r)
+		return r;
+	if (!bad)
+		r = goregex_match(re, c->argv[1].str.s, c->argv[1].str.len, &hit);
+	goregex_free(re);
+	if (r)
+		return re_run_error(c, r);
+	*ret = gv_bool(hit);
+	return 0;
+}
+
+/*
+ * sprig_regexReplaceAll RE S REPL ($1 expanded), sprig_regexReplaceAllLiteral
+ * RE S REPL (REPL as it is), and their must forms. Note sprig's order: the
+ * input before the replacement (consul-template's regexReplaceAll: after).
+ */
+int rf_sprig_regex_replace(struct rf_call *c, struct gval *ret)
+{
+	struct goregex *re = NULL;
+	struct gv_str repl = c->argv[2].str;
+	bool bad;
+	int r = re_compile(c, &re, &bad);
+
+	(void)ret;
+	if (r)
+		return r;
+	if (c->fn == TMPL_FN_SPRIG_REGEXREPLACEALLLITERAL ||
+	    c->fn == TMPL_FN_SPRIG_MUSTREGEXREPLACEALLLITERAL) {
+		/* a literal replacement is the template with every $ doubled */
+		size_t k = 0;
+		char *t = rf_alloc(c, repl.len * 2 + 1);
+
+		if (!t) {
+			goregex_free(re);
+			return rf_nomem(c);
+		}
+		for (size_t i = 0; i < repl.len; i++) {
+			t[k++] = repl.s[i];
+			if (repl.s[i] == '$')
+				t[k++] = '$';
+		}
+		repl = (struct gv_str){ t, k };
+	}
+	r = goregex_replace_all(re, c->argv[1].str.s, c->argv[1].str.len, repl.s, repl.len, c->o);
+	goregex_free(re);
+	return r ? re_run_error(c, r) : 0;
+}
+
+/* sprig_regexQuoteMeta S: regexp.QuoteMeta */
+int rf_sprig_regex_quote_meta(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str s = c->argv[0].str;
+	int r = 0;
+
+	(void)ret;
+	for (size_t i = 0; i < s.len && !r; i++) {
+		if (strchr("\\.+*?()|[]{}^$", s.s[i]) && s.s[i])
+			r = buf_append(c->o, "\\", 1);
+		if (!r)
+			r = buf_append(c->o, s.s + i, 1);
+	}
 	return r;
 }

@@ -121,5 +121,8 @@ int rf_sprig_ternary(struct rf_call *c, struct gval *ret);
 int rf_sprig_hello(struct rf_call *c, struct gval *ret);
 int rf_sprig_sum(struct rf_call *c, struct gval *ret);
 int rf_sprig_type(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_match(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_replace(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_quote_meta(struct rf_call *c, struct gval *ret);
 
 #endif

@@ -417,6 +417,14 @@ class Gen:
             return ["\"one\"", "\"many\"", I()]
         if f == "ternary":
             return [N(depth), N(depth), self.pick(["true", "false", "(eq 1 1)", "1", "nil"])]
+        if f in ("regexMatch", "mustRegexMatch"):
+            return [self.pick([json.dumps(self.regex()), "\"(\"", "\"\""]),
+                    self.pick([S(), self.regex_input()])]
+        if f.startswith("regexReplace") or f.startswith("mustRegexReplace"):
+            return [json.dumps(self.regex()), self.pick([S(), self.regex_input()]),
+                    self.pick(["\"<$1>\"", "\"$0$0\"", "\"${1}x\"", "\"$\"", "\"\"", S()])]
+        if f == "regexQuoteMeta":
+            return [self.pick([S(), json.dumps(self.regex())])]
         if f in ("typeIs", "typeIsLike", "kindIs"):
             return [self.pick(["\"int\"", "\"string\"", "\"json.Number\"", "\"map\"", "\"ptr\"",
                                "\"dependency.Secret\"", "\"float64\"", "\"invalid\"", "\"slice\""]),
@@ -1096,7 +1104,9 @@ SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min",
              "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat",
              "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent",
              "nindent", "plural", "ternary", "sha1sum", "adler32sum", "typeOf", "typeIs",
-             "typeIsLike", "kindOf", "kindIs", "deepEqual"]
+             "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
+             "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
+             "mustRegexReplaceAllLiteral", "regexQuoteMeta"]
 
 MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
             "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
@@ -1210,6 +1220,20 @@ SPRIG_HAND2 = r"""{{ sprig_add }}|{{ sprig_add 1 2 3 }}|{{ sprig_add "1" .Data.n
 {{ sprig_typeIs "int" 1 }}|{{ sprig_typeIs "json.Number" .Data.n }}|{{ sprig_typeIsLike "dependency.Secret" . }}|{{ sprig_typeIsLike "int" 1 }}|{{ sprig_typeIs "<nil>" nil }}|{{ sprig_kindIs "map" .Data.m }}|{{ sprig_kindIs "invalid" nil }}|{{ sprig_kindIs "ptr" . }}
 {{ sprig_deepEqual 1 1 }}|{{ sprig_deepEqual 1 1.0 }}|{{ sprig_deepEqual .Data.l .Data.l }}|{{ sprig_deepEqual (sprig_list "a") (split "," "a") }}|{{ sprig_deepEqual nil .Data.nope }}|{{ sprig_deepEqual (sprig_dict "a" 1) (sprig_dict "a" 1) }}|{{ sprig_deepEqual (parseJSON "{}") (sprig_dict) }}|{{ sprig_deepEqual . . }}|{{ sprig_deepEqual (parseFloat "nan") (parseFloat "nan") }}"""
 HAND += "\n" + SPRIG_HAND2
+
+# sprig's regular expression forms (argument order: RE S REPL; errors swallowed or panicking)
+SPRIG_HAND3 = r"""{{ sprig_regexMatch "^a.c$" "abc" }}|{{ sprig_regexMatch "(" "x" }}|{{ sprig_regexMatch "" "" }}|{{ sprig_mustRegexMatch "é+" .Data.u }}|{{ sprig_regexMatch "(?i)K" "\u212a" }}
+{{ sprig_mustRegexMatch "(" "x" }}
+{{ sprig_regexMatch "\\pL" "x" }}
+{{ sprig_regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}|{{ sprig_regexReplaceAll "a" .Data.u "$0$0" }}|{{ sprig_mustRegexReplaceAll "(?P<n>t)" "tat" "[$n]" }}|{{ sprig_regexReplaceAllLiteral "a(x*)b" "-ab-axxb-" "${1}" }}|{{ sprig_mustRegexReplaceAllLiteral "" "ab" "$" }}
+{{ sprig_regexReplaceAll "(" "x" "y" }}
+{{ sprig_regexReplaceAll "a`(" "x" "y" }}
+{{ sprig_regexReplaceAll "\t(" "x" "y" }}
+{{ sprig_regexReplaceAll "\x01(" "x" "y" }}
+{{ sprig_regexReplaceAllLiteral "[" "x" "y" }}
+{{ sprig_mustRegexReplaceAll "a**" "x" "y" }}
+{{ sprig_regexQuoteMeta "a.b*c[d]{e}(f)|g^h$i\\j+k?" }}|{{ sprig_regexQuoteMeta "" }}|{{ sprig_regexQuoteMeta .Data.u }}"""
+HAND += "\n" + SPRIG_HAND3
 
 
 def hand_cases():

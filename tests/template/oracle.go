@@ -812,4 +812,6 @@ var sprigImplemented = []string{
 	"mustAppend", "mustPush", "mustPrepend", "mustFirst", "mustLast", "mustRest", "mustInitial", "mustReverse", "mustUniq", "mustWithout", "mustHas", "mustCompact", "mustSlice", "mustToJson", "mustToPrettyJson", "mustToRawJson",
 	// math, conversions, strings, types (agent/template/rf_sprig_num.c)
 	"add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil", "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat", "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent", "nindent", "plural", "ternary", "trimall", "hello", "fail", "sha1sum", "adler32sum", "typeOf", "typeIs", "typeIsLike", "kindOf", "kindIs", "deepEqual",
+	"regexMatch", "mustRegexMatch", "regexReplaceAll", "mustRegexReplaceAll",
+	"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "regexQuoteMeta",
 }
