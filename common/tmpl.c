@@ -226,6 +226,7 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_REGEXREPLACEALLLITERAL] = "sprig_regexReplaceAllLiteral",
 	[TMPL_FN_SPRIG_MUSTREGEXREPLACEALLLITERAL] = "sprig_mustRegexReplaceAllLiteral",
 	[TMPL_FN_SPRIG_REGEXQUOTEMETA] = "sprig_regexQuoteMeta",
+	[TMPL_FN_SPRIG_FROMJSON] = "sprig_fromJson",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -340,7 +341,6 @@ static const struct {
 	{ "dir", SPRIG_WHY_LATER },
 	{ "divf", SPRIG_WHY_LATER },
 	{ "ext", SPRIG_WHY_LATER },
-	{ "fromJson", SPRIG_WHY_LATER },
 	{ "initials", SPRIG_WHY_LATER },
 	{ "isAbs", SPRIG_WHY_LATER },
 	{ "kebabcase", SPRIG_WHY_XSTRINGS },

@@ -2518,6 +2518,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 					   { P_STRING },
 					   true,
 					   rf_sprig_regex_quote_meta },
+	[TMPL_FN_SPRIG_FROMJSON] = { 1, false, { P_STRING }, false, rf_sprig_from_json },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1234,4 +1235,61 @@ bool rf_sprig_deep_equal(const struct gval *a, const struct gval *b)
 int rf_sprig_strval(struct rf_call *c, const struct gval *v, struct gv_str *ret)
 {
 	return sp_strval(c, v, ret);
+}
+
+/*
+ * Go's json.Unmarshal into interface{}: numbers become float64; one that
+ * overflows is an error Go saves while it goes on, leaving nil in its
+ * place. Replaces such numbers with null; *overflow says one was seen.
+ */
+static void sp_numbers_to_float(cJSON *n, bool *overflow)
+{
+	for (cJSON *c = n->child; c; c = c->next) {
+		if (cJSON_IsNumber(c) && c->valuestring) {
+			double d = strtod(c->valuestring, NULL);
+
+			free(c->valuestring);
+			c->valuestring = NULL;
+			c->valuedouble = d;
+			if (d == HUGE_VAL || d == -HUGE_VAL) {
+				*overflow = true;
+				c->type = cJSON_NULL;
+			}
+		}
+		sp_numbers_to_float(c, overflow);
+	}
+}
+
+/* sprig_fromJson S: json.Unmarshal into interface{}, nil on a syntax error */
+int rf_sprig_from_json(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str s = c->argv[0].str;
+	cJSON *v = NULL, *holder;
+	bool overflow = false;
+	int r = vjson_parse(s.s, s.len, &v, NULL);
+
+	if (r == -ENOMEM)
+		return rf_nomem(c);
+	if (r == -E2BIG)
+		return rf_fail(c,
+			       "JSON nested deeper than %d levels or longer than %d bytes is not "
+			       "supported by vaultlet",
+			       VJSON_MAX_DEPTH, VJSON_MAX_TEXT);
+	if (r < 0) {
+		*ret = GV_NIL_VALUE;
+		return 0;
+	}
+	/* a holder array so that the root is converted like any element */
+	holder = cJSON_CreateArray();
+	if (!holder) {
+		cJSON_Delete(v);
+		return rf_nomem(c);
+	}
+	cJSON_AddItemToArray(holder, v);
+	sp_numbers_to_float(holder, &overflow);
+	r = rf_own(c, holder);
+	if (r)
+		return r;
+	*ret = gv_from_json(holder->child);
+	return 0;
 }

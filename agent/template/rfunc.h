@@ -101,6 +101,7 @@ int rf_sprig_slice(struct rf_call *c, struct gval *ret);
 int rf_sprig_split(struct rf_call *c, struct gval *ret);
 int rf_sprig_strings(struct rf_call *c, struct gval *ret);
 int rf_sprig_tojson(struct rf_call *c, struct gval *ret);
+int rf_sprig_from_json(struct rf_call *c, struct gval *ret);
 /* sprig v3 math, conversions, strings, types (rf_sprig_num.c) */
 int rf_sprig_math(struct rf_call *c, struct gval *ret);
 int rf_sprig_floor(struct rf_call *c, struct gval *ret);

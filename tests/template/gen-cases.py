@@ -423,6 +423,10 @@ class Gen:
         if f.startswith("regexReplace") or f.startswith("mustRegexReplace"):
             return [json.dumps(self.regex()), self.pick([S(), self.regex_input()]),
                     self.pick(["\"<$1>\"", "\"$0$0\"", "\"${1}x\"", "\"$\"", "\"\"", S()])]
+        if f == "fromJson":
+            return [self.pick([S(), "`[1,{\"a\":1e400},\"x\",null]`", "`{\"k\":[1.5,true]}`", "\"{\"",
+                               "(toJSON .Data.data)", "(sprig_toJson (sprig_list 1 \"a\"))", "\"1e-400\"",
+                               "`\"\\ud800\"`"])]
         if f == "regexQuoteMeta":
             return [self.pick([S(), json.dumps(self.regex())])]
         if f in ("typeIs", "typeIsLike", "kindIs"):
@@ -1106,7 +1110,7 @@ SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min",
              "nindent", "plural", "ternary", "sha1sum", "adler32sum", "typeOf", "typeIs",
              "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
              "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
-             "mustRegexReplaceAllLiteral", "regexQuoteMeta"]
+             "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson"]
 
 MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
             "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
@@ -1232,6 +1236,7 @@ SPRIG_HAND3 = r"""{{ sprig_regexMatch "^a.c$" "abc" }}|{{ sprig_regexMatch "(" "
 {{ sprig_regexReplaceAll "\x01(" "x" "y" }}
 {{ sprig_regexReplaceAllLiteral "[" "x" "y" }}
 {{ sprig_mustRegexReplaceAll "a**" "x" "y" }}
+{{ sprig_fromJson `{"a":[1,1.50,"x",null,true,{}],"b":1e400,"c":12345678901234567890}` }}|{{ sprig_fromJson "" }}|{{ sprig_fromJson "[1e400,2]" }}|{{ sprig_fromJson "1e400" }}|{{ sprig_fromJson "{" }}|{{ printf "%T" (sprig_fromJson "1") }}|{{ sprig_fromJson `"\u00e9\ud800"` }}|{{ sprig_fromJson `{"a":1,"a":2}` }}|{{ sprig_toJson (sprig_fromJson .Data.u) }}|{{ sprig_fromJson " [ ] " | printf "%T %v" }}
 {{ sprig_regexQuoteMeta "a.b*c[d]{e}(f)|g^h$i\\j+k?" }}|{{ sprig_regexQuoteMeta "" }}|{{ sprig_regexQuoteMeta .Data.u }}"""
 HAND += "\n" + SPRIG_HAND3
 

@@ -814,4 +814,5 @@ var sprigImplemented = []string{
 	"add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil", "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat", "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent", "nindent", "plural", "ternary", "trimall", "hello", "fail", "sha1sum", "adler32sum", "typeOf", "typeIs", "typeIsLike", "kindOf", "kindIs", "deepEqual",
 	"regexMatch", "mustRegexMatch", "regexReplaceAll", "mustRegexReplaceAll",
 	"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "regexQuoteMeta",
+	"fromJson",
 }
