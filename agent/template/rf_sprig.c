@@ -334,13 +334,38 @@ static bool sp_empty(const struct gval *v)
 	return !gv_truth(v, &ok);
 }
 
+/*
+ * Work left for reflect.DeepEqual in one call of a function: values
+ * visited and map entries scanned (uniq is quadratic, as in Go; a secret
+ * must not make the agent spin). over: the budget ran out (or the values
+ * nest too deep), so the answer is not known and the call fails.
+ */
+struct sp_eq {
+	size_t left;
+	bool over;
+};
+
+#define SP_MAX_COMPARE (1u << 24)
+#define SP_EQ_INIT     ((struct sp_eq){ .left = SP_MAX_COMPARE })
+
+static int sp_eq_fail(struct rf_call *c)
+{
+	return rf_capfail(c,
+			  "comparing more than %u values, or values nested deeper than %d "
+			  "levels",
+			  SP_MAX_COMPARE, 1000);
+}
+
 /* reflect.DeepEqual of two interface values. */
-static bool sp_deep_equal(const struct gval *a, const struct gval *b, int depth)
+static bool sp_deep_equal(const struct gval *a, const struct gval *b, int depth, struct sp_eq *eq)
 {
 	bool an, bn;
 
-	if (depth > 200)
+	if (eq->over || eq->left == 0 || depth > 1000) {
+		eq->over = true;
 		return false;
+	}
+	eq->left--;
 	if ((a->kind == GV_NIL || a->kind == GV_INVALID) ||
 	    (b->kind == GV_NIL || b->kind == GV_INVALID))
 		return (a->kind == GV_NIL || a->kind == GV_INVALID) &&
@@ -375,9 +400,16 @@ static bool sp_deep_equal(const struct gval *a, const struct gval *b, int depth)
 		for (m = a->map->child; m; m = m->next) {
 			bool found;
 			struct gval ea = gv_from_json(m);
-			struct gval eb = gv_map_get(b, m->string, strlen(m->string), &found);
+			struct gval eb;
+			size_t cost = (size_t)gv_len(b);
 
-			if (!found || !sp_deep_equal(&ea, &eb, depth + 1))
+			if (eq->left < cost) {
+				eq->over = true;
+				return false;
+			}
+			eq->left -= cost;
+			eb = gv_map_get(b, m->string, strlen(m->string), &found);
+			if (!found || !sp_deep_equal(&ea, &eb, depth + 1, eq))
 				return false;
 		}
 		return true;
@@ -396,7 +428,7 @@ static bool sp_deep_equal(const struct gval *a, const struct gval *b, int depth)
 		gv_iter_init(&ia, a);
 		gv_iter_init(&ib, b);
 		while (gv_iter_next(&ia, &ea) && gv_iter_next(&ib, &eb))
-			if (!sp_deep_equal(&ea, &eb, depth + 1))
+			if (!sp_deep_equal(&ea, &eb, depth + 1, eq))
 				return false;
 		return true;
 	}
@@ -512,6 +544,7 @@ int rf_sprig_listop(struct rf_call *c, struct gval *ret)
 {
 	const struct gval *l = &c->argv[0];
 	const char *k = sp_kind(l), *what;
+	struct sp_eq eq = SP_EQ_INIT;
 	struct gval *e = NULL, *out;
 	size_t n = 0, m = 0;
 	int r;
@@ -586,8 +619,10 @@ int rf_sprig_listop(struct rf_call *c, struct gval *ret)
 			size_t j;
 
 			for (j = 0; j < m; j++)
-				if (sp_deep_equal(&e[i], &out[j], 0))
+				if (sp_deep_equal(&e[i], &out[j], 0, &eq))
 					break;
+			if (eq.over)
+				return sp_eq_fail(c);
 			if (j == m)
 				out[m++] = e[i];
 		}
@@ -608,8 +643,10 @@ int rf_sprig_listop(struct rf_call *c, struct gval *ret)
 			size_t j;
 
 			for (j = 1; j < c->n; j++)
-				if (sp_deep_equal(&e[i], &c->argv[j], 0))
+				if (sp_deep_equal(&e[i], &c->argv[j], 0, &eq))
 					break;
+			if (eq.over)
+				return sp_eq_fail(c);
 			if (j == c->n)
 				out[m++] = e[i];
 		}
@@ -625,6 +662,7 @@ int rf_sprig_has(struct rf_call *c, struct gval *ret)
 	const char *k = sp_kind(h);
 	struct gv_iter it;
 	struct gval e;
+	struct sp_eq eq = SP_EQ_INIT;
 
 	if (!k) {
 		*ret = gv_bool(false);
@@ -634,11 +672,14 @@ int rf_sprig_has(struct rf_call *c, struct gval *ret)
 		return rf_fail(c, "Cannot find has on type %s", k);
 	*ret = gv_bool(false);
 	gv_iter_init(&it, h);
-	while (gv_iter_next(&it, &e))
-		if (sp_deep_equal(&c->argv[0], &e, 0)) {
+	while (gv_iter_next(&it, &e)) {
+		if (sp_deep_equal(&c->argv[0], &e, 0, &eq)) {
 			*ret = gv_bool(true);
 			break;
 		}
+		if (eq.over)
+			return sp_eq_fail(c);
+	}
 	return 0;
 }
 
@@ -1227,9 +1268,12 @@ const char *rf_sprig_kind(const struct gval *v)
 	return sp_kind(v);
 }
 
-bool rf_sprig_deep_equal(const struct gval *a, const struct gval *b)
+int rf_sprig_deep_equal(struct rf_call *c, const struct gval *a, const struct gval *b, bool *ret)
 {
-	return sp_deep_equal(a, b, 0);
+	struct sp_eq eq = SP_EQ_INIT;
+
+	*ret = sp_deep_equal(a, b, 0, &eq);
+	return eq.over ? sp_eq_fail(c) : 0;
 }
 
 int rf_sprig_strval(struct rf_call *c, const struct gval *v, struct gv_str *ret)

@@ -13,8 +13,8 @@
 
 /* reflect.Kind's name of v's dynamic type; NULL for nil (reflect: "invalid"). */
 const char *rf_sprig_kind(const struct gval *v);
-/* reflect.DeepEqual of two interface values. */
-bool rf_sprig_deep_equal(const struct gval *a, const struct gval *b);
+/* reflect.DeepEqual of two interface values in *ret; fails past a work cap. */
+int rf_sprig_deep_equal(struct rf_call *c, const struct gval *a, const struct gval *b, bool *ret);
 /* sprig's strval: a string, a json.Number's text, else fmt's %v (in rf_alloc memory). */
 int rf_sprig_strval(struct rf_call *c, const struct gval *v, struct gv_str *ret);
 

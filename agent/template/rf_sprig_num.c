@@ -668,9 +668,14 @@ int rf_sprig_type(struct rf_call *c, struct gval *ret)
 	int r = 0;
 
 	switch (c->fn) {
-	case TMPL_FN_SPRIG_DEEPEQUAL:
-		*ret = gv_bool(rf_sprig_deep_equal(&c->argv[0], &c->argv[1]));
-		return 0;
+	case TMPL_FN_SPRIG_DEEPEQUAL: {
+		bool eq;
+
+		r = rf_sprig_deep_equal(c, &c->argv[0], &c->argv[1], &eq);
+		if (!r)
+			*ret = gv_bool(eq);
+		return r;
+	}
 	case TMPL_FN_SPRIG_KINDOF:
 	case TMPL_FN_SPRIG_KINDIS: {
 		const char *k = rf_sprig_kind(v);
