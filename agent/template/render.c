@@ -2519,6 +2519,18 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 					   true,
 					   rf_sprig_regex_quote_meta },
 	[TMPL_FN_SPRIG_FROMJSON] = { 1, false, { P_STRING }, false, rf_sprig_from_json },
+	[TMPL_FN_SPRIG_SEQ] = { 1, true, { P_INT }, true, rf_sprig_seq },
+	[TMPL_FN_SPRIG_SPLITN] = { 3, false, { P_STRING, P_INT, P_STRING }, false, rf_sprig_split },
+	[TMPL_FN_SPRIG_BASE] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_DIR] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_CLEAN] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_EXT] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_ISABS] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_OSBASE] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_OSDIR] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_OSCLEAN] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_OSEXT] = { 1, false, { P_STRING }, false, rf_sprig_path },
+	[TMPL_FN_SPRIG_OSISABS] = { 1, false, { P_STRING }, false, rf_sprig_path },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

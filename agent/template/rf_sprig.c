@@ -824,11 +824,14 @@ int rf_sprig_join(struct rf_call *c, struct gval *ret)
 
 /*
  * sprig_splitList SEP S: strings.Split(S, SEP), a []string;
- * sprig_split SEP S: the same pieces as a map[string]string {"_0": …, "_1": …}.
+ * sprig_split SEP S: the same pieces as a map[string]string {"_0": …, "_1": …};
+ * sprig_splitn SEP N S: strings.SplitN(S, SEP, N) as that map (N = 0: empty).
  */
 int rf_sprig_split(struct rf_call *c, struct gval *ret)
 {
-	struct gv_str sep = c->argv[0].str, s = c->argv[1].str;
+	bool splitn = c->fn == TMPL_FN_SPRIG_SPLITN;
+	struct gv_str sep = c->argv[0].str, s = c->argv[splitn ? 2 : 1].str;
+	int64_t limit = splitn ? c->argv[1].i : -1; /* strings.SplitN's n */
 	struct gv_str *items;
 	size_t at = 0, n = 0, cap = 16;
 	cJSON *obj;
@@ -837,7 +840,7 @@ int rf_sprig_split(struct rf_call *c, struct gval *ret)
 	items = rf_alloc(c, cap * sizeof(*items));
 	if (!items)
 		return rf_nomem(c);
-	for (;;) {
+	while (limit != 0) {
 		size_t w, skip;
 		bool bad = false;
 
@@ -866,6 +869,13 @@ int rf_sprig_split(struct rf_call *c, struct gval *ret)
 			memcpy(more, items, n * sizeof(*items));
 			items = more;
 			cap *= 2;
+		}
+		if (limit > 0 && n == (uint64_t)limit - 1) {
+			/* the n-th piece is the rest */
+			if (sep.len == 0 && at >= s.len)
+				break;
+			items[n++] = (struct gv_str){ s.s + at, s.len - at };
+			break;
 		}
 		items[n++] = (struct gv_str){ s.s + at, w };
 		/* strings.explode: an invalid byte is "\uFFFD", except in the last piece */

@@ -851,3 +851,170 @@ int rf_sprig_regex_quote_meta(struct rf_call *c, struct gval *ret)
 	}
 	return r;
 }
+
+/* ---- seq, paths ---------------------------------------------------- */
+
+/*
+ * sprig_seq [START [STEP]] END: the integers from START (1) to END
+ * inclusive by STEP (1 or -1), as text separated by spaces; "" for 0 or
+ * more than 3 arguments, or a step away from END. Go's int arithmetic
+ * wraps (END+1 past MaxInt64 gives nothing).
+ */
+int rf_sprig_seq(struct rf_call *c, struct gval *ret)
+{
+	int64_t start = 1, end, step = 1, stop, inc = 1;
+	int r = 0;
+	bool first = true;
+
+	(void)ret;
+	switch (c->n) {
+	case 1:
+		end = c->argv[0].i;
+		if (end < start)
+			inc = step = -1;
+		break;
+	case 2:
+		start = c->argv[0].i;
+		end = c->argv[1].i;
+		if (end < start)
+			inc = step = -1;
+		break;
+	case 3:
+		start = c->argv[0].i;
+		step = c->argv[1].i;
+		end = c->argv[2].i;
+		if (end < start) {
+			inc = -1;
+			if (step > 0)
+				return 0;
+		}
+		break;
+	default:
+		return 0;
+	}
+	stop = (int64_t)((uint64_t)end + (uint64_t)inc);
+	/* untilStep(start, stop, step) */
+	if (stop < start ? step >= 0 : step <= 0)
+		return 0;
+	for (int64_t i = start; stop < start ? i > stop : i < stop;) {
+		int64_t next = (int64_t)((uint64_t)i + (uint64_t)step);
+
+		r = buf_appendf(c->o, first ? "%" PRId64 : " %" PRId64, i);
+		if (r)
+			return r;
+		first = false;
+		if ((step > 0 && next < i) || (step < 0 && next > i))
+			return rf_capfail(c, "a value longer than %d bytes", RENDER_MAX_VALUE);
+		i = next;
+	}
+	return 0;
+}
+
+/* Go's path.Clean of s[0..n) into o. */
+static int path_clean(struct buf *o, const char *p, size_t n)
+{
+	size_t start = o->len, r = 0, dotdot = 0, w;
+	bool rooted = n > 0 && p[0] == '/';
+	int e = 0;
+
+	if (n == 0)
+		return buf_append(o, ".", 1);
+	if (rooted) {
+		e = buf_append(o, "/", 1);
+		r = dotdot = 1;
+	}
+	while (r < n && !e) {
+		w = o->len - start;
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && o->data[start + w] != '/')
+					w--;
+				buf_truncate(o, start + w);
+			} else if (!rooted) {
+				if (w > 0)
+					e = buf_append(o, "/", 1);
+				if (!e)
+					e = buf_append(o, "..", 2);
+				dotdot = o->len - start;
+			}
+		} else {
+			size_t k = r;
+
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				e = buf_append(o, "/", 1);
+			while (k < n && p[k] != '/')
+				k++;
+			if (!e)
+				e = buf_append(o, p + r, k - r);
+			r = k;
+		}
+	}
+	if (!e && o->len == start)
+		e = buf_append(o, ".", 1);
+	return e;
+}
+
+/*
+ * sprig_base, _dir, _clean, _ext, _isAbs P (path) and sprig_osBase, _osDir,
+ * _osClean, _osExt, _osIsAbs P (path/filepath, the same on Linux, where
+ * Vault Agent runs).
+ */
+int rf_sprig_path(struct rf_call *c, struct gval *ret)
+{
+	const char *p = c->argv[0].str.s;
+	size_t n = c->argv[0].str.len;
+	struct buf *o = c->o;
+	int r = 0;
+
+	switch (c->fn) {
+	case TMPL_FN_SPRIG_ISABS:
+	case TMPL_FN_SPRIG_OSISABS:
+		*ret = gv_bool(n > 0 && p[0] == '/');
+		return 0;
+	case TMPL_FN_SPRIG_CLEAN:
+	case TMPL_FN_SPRIG_OSCLEAN:
+		r = path_clean(o, p, n);
+		break;
+	case TMPL_FN_SPRIG_DIR:
+	case TMPL_FN_SPRIG_OSDIR: {
+		size_t i = n;
+
+		while (i > 0 && p[i - 1] != '/')
+			i--;
+		r = path_clean(o, p, i);
+		break;
+	}
+	case TMPL_FN_SPRIG_EXT:
+	case TMPL_FN_SPRIG_OSEXT:
+		for (size_t i = n; i > 0 && p[i - 1] != '/'; i--)
+			if (p[i - 1] == '.') {
+				*ret = gv_string(p + i - 1, n - i + 1);
+				return 0;
+			}
+		*ret = gv_string("", 0);
+		return 0;
+	default: { /* base */
+		size_t i;
+
+		if (n == 0) {
+			*ret = gv_string(".", 1);
+			return 0;
+		}
+		while (n > 0 && p[n - 1] == '/')
+			n--;
+		for (i = n; i > 0 && p[i - 1] != '/'; i--)
+			;
+		*ret = n == i ? gv_string("/", 1) : gv_string(p + i, n - i);
+		return 0;
+	}
+	}
+	if (!r)
+		r = rf_string(c, o->len ? o->data : "", o->len, ret);
+	return r;
+}

@@ -423,6 +423,14 @@ class Gen:
         if f.startswith("regexReplace") or f.startswith("mustRegexReplace"):
             return [json.dumps(self.regex()), self.pick([S(), self.regex_input()]),
                     self.pick(["\"<$1>\"", "\"$0$0\"", "\"${1}x\"", "\"$\"", "\"\"", S()])]
+        if f == "seq":
+            return [I() for _ in range(self.r.randrange(0, 5))]
+        if f in ("base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt",
+                 "osIsAbs"):
+            return [self.pick([S(), json.dumps("".join(self.pick(["/", "a", ".", "..", "b.c", "//", "\u00e9"])
+                                                     for _ in range(self.r.randrange(0, 7))))])]
+        if f == "splitn":
+            return [self.pick(["\",\"", "\"\"", "\"a\""]), self.pick(["-1", "0", "1", "2", "3", "9"]), S()]
         if f == "fromJson":
             return [self.pick([S(), "`[1,{\"a\":1e400},\"x\",null]`", "`{\"k\":[1.5,true]}`", "\"{\"",
                                "(toJSON .Data.data)", "(sprig_toJson (sprig_list 1 \"a\"))", "\"1e-400\"",
@@ -1110,7 +1118,8 @@ SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min",
              "nindent", "plural", "ternary", "sha1sum", "adler32sum", "typeOf", "typeIs",
              "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
              "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
-             "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson"]
+             "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson", "seq", "base", "dir",
+             "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs", "splitn"]
 
 MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
             "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
@@ -1239,6 +1248,14 @@ SPRIG_HAND3 = r"""{{ sprig_regexMatch "^a.c$" "abc" }}|{{ sprig_regexMatch "(" "
 {{ sprig_fromJson `{"a":[1,1.50,"x",null,true,{}],"b":1e400,"c":12345678901234567890}` }}|{{ sprig_fromJson "" }}|{{ sprig_fromJson "[1e400,2]" }}|{{ sprig_fromJson "1e400" }}|{{ sprig_fromJson "{" }}|{{ printf "%T" (sprig_fromJson "1") }}|{{ sprig_fromJson `"\u00e9\ud800"` }}|{{ sprig_fromJson `{"a":1,"a":2}` }}|{{ sprig_toJson (sprig_fromJson .Data.u) }}|{{ sprig_fromJson " [ ] " | printf "%T %v" }}
 {{ sprig_regexQuoteMeta "a.b*c[d]{e}(f)|g^h$i\\j+k?" }}|{{ sprig_regexQuoteMeta "" }}|{{ sprig_regexQuoteMeta .Data.u }}"""
 HAND += "\n" + SPRIG_HAND3
+
+# sprig's seq (wrapping ints), path helpers and splitn
+SPRIG_HAND4 = r"""{{ sprig_seq }}|{{ sprig_seq 5 }}|{{ sprig_seq -3 }}|{{ sprig_seq 0 }}|{{ sprig_seq 1 }}|{{ sprig_seq 2 5 }}|{{ sprig_seq 5 2 }}|{{ sprig_seq 0 2 10 }}|{{ sprig_seq 10 -3 0 }}|{{ sprig_seq 10 3 0 }}|{{ sprig_seq 1 0 5 }}|{{ sprig_seq 1 2 3 4 }}|{{ sprig_seq 9223372036854775807 }}|{{ sprig_seq 9223372036854775806 9223372036854775807 }}
+{{ sprig_seq "3" }}
+{{ sprig_base "/a/b/" }}|{{ sprig_base "" }}|{{ sprig_base "///" }}|{{ sprig_base "a" }}|{{ sprig_dir "/a/b/c" }}|{{ sprig_dir "a" }}|{{ sprig_dir "/" }}|{{ sprig_dir "" }}|{{ sprig_dir "a/b/" }}|{{ sprig_ext "a/b.tar.gz" }}|{{ sprig_ext "a.b/c" }}|{{ sprig_ext "" }}|{{ sprig_isAbs "/x" }}|{{ sprig_isAbs "x" }}|{{ sprig_osIsAbs "" }}
+{{ sprig_clean "" }}|{{ sprig_clean "/../a/./b/../c//" }}|{{ sprig_clean "../../a/.." }}|{{ sprig_clean "a/../.." }}|{{ sprig_clean "./" }}|{{ sprig_clean "/.." }}|{{ sprig_clean "a//b/./../c/" }}|{{ sprig_osClean "x/../../y" }}|{{ sprig_osBase "/é/ü" }}|{{ sprig_osDir "/é/ü" }}|{{ sprig_osExt ".bashrc" }}|{{ sprig_clean "..a/.b/..." }}
+{{ sprig_splitn "," 2 "a,b,c" }}|{{ sprig_splitn "," 0 "a,b" }}|{{ sprig_splitn "," -1 "a,b,c" }}|{{ sprig_splitn "," 5 "a,b" }}|{{ sprig_splitn "" 2 "\xffé\xff" | sprig_toJson }}|{{ sprig_splitn "" 9 "ab" }}|{{ sprig_splitn "" 1 "" }}|{{ sprig_splitn "," 1 "" }}|{{ sprig_splitn "," 3 "a,b," }}|{{ printf "%T" (sprig_splitn "," 1 "") }}"""
+HAND += "\n" + SPRIG_HAND4
 
 
 def hand_cases():

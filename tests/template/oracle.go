@@ -815,4 +815,5 @@ var sprigImplemented = []string{
 	"regexMatch", "mustRegexMatch", "regexReplaceAll", "mustRegexReplaceAll",
 	"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "regexQuoteMeta",
 	"fromJson",
+	"seq", "splitn", "base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs",
 }
