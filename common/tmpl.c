@@ -239,6 +239,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_OSCLEAN] = "sprig_osClean",
 	[TMPL_FN_SPRIG_OSEXT] = "sprig_osExt",
 	[TMPL_FN_SPRIG_OSISABS] = "sprig_osIsAbs",
+	[TMPL_FN_SPRIG_DEEPCOPY] = "sprig_deepCopy",
+	[TMPL_FN_SPRIG_MUSTDEEPCOPY] = "sprig_mustDeepCopy",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 
@@ -346,7 +348,6 @@ static const struct {
 	{ "addf", SPRIG_WHY_LATER },
 	{ "camelcase", SPRIG_WHY_XSTRINGS },
 	{ "decryptAES", SPRIG_WHY_LATER },
-	{ "deepCopy", SPRIG_WHY_LATER },
 	{ "derivePassword", SPRIG_WHY_LATER },
 	{ "divf", SPRIG_WHY_LATER },
 	{ "initials", SPRIG_WHY_LATER },
@@ -354,7 +355,6 @@ static const struct {
 	{ "maxf", SPRIG_WHY_LATER },
 	{ "minf", SPRIG_WHY_LATER },
 	{ "mulf", SPRIG_WHY_LATER },
-	{ "mustDeepCopy", SPRIG_WHY_LATER },
 	{ "mustFromJson", SPRIG_WHY_LATER },
 	{ "mustRegexFind", SPRIG_WHY_LATER },
 	{ "mustRegexFindAll", SPRIG_WHY_LATER },

@@ -1018,3 +1018,16 @@ int rf_sprig_path(struct rf_call *c, struct gval *ret)
 		r = rf_string(c, o->len ? o->data : "", o->len, ret);
 	return r;
 }
+
+/*
+ * sprig_deepCopy V, sprig_mustDeepCopy V: copystructure.Copy, a copy of
+ * the same type and content: vaultlet's values are never mutated, so V
+ * itself. nil is Go's reflect panic inside copystructure.
+ */
+int rf_sprig_deep_copy(struct rf_call *c, struct gval *ret)
+{
+	if (c->argv[0].kind == GV_NIL || c->argv[0].kind == GV_INVALID)
+		return rf_fail(c, "reflect: call of reflect.Value.Type on zero Value");
+	*ret = c->argv[0];
+	return 0;
+}

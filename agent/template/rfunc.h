@@ -127,5 +127,6 @@ int rf_sprig_regex_replace(struct rf_call *c, struct gval *ret);
 int rf_sprig_regex_quote_meta(struct rf_call *c, struct gval *ret);
 int rf_sprig_seq(struct rf_call *c, struct gval *ret);
 int rf_sprig_path(struct rf_call *c, struct gval *ret);
+int rf_sprig_deep_copy(struct rf_call *c, struct gval *ret);
 
 #endif

@@ -398,7 +398,7 @@ class Gen:
         if f in ("add", "cat"):
             return [N(depth) for _ in range(n)]
         if f in ("add1", "floor", "ceil", "int", "int64", "float64", "toString", "toDecimal",
-                 "typeOf", "kindOf"):
+                 "typeOf", "kindOf", "deepCopy", "mustDeepCopy"):
             return [N(depth)]
         if f in ("sub", "div", "mod", "deepEqual"):
             return [N(depth), N(depth)]
@@ -1119,7 +1119,8 @@ SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min",
              "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
              "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
              "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson", "seq", "base", "dir",
-             "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs", "splitn"]
+             "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs", "splitn",
+             "deepCopy", "mustDeepCopy"]
 
 MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
             "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
@@ -1256,6 +1257,9 @@ SPRIG_HAND4 = r"""{{ sprig_seq }}|{{ sprig_seq 5 }}|{{ sprig_seq -3 }}|{{ sprig_
 {{ sprig_clean "" }}|{{ sprig_clean "/../a/./b/../c//" }}|{{ sprig_clean "../../a/.." }}|{{ sprig_clean "a/../.." }}|{{ sprig_clean "./" }}|{{ sprig_clean "/.." }}|{{ sprig_clean "a//b/./../c/" }}|{{ sprig_osClean "x/../../y" }}|{{ sprig_osBase "/é/ü" }}|{{ sprig_osDir "/é/ü" }}|{{ sprig_osExt ".bashrc" }}|{{ sprig_clean "..a/.b/..." }}
 {{ sprig_splitn "," 2 "a,b,c" }}|{{ sprig_splitn "," 0 "a,b" }}|{{ sprig_splitn "," -1 "a,b,c" }}|{{ sprig_splitn "," 5 "a,b" }}|{{ sprig_splitn "" 2 "\xffé\xff" | sprig_toJson }}|{{ sprig_splitn "" 9 "ab" }}|{{ sprig_splitn "" 1 "" }}|{{ sprig_splitn "," 1 "" }}|{{ sprig_splitn "," 3 "a,b," }}|{{ printf "%T" (sprig_splitn "," 1 "") }}"""
 HAND += "\n" + SPRIG_HAND4
+HAND += "\n" + r"""{{ sprig_deepCopy 1 }}|{{ sprig_deepCopy .Data.n | printf "%T %v" }}|{{ sprig_deepCopy .Data.m }}|{{ sprig_mustDeepCopy .Data.l }}|{{ sprig_deepCopy . | printf "%T" }}|{{ sprig_deepCopy .Warnings | sprig_toJson }}|{{ sprig_deepCopy (split "," "") | printf "%T %v" }}|{{ sprig_deepCopy (splitToMap "," "=" "a=1") }}|{{ (sprig_deepCopy .).Data.s }}|{{ sprig_deepCopy (parseJSON "[]") | len }}
+{{ sprig_deepCopy nil }}
+{{ sprig_mustDeepCopy .Data.nope }}"""
 
 
 def hand_cases():

@@ -815,5 +815,6 @@ var sprigImplemented = []string{
 	"regexMatch", "mustRegexMatch", "regexReplaceAll", "mustRegexReplaceAll",
 	"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "regexQuoteMeta",
 	"fromJson",
+	"deepCopy", "mustDeepCopy",
 	"seq", "splitn", "base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs",
 }
