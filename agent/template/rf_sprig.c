@@ -1027,7 +1027,7 @@ int rf_sprig_pick(struct rf_call *c, struct gval *ret)
 		for (size_t i = 1; i < c->n && !r; i++) {
 			bool found;
 			struct gval v = gv_map_get(m, c->argv[i].str.s, c->argv[i].str.len, &found);
-			char *key;
+			char *key = NULL;
 			cJSON *node;
 
 			if (!found)
