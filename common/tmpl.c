@@ -241,6 +241,8 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_OSISABS] = "sprig_osIsAbs",
 	[TMPL_FN_SPRIG_DEEPCOPY] = "sprig_deepCopy",
 	[TMPL_FN_SPRIG_MUSTDEEPCOPY] = "sprig_mustDeepCopy",
+	/* sprig 3.3.0 (consul-template's pin; Debian's 3.2.3 lacks it) */
+	[TMPL_FN_SPRIG_SHA512SUM] = "sprig_sha512sum",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 };
 

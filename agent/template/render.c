@@ -2533,6 +2533,7 @@ static const struct builtin builtins[TMPL_FN__COUNT] = {
 	[TMPL_FN_SPRIG_OSISABS] = { 1, false, { P_STRING }, false, rf_sprig_path },
 	[TMPL_FN_SPRIG_DEEPCOPY] = { 1, false, { P_ANY }, false, rf_sprig_deep_copy },
 	[TMPL_FN_SPRIG_MUSTDEEPCOPY] = { 1, false, { P_ANY }, false, rf_sprig_deep_copy },
+	[TMPL_FN_SPRIG_SHA512SUM] = { 1, false, { P_STRING }, true, rf_sprig_sum },
 	[TMPL_FN_SHELLQUOTE] = { 1, false, { P_STRING }, true, bi_shellquote },
 };
 

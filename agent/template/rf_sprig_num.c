@@ -629,7 +629,7 @@ int rf_sprig_hello(struct rf_call *c, struct gval *ret)
 	return 0;
 }
 
-/* sprig_sha1sum S, sprig_adler32sum S: hex SHA-1; adler32 in decimal */
+/* sprig_sha1sum S, sprig_sha512sum S (sprig 3.3.0), sprig_adler32sum S: hex SHA-1/512; adler32 in decimal */
 int rf_sprig_sum(struct rf_call *c, struct gval *ret)
 {
 	const unsigned char *s = (const unsigned char *)c->argv[0].str.s;
@@ -637,11 +637,16 @@ int rf_sprig_sum(struct rf_call *c, struct gval *ret)
 	int r = 0;
 
 	(void)ret;
-	if (c->fn == TMPL_FN_SPRIG_SHA1SUM) {
-		unsigned char md[SHA_DIGEST_LENGTH];
+	if (c->fn == TMPL_FN_SPRIG_SHA1SUM || c->fn == TMPL_FN_SPRIG_SHA512SUM) {
+		unsigned char md[SHA512_DIGEST_LENGTH];
+		size_t len =
+		    c->fn == TMPL_FN_SPRIG_SHA1SUM ? SHA_DIGEST_LENGTH : SHA512_DIGEST_LENGTH;
 
-		SHA1(s, n, md);
-		for (size_t i = 0; !r && i < sizeof(md); i++)
+		if (c->fn == TMPL_FN_SPRIG_SHA1SUM)
+			SHA1(s, n, md);
+		else
+			SHA512(s, n, md);
+		for (size_t i = 0; !r && i < len; i++)
 			r = buf_appendf(c->o, "%02x", md[i]);
 		return r;
 	} else {

@@ -406,7 +406,7 @@ class Gen:
             return [N(depth)] + [N(depth) for _ in range(n)]
         if f == "round":
             return [N(depth), self.pick(["0", "1", "2", "3", "-1"])]
-        if f in ("atoi", "nospace", "title", "untitle", "sha1sum", "adler32sum"):
+        if f in ("atoi", "nospace", "title", "untitle", "sha1sum", "sha512sum", "adler32sum"):
             return [self.pick([S(), "\"42\"", "\"-9\"", "\"1_0\"", "\"99999999999999999999\"",
                                "\" a\\tB c\"", "\"hello world-x_y\""])]
         if f in ("repeat", "trunc", "abbrev", "indent", "nindent"):
@@ -1115,7 +1115,7 @@ HAND = r"""{{ parseInt "" }}|{{ parseUint "" }}|{{ parseFloat "" }}|{{ parseBool
 SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil",
              "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat",
              "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent",
-             "nindent", "plural", "ternary", "sha1sum", "adler32sum", "typeOf", "typeIs",
+             "nindent", "plural", "ternary", "sha1sum", "sha512sum", "adler32sum", "typeOf", "typeIs",
              "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
              "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
              "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson", "seq", "base", "dir",
@@ -1226,7 +1226,7 @@ SPRIG_HAND2 = r"""{{ sprig_add }}|{{ sprig_add 1 2 3 }}|{{ sprig_add "1" .Data.n
 {{ sprig_ternary "a" "b" true }}|{{ sprig_ternary "a" "b" false }}|{{ sprig_ternary .Data.l 1 (eq 1 1) }}
 {{ sprig_ternary "a" "b" 1 }}
 {{ sprig_ternary "a" "b" .Data.nope }}
-{{ sprig_trimall "$" "$$a$" }}|{{ sprig_hello }}|{{ sprig_sha1sum "" }}|{{ sprig_sha1sum .Data.u }}|{{ sprig_adler32sum "" }}|{{ sprig_adler32sum "Wikipedia" }}|{{ sprig_adler32sum .Data.u }}
+{{ sprig_sha512sum "" }}|{{ sprig_sha512sum .Data.u }}|{{ sprig_trimall "$" "$$a$" }}|{{ sprig_hello }}|{{ sprig_sha1sum "" }}|{{ sprig_sha1sum .Data.u }}|{{ sprig_adler32sum "" }}|{{ sprig_adler32sum "Wikipedia" }}|{{ sprig_adler32sum .Data.u }}
 {{ sprig_fail "boom" }}
 {{ sprig_fail "" }}
 {{ sprig_typeOf 1 }}|{{ sprig_typeOf nil }}|{{ sprig_typeOf .Data.n }}|{{ sprig_typeOf . }}|{{ sprig_typeOf .Data.l }}|{{ sprig_typeOf .Auth }}|{{ sprig_typeOf (split "," "") }}|{{ sprig_typeOf (parseUint "1") }}

@@ -29,6 +29,7 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -341,6 +342,12 @@ func funcs(in *input) template.FuncMap {
 			panic("sprig has no function " + k)
 		}
 		m["sprig_"+k] = f
+	}
+	// sprig 3.3.0 (consul-template's pin) adds sha512sum, which Debian's
+	// 3.2.3 lacks: its one line, sha512 in hex, written out here.
+	m["sprig_sha512sum"] = func(s string) string {
+		h := sha512.Sum512([]byte(s))
+		return hex.EncodeToString(h[:])
 	}
 	m["timestamp"] = func(s ...string) (string, error) {
 		// consul-template's timestamp over a pinned clock, in UTC (the
