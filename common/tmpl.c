@@ -130,6 +130,123 @@ static const char *const func_names[TMPL_FN__COUNT] = {
 	[TMPL_FN_FILE] = "file",
 	[TMPL_FN_WRITETOFILE] = "writeToFile",
 	[TMPL_FN_PLUGIN] = "plugin",
+	/* sprig v3 lists, dicts and encodings (agent/template/rf_sprig.c) */
+	[TMPL_FN_SPRIG_LIST] = "sprig_list",
+	[TMPL_FN_SPRIG_TUPLE] = "sprig_tuple",
+	[TMPL_FN_SPRIG_FIRST] = "sprig_first",
+	[TMPL_FN_SPRIG_LAST] = "sprig_last",
+	[TMPL_FN_SPRIG_REST] = "sprig_rest",
+	[TMPL_FN_SPRIG_INITIAL] = "sprig_initial",
+	[TMPL_FN_SPRIG_APPEND] = "sprig_append",
+	[TMPL_FN_SPRIG_PUSH] = "sprig_push",
+	[TMPL_FN_SPRIG_PREPEND] = "sprig_prepend",
+	[TMPL_FN_SPRIG_CONCAT] = "sprig_concat",
+	[TMPL_FN_SPRIG_REVERSE] = "sprig_reverse",
+	[TMPL_FN_SPRIG_UNIQ] = "sprig_uniq",
+	[TMPL_FN_SPRIG_WITHOUT] = "sprig_without",
+	[TMPL_FN_SPRIG_HAS] = "sprig_has",
+	[TMPL_FN_SPRIG_COMPACT] = "sprig_compact",
+	[TMPL_FN_SPRIG_SLICE] = "sprig_slice",
+	[TMPL_FN_SPRIG_SORTALPHA] = "sprig_sortAlpha",
+	[TMPL_FN_SPRIG_JOIN] = "sprig_join",
+	[TMPL_FN_SPRIG_SPLITLIST] = "sprig_splitList",
+	[TMPL_FN_SPRIG_SPLIT] = "sprig_split",
+	[TMPL_FN_SPRIG_TOSTRINGS] = "sprig_toStrings",
+	[TMPL_FN_SPRIG_DICT] = "sprig_dict",
+	[TMPL_FN_SPRIG_GET] = "sprig_get",
+	[TMPL_FN_SPRIG_HASKEY] = "sprig_hasKey",
+	[TMPL_FN_SPRIG_PLUCK] = "sprig_pluck",
+	[TMPL_FN_SPRIG_PICK] = "sprig_pick",
+	[TMPL_FN_SPRIG_OMIT] = "sprig_omit",
+	[TMPL_FN_SPRIG_DIG] = "sprig_dig",
+	[TMPL_FN_SPRIG_B64DEC] = "sprig_b64dec",
+	[TMPL_FN_SPRIG_B32ENC] = "sprig_b32enc",
+	[TMPL_FN_SPRIG_B32DEC] = "sprig_b32dec",
+	[TMPL_FN_SPRIG_TOJSON] = "sprig_toJson",
+	[TMPL_FN_SPRIG_TOPRETTYJSON] = "sprig_toPrettyJson",
+	[TMPL_FN_SPRIG_TORAWJSON] = "sprig_toRawJson",
+	[TMPL_FN_SPRIG_MUSTAPPEND] = "sprig_mustAppend",
+	[TMPL_FN_SPRIG_MUSTPUSH] = "sprig_mustPush",
+	[TMPL_FN_SPRIG_MUSTPREPEND] = "sprig_mustPrepend",
+	[TMPL_FN_SPRIG_MUSTFIRST] = "sprig_mustFirst",
+	[TMPL_FN_SPRIG_MUSTLAST] = "sprig_mustLast",
+	[TMPL_FN_SPRIG_MUSTREST] = "sprig_mustRest",
+	[TMPL_FN_SPRIG_MUSTINITIAL] = "sprig_mustInitial",
+	[TMPL_FN_SPRIG_MUSTREVERSE] = "sprig_mustReverse",
+	[TMPL_FN_SPRIG_MUSTUNIQ] = "sprig_mustUniq",
+	[TMPL_FN_SPRIG_MUSTWITHOUT] = "sprig_mustWithout",
+	[TMPL_FN_SPRIG_MUSTHAS] = "sprig_mustHas",
+	[TMPL_FN_SPRIG_MUSTCOMPACT] = "sprig_mustCompact",
+	[TMPL_FN_SPRIG_MUSTSLICE] = "sprig_mustSlice",
+	[TMPL_FN_SPRIG_MUSTTOJSON] = "sprig_mustToJson",
+	[TMPL_FN_SPRIG_MUSTTOPRETTYJSON] = "sprig_mustToPrettyJson",
+	[TMPL_FN_SPRIG_MUSTTORAWJSON] = "sprig_mustToRawJson",
+	/* sprig v3 math, conversions, strings, types (agent/template/rf_sprig_num.c) */
+	[TMPL_FN_SPRIG_ADD] = "sprig_add",
+	[TMPL_FN_SPRIG_ADD1] = "sprig_add1",
+	[TMPL_FN_SPRIG_SUB] = "sprig_sub",
+	[TMPL_FN_SPRIG_MUL] = "sprig_mul",
+	[TMPL_FN_SPRIG_DIV] = "sprig_div",
+	[TMPL_FN_SPRIG_MOD] = "sprig_mod",
+	[TMPL_FN_SPRIG_MAX] = "sprig_max",
+	[TMPL_FN_SPRIG_BIGGEST] = "sprig_biggest",
+	[TMPL_FN_SPRIG_MIN] = "sprig_min",
+	[TMPL_FN_SPRIG_FLOOR] = "sprig_floor",
+	[TMPL_FN_SPRIG_CEIL] = "sprig_ceil",
+	[TMPL_FN_SPRIG_ROUND] = "sprig_round",
+	[TMPL_FN_SPRIG_INT] = "sprig_int",
+	[TMPL_FN_SPRIG_INT64] = "sprig_int64",
+	[TMPL_FN_SPRIG_FLOAT64] = "sprig_float64",
+	[TMPL_FN_SPRIG_ATOI] = "sprig_atoi",
+	[TMPL_FN_SPRIG_TOSTRING] = "sprig_toString",
+	[TMPL_FN_SPRIG_TODECIMAL] = "sprig_toDecimal",
+	[TMPL_FN_SPRIG_REPEAT] = "sprig_repeat",
+	[TMPL_FN_SPRIG_SUBSTR] = "sprig_substr",
+	[TMPL_FN_SPRIG_NOSPACE] = "sprig_nospace",
+	[TMPL_FN_SPRIG_TRUNC] = "sprig_trunc",
+	[TMPL_FN_SPRIG_ABBREV] = "sprig_abbrev",
+	[TMPL_FN_SPRIG_TITLE] = "sprig_title",
+	[TMPL_FN_SPRIG_UNTITLE] = "sprig_untitle",
+	[TMPL_FN_SPRIG_CAT] = "sprig_cat",
+	[TMPL_FN_SPRIG_INDENT] = "sprig_indent",
+	[TMPL_FN_SPRIG_NINDENT] = "sprig_nindent",
+	[TMPL_FN_SPRIG_PLURAL] = "sprig_plural",
+	[TMPL_FN_SPRIG_TERNARY] = "sprig_ternary",
+	[TMPL_FN_SPRIG_TRIMALL_LC] = "sprig_trimall",
+	[TMPL_FN_SPRIG_HELLO] = "sprig_hello",
+	[TMPL_FN_SPRIG_FAIL] = "sprig_fail",
+	[TMPL_FN_SPRIG_SHA1SUM] = "sprig_sha1sum",
+	[TMPL_FN_SPRIG_ADLER32SUM] = "sprig_adler32sum",
+	[TMPL_FN_SPRIG_TYPEOF] = "sprig_typeOf",
+	[TMPL_FN_SPRIG_TYPEIS] = "sprig_typeIs",
+	[TMPL_FN_SPRIG_TYPEISLIKE] = "sprig_typeIsLike",
+	[TMPL_FN_SPRIG_KINDOF] = "sprig_kindOf",
+	[TMPL_FN_SPRIG_KINDIS] = "sprig_kindIs",
+	[TMPL_FN_SPRIG_DEEPEQUAL] = "sprig_deepEqual",
+	[TMPL_FN_SPRIG_REGEXMATCH] = "sprig_regexMatch",
+	[TMPL_FN_SPRIG_MUSTREGEXMATCH] = "sprig_mustRegexMatch",
+	[TMPL_FN_SPRIG_REGEXREPLACEALL] = "sprig_regexReplaceAll",
+	[TMPL_FN_SPRIG_MUSTREGEXREPLACEALL] = "sprig_mustRegexReplaceAll",
+	[TMPL_FN_SPRIG_REGEXREPLACEALLLITERAL] = "sprig_regexReplaceAllLiteral",
+	[TMPL_FN_SPRIG_MUSTREGEXREPLACEALLLITERAL] = "sprig_mustRegexReplaceAllLiteral",
+	[TMPL_FN_SPRIG_REGEXQUOTEMETA] = "sprig_regexQuoteMeta",
+	[TMPL_FN_SPRIG_FROMJSON] = "sprig_fromJson",
+	[TMPL_FN_SPRIG_SEQ] = "sprig_seq",
+	[TMPL_FN_SPRIG_SPLITN] = "sprig_splitn",
+	[TMPL_FN_SPRIG_BASE] = "sprig_base",
+	[TMPL_FN_SPRIG_DIR] = "sprig_dir",
+	[TMPL_FN_SPRIG_CLEAN] = "sprig_clean",
+	[TMPL_FN_SPRIG_EXT] = "sprig_ext",
+	[TMPL_FN_SPRIG_ISABS] = "sprig_isAbs",
+	[TMPL_FN_SPRIG_OSBASE] = "sprig_osBase",
+	[TMPL_FN_SPRIG_OSDIR] = "sprig_osDir",
+	[TMPL_FN_SPRIG_OSCLEAN] = "sprig_osClean",
+	[TMPL_FN_SPRIG_OSEXT] = "sprig_osExt",
+	[TMPL_FN_SPRIG_OSISABS] = "sprig_osIsAbs",
+	[TMPL_FN_SPRIG_DEEPCOPY] = "sprig_deepCopy",
+	[TMPL_FN_SPRIG_MUSTDEEPCOPY] = "sprig_mustDeepCopy",
+	/* sprig 3.3.0 (consul-template's pin; Debian's 3.2.3 lacks it) */
+	[TMPL_FN_SPRIG_SHA512SUM] = "sprig_sha512sum",
 	[TMPL_FN_SHELLQUOTE] = "shellQuote",
 	/* consul-template: mutable values and formats */
 	[TMPL_FN_TOTOML] = "toTOML",
@@ -184,6 +301,87 @@ static const char *const unsupported_funcs[] = {
 	"spew_sdump",
 	"spew_sprintf",
 	"tree",
+};
+
+/*
+ * sprig v3's hermetic functions (consul-template's sprig_* names) that
+ * vaultlet refuses, each with its reason (docs/templates.md). A sprig_
+ * name that is neither here nor implemented is not defined, as in Go.
+ */
+#define SPRIG_WHY_MUTATES                                                                          \
+	"it writes into a dict in place, which vaultlet does not reproduce for sprig's dicts yet"
+#define SPRIG_WHY_RANDOM "its output is random or differs on every render"
+#define SPRIG_WHY_ORDER	 "Go returns a map's keys in random order"
+#define SPRIG_WHY_TIME	 "Go time and duration values are not implemented"
+#define SPRIG_WHY_TYPES	 "its result type ([]int, [][]interface {}) is not modelled"
+#define SPRIG_WHY_LATER	 "not implemented yet"
+#define SPRIG_WHY_XSTRINGS                                                                         \
+	"huandu/xstrings changed its output between versions (consul-template pins 1.5.0)"
+static const struct {
+	const char *name, *why;
+} sprig_refused[] = {
+	{ "set", SPRIG_WHY_MUTATES },
+	{ "unset", SPRIG_WHY_MUTATES },
+	{ "merge", SPRIG_WHY_MUTATES },
+	{ "mergeOverwrite", SPRIG_WHY_MUTATES },
+	{ "mustMerge", SPRIG_WHY_MUTATES },
+	{ "mustMergeOverwrite", SPRIG_WHY_MUTATES },
+	{ "keys", SPRIG_WHY_ORDER },
+	{ "values", SPRIG_WHY_ORDER },
+	{ "randInt", SPRIG_WHY_RANDOM },
+	{ "shuffle", SPRIG_WHY_RANDOM },
+	{ "bcrypt", SPRIG_WHY_RANDOM },
+	{ "htpasswd", SPRIG_WHY_RANDOM },
+	{ "genPrivateKey", SPRIG_WHY_RANDOM },
+	{ "genCA", SPRIG_WHY_RANDOM },
+	{ "genCAWithKey", SPRIG_WHY_RANDOM },
+	{ "genSelfSignedCert", SPRIG_WHY_RANDOM },
+	{ "genSelfSignedCertWithKey", SPRIG_WHY_RANDOM },
+	{ "genSignedCert", SPRIG_WHY_RANDOM },
+	{ "genSignedCertWithKey", SPRIG_WHY_RANDOM },
+	{ "buildCustomCert", SPRIG_WHY_RANDOM },
+	{ "encryptAES", SPRIG_WHY_RANDOM },
+	{ "ago", SPRIG_WHY_TIME },
+	{ "duration", SPRIG_WHY_TIME },
+	{ "durationRound", SPRIG_WHY_TIME },
+	{ "toDate", SPRIG_WHY_TIME },
+	{ "mustToDate", SPRIG_WHY_TIME },
+	{ "unixEpoch", SPRIG_WHY_TIME },
+	{ "mustDateModify", SPRIG_WHY_TIME },
+	{ "must_date_modify", SPRIG_WHY_TIME },
+	{ "until", SPRIG_WHY_TYPES },
+	{ "untilStep", SPRIG_WHY_TYPES },
+	{ "chunk", SPRIG_WHY_TYPES },
+	{ "mustChunk", SPRIG_WHY_TYPES },
+	/* not implemented yet: could be made identical */
+	{ "abbrevboth", SPRIG_WHY_LATER },
+	{ "add1f", SPRIG_WHY_LATER },
+	{ "addf", SPRIG_WHY_LATER },
+	{ "camelcase", SPRIG_WHY_XSTRINGS },
+	{ "decryptAES", SPRIG_WHY_LATER },
+	{ "derivePassword", SPRIG_WHY_LATER },
+	{ "divf", SPRIG_WHY_LATER },
+	{ "initials", SPRIG_WHY_LATER },
+	{ "kebabcase", SPRIG_WHY_XSTRINGS },
+	{ "maxf", SPRIG_WHY_LATER },
+	{ "minf", SPRIG_WHY_LATER },
+	{ "mulf", SPRIG_WHY_LATER },
+	{ "mustFromJson", SPRIG_WHY_LATER },
+	{ "mustRegexFind", SPRIG_WHY_LATER },
+	{ "mustRegexFindAll", SPRIG_WHY_LATER },
+	{ "mustRegexSplit", SPRIG_WHY_LATER },
+	{ "regexFind", SPRIG_WHY_LATER },
+	{ "regexFindAll", SPRIG_WHY_LATER },
+	{ "regexSplit", SPRIG_WHY_LATER },
+	{ "semver", SPRIG_WHY_LATER },
+	{ "semverCompare", SPRIG_WHY_LATER },
+	{ "snakecase", SPRIG_WHY_XSTRINGS },
+	{ "subf", SPRIG_WHY_LATER },
+	{ "swapcase", SPRIG_WHY_LATER },
+	{ "urlJoin", SPRIG_WHY_LATER },
+	{ "urlParse", SPRIG_WHY_LATER },
+	{ "wrap", SPRIG_WHY_LATER },
+	{ "wrapWith", SPRIG_WHY_LATER },
 };
 
 const char *tmpl_func_name(enum tmpl_func fn)
@@ -1580,12 +1778,21 @@ static bool func_lookup(const char *s, size_t n, unsigned flags, enum tmpl_func 
 	return false;
 }
 
-static bool func_unsupported(const char *s, size_t n)
+/* Whether vaultlet refuses the name on purpose; *why: the reason, for a sprig_ name. */
+static bool func_unsupported(const char *s, size_t n, const char **why)
 {
 	size_t i;
 
-	if (n > 6 && memcmp(s, "sprig_", 6) == 0)
-		return true;
+	*why = NULL;
+	if (n > 6 && memcmp(s, "sprig_", 6) == 0) {
+		for (i = 0; i < ARRAY_SIZE(sprig_refused); i++)
+			if (strlen(sprig_refused[i].name) == n - 6 &&
+			    memcmp(sprig_refused[i].name, s + 6, n - 6) == 0) {
+				*why = sprig_refused[i].why;
+				return true;
+			}
+		return false;
+	}
 	for (i = 0; i < ARRAY_SIZE(unsupported_funcs); i++)
 		if (strlen(unsupported_funcs[i]) == n && memcmp(unsupported_funcs[i], s, n) == 0)
 			return true;
@@ -1600,7 +1807,7 @@ static struct tmpl_node *p_term(struct parser *p)
 	switch (t->type) {
 	case T_IDENT: {
 		enum tmpl_func fn;
-		const char *s = p->in + t->pos;
+		const char *s = p->in + t->pos, *why;
 
 		if (!func_lookup(s, t->len, p->flags, &fn)) {
 			if (t->len == 10 && memcmp(s, "shellQuote", 10) == 0)
@@ -1608,11 +1815,11 @@ static struct tmpl_node *p_term(struct parser *p)
 				    p, -EINVAL, t->pos,
 				    "function \"shellQuote\" not defined (it is a vaultlet "
 				    "extension that must be enabled; real Vault Agent rejects it)");
-			else if (func_unsupported(s, t->len))
+			else if (func_unsupported(s, t->len, &why))
 				p_fail(p, -EINVAL, t->pos,
-				       "function \"%.*s\" is not supported by vaultlet "
-				       "(consul-template defines it; see docs/templates.md)",
-				       (int)t->len, s);
+				       "function \"%.*s\" is not supported by vaultlet (%s; see "
+				       "docs/templates.md)",
+				       (int)t->len, s, why ? why : "consul-template defines it");
 			else
 				p_fail(p, -EINVAL, t->pos, "function \"%.*s\" not defined",
 				       (int)t->len, s);

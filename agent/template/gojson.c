@@ -160,7 +160,10 @@ static int enc_float(struct enc *e, double f)
 	int r;
 
 	if (isnan(f) || isinf(f)) {
-		*e->msg = "json: unsupported value: NaN or Inf";
+		/* Go's UnsupportedValueError quotes strconv.FormatFloat(f, 'g', -1, 64) */
+		*e->msg = isnan(f) ? "json: unsupported value: NaN"
+			  : f > 0  ? "json: unsupported value: +Inf"
+				   : "json: unsupported value: -Inf";
 		return -EINVAL;
 	}
 	if (a != 0 && (a < 1e-6 || a >= 1e21))

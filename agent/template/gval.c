@@ -28,6 +28,16 @@ struct gval gv_from_json(const cJSON *n)
 		return gv_string(s.s, s.len);
 	}
 	if (cJSON_IsNumber(n)) {
+		if (n->valuestring && (n->type & GV_JSON_KIND_MASK)) {
+			enum gv_kind k =
+			    (enum gv_kind)((n->type & GV_JSON_KIND_MASK) >> GV_JSON_KIND_SHIFT);
+
+			if (k == GV_UINT64)
+				return (struct gval){
+					.kind = k, .i = (int64_t)strtoull(n->valuestring, NULL, 10)
+				};
+			return (struct gval){ .kind = k, .i = strtoll(n->valuestring, NULL, 10) };
+		}
 		if (n->valuestring)
 			return (struct gval){ .kind = GV_NUMBER,
 					      .str = { n->valuestring, strlen(n->valuestring) } };

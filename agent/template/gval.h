@@ -110,6 +110,16 @@ static inline struct gval gv_bool(bool b)
 	return (struct gval){ .kind = GV_BOOL, .b = b };
 }
 
+/*
+ * A number node made during execution (rf_sprig's lists and dicts) may hold
+ * a Go integer rather than a json.Number: its literal is the decimal value
+ * and its cJSON type carries the gv_kind (GV_INT, GV_INT64, GV_UINT8 or
+ * GV_UINT64) shifted by GV_JSON_KIND_SHIFT, above cJSON's own flag bits
+ * (cJSON_IsNumber and cJSON_Duplicate ignore/keep them).
+ */
+#define GV_JSON_KIND_SHIFT 12
+#define GV_JSON_KIND_MASK  (0xF << GV_JSON_KIND_SHIFT)
+
 /* The value of a JSON node seen as interface{} content (null: GV_NIL). */
 struct gval gv_from_json(const cJSON *n);
 /* A string node's bytes. */

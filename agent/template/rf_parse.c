@@ -233,24 +233,22 @@ static size_t float_syntax(const char *s, size_t n, bool *underscores)
 	return i;
 }
 
-int rf_parse_float(struct rf_call *c, struct gval *ret)
+int rf_go_parse_float(struct rf_call *c, struct gv_str s, double *ret)
 {
-	struct gv_str s = c->argv[0].str;
 	bool underscores;
 	double v = 0;
 	char *tmp, *end;
 	size_t k = 0;
 
-	if (s.len == 0) {
-		*ret = (struct gval){ .kind = GV_FLOAT, .f = 0 };
-		return 0;
-	}
+	*ret = 0;
+	if (s.len == 0)
+		return 1;
 	if (float_special(s.s, s.len, &v) == s.len) {
-		*ret = (struct gval){ .kind = GV_FLOAT, .f = v };
+		*ret = v;
 		return 0;
 	}
 	if (float_syntax(s.s, s.len, &underscores) != s.len)
-		return num_error(c, W_FLOAT, s, false);
+		return 1;
 	tmp = rf_alloc(c, s.len + 1);
 	if (!tmp)
 		return rf_nomem(c);
@@ -262,7 +260,26 @@ int rf_parse_float(struct rf_call *c, struct gval *ret)
 	v = strtod(tmp, &end);
 	explicit_bzero(tmp, k);
 	if (isinf(v))
-		return num_error(c, W_FLOAT, s, true);
+		return 2;
+	*ret = v;
+	return 0;
+}
+
+int rf_parse_float(struct rf_call *c, struct gval *ret)
+{
+	struct gv_str s = c->argv[0].str;
+	double v = 0;
+	int r;
+
+	if (s.len == 0) {
+		*ret = (struct gval){ .kind = GV_FLOAT, .f = 0 };
+		return 0;
+	}
+	r = rf_go_parse_float(c, s, &v);
+	if (r < 0)
+		return r;
+	if (r)
+		return num_error(c, W_FLOAT, s, r == 2);
 	*ret = (struct gval){ .kind = GV_FLOAT, .f = v };
 	return 0;
 }

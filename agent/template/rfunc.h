@@ -79,6 +79,56 @@ int rf_regex_replace_all(struct rf_call *c, struct gval *ret);
 int rf_split_to_map(struct rf_call *c, struct gval *ret);
 int rf_explode_map(struct rf_call *c, struct gval *ret);
 int rf_timestamp(struct rf_call *c, struct gval *ret);
+/*
+ * strconv.ParseFloat(s, 64): 0 and *ret, 1 (syntax error), 2 (out of
+ * range), or a negative errno already reported (rf_parse.c).
+ */
+int rf_go_parse_float(struct rf_call *c, struct gv_str s, double *ret);
+/* sprig v3 lists, dicts and encodings (rf_sprig.c) */
+int rf_sprig_b32dec(struct rf_call *c, struct gval *ret);
+int rf_sprig_b32enc(struct rf_call *c, struct gval *ret);
+int rf_sprig_b64dec(struct rf_call *c, struct gval *ret);
+int rf_sprig_concat(struct rf_call *c, struct gval *ret);
+int rf_sprig_dict(struct rf_call *c, struct gval *ret);
+int rf_sprig_dig(struct rf_call *c, struct gval *ret);
+int rf_sprig_get(struct rf_call *c, struct gval *ret);
+int rf_sprig_has(struct rf_call *c, struct gval *ret);
+int rf_sprig_join(struct rf_call *c, struct gval *ret);
+int rf_sprig_list(struct rf_call *c, struct gval *ret);
+int rf_sprig_listop(struct rf_call *c, struct gval *ret);
+int rf_sprig_pick(struct rf_call *c, struct gval *ret);
+int rf_sprig_pluck(struct rf_call *c, struct gval *ret);
+int rf_sprig_slice(struct rf_call *c, struct gval *ret);
+int rf_sprig_split(struct rf_call *c, struct gval *ret);
+int rf_sprig_strings(struct rf_call *c, struct gval *ret);
+int rf_sprig_tojson(struct rf_call *c, struct gval *ret);
+int rf_sprig_from_json(struct rf_call *c, struct gval *ret);
+/* sprig v3 math, conversions, strings, types (rf_sprig_num.c) */
+int rf_sprig_math(struct rf_call *c, struct gval *ret);
+int rf_sprig_floor(struct rf_call *c, struct gval *ret);
+int rf_sprig_conv(struct rf_call *c, struct gval *ret);
+int rf_sprig_atoi(struct rf_call *c, struct gval *ret);
+int rf_sprig_to_string(struct rf_call *c, struct gval *ret);
+int rf_sprig_to_decimal(struct rf_call *c, struct gval *ret);
+int rf_sprig_repeat(struct rf_call *c, struct gval *ret);
+int rf_sprig_substr(struct rf_call *c, struct gval *ret);
+int rf_sprig_nospace(struct rf_call *c, struct gval *ret);
+int rf_sprig_trunc(struct rf_call *c, struct gval *ret);
+int rf_sprig_abbrev(struct rf_call *c, struct gval *ret);
+int rf_sprig_title(struct rf_call *c, struct gval *ret);
+int rf_sprig_cat(struct rf_call *c, struct gval *ret);
+int rf_sprig_indent(struct rf_call *c, struct gval *ret);
+int rf_sprig_plural(struct rf_call *c, struct gval *ret);
+int rf_sprig_ternary(struct rf_call *c, struct gval *ret);
+int rf_sprig_hello(struct rf_call *c, struct gval *ret);
+int rf_sprig_sum(struct rf_call *c, struct gval *ret);
+int rf_sprig_type(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_match(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_replace(struct rf_call *c, struct gval *ret);
+int rf_sprig_regex_quote_meta(struct rf_call *c, struct gval *ret);
+int rf_sprig_seq(struct rf_call *c, struct gval *ret);
+int rf_sprig_path(struct rf_call *c, struct gval *ret);
+int rf_sprig_deep_copy(struct rf_call *c, struct gval *ret);
 
 /* The functions that touch the pod (rf_pod.c) and what render.c gives them. */
 int rf_file(struct rf_call *c, struct gval *ret);

@@ -223,6 +223,8 @@ int main(int argc, char **argv)
 	char *cl, *rl;
 	size_t batch_fail = 0, batch_n = 0;
 	size_t expected;
+	const char *max_refused;
+	bool too_many_refused;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: diffdrv CASES.jsonl RESULTS.jsonl [PER_POINT]\n");
@@ -270,11 +272,19 @@ int main(int argc, char **argv)
 		}
 	}
 	point++;
+	/*
+	 * VAULTLET_DIFF_MAX_REFUSED_PCT: a mode whose functions vaultlet
+	 * implements fails when more than that share of its cases is refused
+	 * (so refusing a whole function cannot pass as agreement).
+	 */
+	max_refused = getenv("VAULTLET_DIFF_MAX_REFUSED_PCT");
+	too_many_refused = max_refused && st.refused * 100 > strtoul(max_refused, NULL, 10) * n;
 	printf("%s %zu - %zu cases: %zu identical output, %zu both errors (%zu on the same line), "
-	       "%zu refused by vaultlet, %zu differ\n",
-	       n == expected && n > 0 ? "ok" : "not ok", point, n, st.same_output, st.both_error,
-	       st.same_line, st.refused, total_failed);
+	       "%zu refused by vaultlet, %zu differ%s\n",
+	       n == expected && n > 0 && !too_many_refused ? "ok" : "not ok", point, n,
+	       st.same_output, st.both_error, st.same_line, st.refused, total_failed,
+	       too_many_refused ? " (too many refused)" : "");
 	fclose(cf);
 	fclose(rf);
-	return failed_points ? 1 : 0;
+	return failed_points || too_many_refused ? 1 : 0;
 }

@@ -7,7 +7,8 @@
 # usage: differential.sh DIFFDRV [SEED] [COUNT] [MODE]
 #   defaults: seed 20261127, 5000 cases; VAULTLET_TEST_LONG=1: 50000 cases.
 #   MODE "regex": only regexMatch/regexReplaceAll calls on generated RE2
-#   patterns and inputs (gen-cases.py, VAULTLET_DIFF_MODE).
+#   patterns and inputs (gen-cases.py, VAULTLET_DIFF_MODE). MODE "sprig": one
+#   call of sprig's list/dict/encoding helpers per case.
 #   Every differing case is printed as a reproducer (template, options,
 #   secrets, both results, first differing byte). To get a minimal one:
 #   run with VAULTLET_DIFF_KEEP=DIR, then
@@ -20,6 +21,11 @@ count=${3:-5000}
 if [ -n "${4:-}" ]; then
   VAULTLET_DIFF_MODE=$4
   export VAULTLET_DIFF_MODE
+fi
+if [ "${VAULTLET_DIFF_MODE:-}" = sprig ]; then
+  # these functions are implemented: refusing them is a failure, not agreement
+  VAULTLET_DIFF_MAX_REFUSED_PCT=${VAULTLET_DIFF_MAX_REFUSED_PCT:-10}
+  export VAULTLET_DIFF_MAX_REFUSED_PCT
 fi
 if [ "${VAULTLET_TEST_LONG:-0}" = 1 ] && [ -z "${3:-}" ]; then
   count=50000

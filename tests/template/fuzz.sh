@@ -4,7 +4,8 @@
 #
 # usage: tests/template/fuzz.sh [SECONDS] [WORKDIR]
 #   SECONDS  how long to fuzz (default 600); the seed corpus is the 50
-#            reference vectors' templates, kept in WORKDIR/corpus.
+#            reference vectors' templates and tests/data/template/fuzz-corpus,
+#            kept in WORKDIR/corpus.
 #            "build" only builds the fuzzer and runs the seed corpus once
 #            (the test suite does that, tests/lint/fuzzers-build.sh, so a
 #            fuzzer that no longer links is caught).
@@ -38,6 +39,8 @@ for v in json.load(open(sys.argv[1])):
     with open(os.path.join(sys.argv[2], "seed-" + v["id"]), "wb") as f:
         f.write(b"\0" + v["template"].encode())
 PY
+# plus the checked-in corpus (seeds for the newer functions, tests/data/template/fuzz-corpus)
+cp "$root"/tests/data/template/fuzz-corpus/* "$work/corpus/"
 cd "$work"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if [ "$secs" = build ]; then

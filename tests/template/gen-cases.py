@@ -351,6 +351,152 @@ class Gen:
         layout = "".join(self.pick(toks) for _ in range(self.r.randrange(1, 7)))
         return "timestamp %s" % json.dumps(layout).replace("\\u00e9", "\u00e9")
 
+    def sprig_list_operand(self, depth=0):
+        """A list for sprig's list helpers: secrets' lists, sprig_list, []string, non-lists."""
+        if depth < 2 and self.chance(0.3):
+            return "(sprig_list %s)" % " ".join(self.sprig_elem(depth + 1)
+                                                for _ in range(self.r.randrange(0, 5)))
+        return self.pick([self.list_operand(), self.list_operand(), "(sprig_splitList \",\" %s)"
+                          % self.str_operand(depth + 1), "(parseJSON `[1,1,\"a\",null,{}]`)",
+                          "(sprig_toStrings .Data.data.list)", "(parseJSON `[]`)", "1"])
+
+    def sprig_elem(self, depth=0):
+        if depth < 2 and self.chance(0.1):
+            return self.sprig_list_operand(depth + 1)
+        if depth < 2 and self.chance(0.1):
+            return self.sprig_map_operand(depth + 1)
+        return self.elem_operand()
+
+    def sprig_map_operand(self, depth=0):
+        if depth < 2 and self.chance(0.3):
+            return "(sprig_dict %s)" % " ".join(
+                self.pick(["\"a\"", "\"b\"", "\"\u00e9\"", "1", "nil", "\"\""]) + " " +
+                self.sprig_elem(depth + 1) for _ in range(self.r.randrange(0, 4)))
+        return self.pick([".Data.data", ".Data.data.nested", ".Data", "(parseJSON `{\"a\":{\"b\":1}}`)",
+                          "nil", ".Data.data.nope", "(splitToMap \",\" \"=\" \"a=1\")"])
+
+    def sprig_key(self):
+        return self.pick(["\"a\"", "\"b\"", "\"user\"", "\"list\"", "\"n\"", "\"nested\"",
+                          "\"data\"", "\"\"", "\"zz\"", "\"\u00e9\""])
+
+    def sprig_num(self, depth=0):
+        """A value for cast's coercions: numbers of every Go type, numeric strings."""
+        return self.pick(["1", "-7", "2.5", "-2.5", "0", "9223372036854775807", "1e300", "true",
+                          "nil", ".Data.data.n", ".Data.data.nope", ".Data.data.user",
+                          "(parseInt \"-9223372036854775808\")", "(parseUint \"18446744073709551615\")",
+                          "(parseFloat \"nan\")", "\"0x1F\"", "\"0o17\"", "\"017\"", "\"1_000\"",
+                          "\"5.00\"", "\"5.5\"", "\" 3\"", "\"-0\"", "\"1e3\"", "\"0b101\"",
+                          "(index .Data.data.list 0)", "(sprig_list)", self.num_operand(depth + 1)])
+
+    def sprig_int(self):
+        return self.pick(["0", "1", "2", "3", "5", "-1", "-3", "10", "(sprig_int \"4\")", "22",
+                          "(parseInt \"2\")", "\"2\""])
+
+    def sprig_num_args(self, f, depth):
+        N, I, S = self.sprig_num, self.sprig_int, lambda: self.str_operand(depth + 1)
+        n = self.r.randrange(0, 4)
+        if f in ("add", "cat"):
+            return [N(depth) for _ in range(n)]
+        if f in ("add1", "floor", "ceil", "int", "int64", "float64", "toString", "toDecimal",
+                 "typeOf", "kindOf", "deepCopy", "mustDeepCopy"):
+            return [N(depth)]
+        if f in ("sub", "div", "mod", "deepEqual"):
+            return [N(depth), N(depth)]
+        if f in ("mul", "max", "min", "biggest"):
+            return [N(depth)] + [N(depth) for _ in range(n)]
+        if f == "round":
+            return [N(depth), self.pick(["0", "1", "2", "3", "-1"])]
+        if f in ("atoi", "nospace", "title", "untitle", "sha1sum", "sha512sum", "adler32sum"):
+            return [self.pick([S(), "\"42\"", "\"-9\"", "\"1_0\"", "\"99999999999999999999\"",
+                               "\" a\\tB c\"", "\"hello world-x_y\""])]
+        if f in ("repeat", "trunc", "abbrev", "indent", "nindent"):
+            return [I(), S()]
+        if f == "substr":
+            return [I(), I(), S()]
+        if f == "plural":
+            return ["\"one\"", "\"many\"", I()]
+        if f == "ternary":
+            return [N(depth), N(depth), self.pick(["true", "false", "(eq 1 1)", "1", "nil"])]
+        if f in ("regexMatch", "mustRegexMatch"):
+            return [self.pick([json.dumps(self.regex()), "\"(\"", "\"\""]),
+                    self.pick([S(), self.regex_input()])]
+        if f.startswith("regexReplace") or f.startswith("mustRegexReplace"):
+            return [json.dumps(self.regex()), self.pick([S(), self.regex_input()]),
+                    self.pick(["\"<$1>\"", "\"$0$0\"", "\"${1}x\"", "\"$\"", "\"\"", S()])]
+        if f == "seq":
+            return [I() for _ in range(self.r.randrange(0, 5))]
+        if f in ("base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt",
+                 "osIsAbs"):
+            return [self.pick([S(), json.dumps("".join(self.pick(["/", "a", ".", "..", "b.c", "//", "\u00e9"])
+                                                     for _ in range(self.r.randrange(0, 7))))])]
+        if f == "splitn":
+            return [self.pick(["\",\"", "\"\"", "\"a\""]), self.pick(["-1", "0", "1", "2", "3", "9"]), S()]
+        if f == "fromJson":
+            return [self.pick([S(), "`[1,{\"a\":1e400},\"x\",null]`", "`{\"k\":[1.5,true]}`", "\"{\"",
+                               "(toJSON .Data.data)", "(sprig_toJson (sprig_list 1 \"a\"))", "\"1e-400\"",
+                               "`\"\\ud800\"`"])]
+        if f == "regexQuoteMeta":
+            return [self.pick([S(), json.dumps(self.regex())])]
+        if f in ("typeIs", "typeIsLike", "kindIs"):
+            return [self.pick(["\"int\"", "\"string\"", "\"json.Number\"", "\"map\"", "\"ptr\"",
+                               "\"dependency.Secret\"", "\"float64\"", "\"invalid\"", "\"slice\""]),
+                    self.pick([N(depth), ".", ".Data.data", ".Data.data.list"])]
+        return []
+
+    def sprig_more(self, depth=0):
+        """sprig's list, dict and encoding helpers (agent/template/rf_sprig.c)."""
+        f = self.pick(["list", "first", "last", "rest", "initial", "append", "prepend", "concat",
+                       "reverse", "uniq", "without", "has", "compact", "slice", "sortAlpha",
+                       "join", "splitList", "split", "toStrings", "dict", "get", "hasKey",
+                       "pluck", "pick", "omit", "dig", "b64dec", "b32enc", "b32dec", "toJson",
+                       "toPrettyJson", "toRawJson"] + SPRIG_NUM * 2)
+        L, M, E, K = (self.sprig_list_operand, self.sprig_map_operand, self.sprig_elem,
+                      self.sprig_key)
+        n = self.r.randrange(0, 4)
+        if f == "list":
+            args = [E(depth) for _ in range(n)]
+        elif f in ("first", "last", "rest", "initial", "reverse", "uniq", "compact",
+                   "sortAlpha", "toStrings"):
+            args = [L(depth)]
+        elif f in ("append", "prepend", "has"):
+            args = [L(depth), E(depth)] if f != "has" else [E(depth), L(depth)]
+        elif f == "without":
+            args = [L(depth)] + [E(depth) for _ in range(n)]
+        elif f == "concat":
+            args = [L(depth) for _ in range(n)]
+        elif f == "slice":
+            args = [L(depth)] + [self.pick(["0", "1", "2", "3", "-1", "(parseInt \"1\")", "\"1\""])
+                                 for _ in range(self.r.randrange(0, 3))]
+        elif f == "join":
+            args = [self.pick(["\",\"", "\"\"", "\"\u00e9\""]), self.pick([L(depth), E(depth)])]
+        elif f in ("splitList", "split"):
+            args = [self.pick(["\",\"", "\"\"", "\"a\"", "\"\u00e9\""]), self.str_operand(depth + 1)]
+        elif f == "dict":
+            args = [self.pick([K(), E(depth)]) if i % 2 == 0 else E(depth)
+                    for i in range(self.r.randrange(0, 6))]
+        elif f in ("get", "hasKey"):
+            args = [M(depth), K()]
+        elif f == "pluck":
+            args = [K()] + [M(depth) for _ in range(n)]
+        elif f in ("pick", "omit"):
+            args = [M(depth)] + [K() for _ in range(n)]
+        elif f == "dig":
+            args = [K() for _ in range(self.r.randrange(0, 3))] + [E(depth), M(depth)]
+        elif f in ("b64dec", "b32dec"):
+            enc = "sprig_b64enc" if f == "b64dec" else "sprig_b32enc"
+            args = [self.pick([self.str_operand(depth + 1), "(%s %s)" % (enc, self.str_operand(depth + 1)),
+                               "\"MZXW6===\"", "\"aGk=\"", "\"MY======\"", "\"aGk\"", "\"MZXW6YQ\""])]
+        elif f == "b32enc":
+            args = [self.str_operand(depth + 1)]
+        elif f in SPRIG_NUM:
+            args = self.sprig_num_args(f, depth)
+        else:
+            args = [self.pick([L(depth), M(depth), E(depth)])]
+        if f in MUSTABLE and self.chance(0.2):
+            f = "must" + f[0].upper() + f[1:]
+        call = "sprig_%s %s" % (f, " ".join(args))
+        return self.pick(["%s", "%s", "printf \"%%T %%v\" (%s)", "sprig_toJson (%s)", "len (%s)"]) % call
+
     def new_funcs_command(self, depth=0):
         """The consul-template functions added with the builtins table."""
         k = self.r.randrange(16)
@@ -363,6 +509,8 @@ class Gen:
                                        ".Data.nope", "nil", "0", "\"\"", "false", "0.0"])
                             for _ in range(n))
             return self.pick(["%s %s", "printf \"%%T %%v\" (%s %s)"]) % (f, args)
+        if k == 15 and self.chance(0.5):
+            return self.sprig_more(depth)
         if k == 15:
             f = self.pick(SPRIG_FUNCS)
             args = " ".join(self.str_operand(depth + 1) for _ in range(SPRIG_ARITY[f]))
@@ -748,6 +896,26 @@ def make_regex_case(i, seed):
                          "renewable": False, "data": None, "warnings": None}).replace(
                              '"data": null', '"data": ' + g.render_json(data))
     return {"id": "re-%s-%d" % (seed, i), "template": body, "secrets": {"secret/data/a": secret},
+            "env": {}, "error_on_missing_key": False, "left": "", "right": "",
+            "shellquote": False}
+
+
+def make_sprig_case(i, seed):
+    """sprig mode: one call of sprig's list, dict or encoding helpers per case."""
+    r = random.Random("sp-%s-%d" % (seed, i))
+    g = Gen(r)
+    g.safe = True
+    body = "{{ with secret \"secret/data/a\" }}{{ " + g.sprig_more() + " }}{{ end }}"
+    data = ("obj", [("data", g.secret_data()), ("metadata", ("obj", []))])
+    secret = json.dumps({"request_id": "r", "lease_id": "", "lease_duration": 0,
+                         "renewable": False, "data": None, "warnings": None}).replace(
+                             '"data": null', '"data": ' + g.render_json(data))
+    secrets = make_case(i, seed)["secrets"]  # the other paths str_operand may read
+    secrets["secret/data/a"] = secret
+    # str_operand's write form with other fields: present, so neither side waits for it
+    secrets['pki/issue/w\x1f{"common_name":"b"}'] = secrets[
+        'pki/issue/w\x1f{"common_name":"a.svc","ttl":"1h"}']
+    return {"id": "sp-%s-%d" % (seed, i), "template": body, "secrets": secrets,
             "env": {}, "error_on_missing_key": False, "left": "", "right": "",
             "shellquote": False}
 
@@ -1141,6 +1309,159 @@ def make_m_case(i, seed):
             "error_on_missing_key": False, "left": "", "right": "", "shellquote": False}
 
 
+# Hand-written edge cases of sprig's list, dict and encoding helpers
+# (agent/template/rf_sprig.c): errors, empty and nil inputs, json.Number,
+# unicode, Go integer types inside lists, in-place sorting.
+SPRIG_NUM = ["add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil",
+             "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat",
+             "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent",
+             "nindent", "plural", "ternary", "sha1sum", "sha512sum", "adler32sum", "typeOf", "typeIs",
+             "typeIsLike", "kindOf", "kindIs", "deepEqual", "regexMatch", "mustRegexMatch",
+             "regexReplaceAll", "mustRegexReplaceAll", "regexReplaceAllLiteral",
+             "mustRegexReplaceAllLiteral", "regexQuoteMeta", "fromJson", "seq", "base", "dir",
+             "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs", "splitn",
+             "deepCopy", "mustDeepCopy"]
+
+MUSTABLE = ("append", "prepend", "first", "last", "rest", "initial", "reverse", "uniq",
+            "without", "has", "compact", "slice", "toJson", "toPrettyJson", "toRawJson")
+
+SPRIG_HAND = r"""{{ sprig_list }}|{{ sprig_list 1 "a" nil 1.5 true .Data.n .Data.l .Data.m }}|{{ printf "%T %T %T" (sprig_list 1) (index (sprig_list 1 (parseInt "2")) 1) (sprig_first (sprig_list (parseUint "3"))) }}|{{ sprig_toJson (sprig_list 1 (parseUint "18446744073709551615") .Data.n nil) }}
+{{ sprig_first .Data.l }}|{{ sprig_last .Data.l }}|{{ sprig_first (sprig_list) }}|{{ sprig_rest .Data.l }}|{{ sprig_initial .Data.l }}|{{ sprig_rest (sprig_list) | sprig_toJson }}|{{ sprig_initial (sprig_list) | printf "%T %v" }}|{{ sprig_rest (split "," "a,b") }}
+{{ sprig_first nil }}
+{{ sprig_first .Data.nope }}
+{{ sprig_last "abc" }}
+{{ sprig_rest .Data.m }}
+{{ sprig_initial .Data.n }}
+{{ sprig_reverse .Data.l }}|{{ sprig_reverse (sprig_list) | sprig_toJson }}|{{ sprig_compact (sprig_list 0 "" nil false "a" .Data.e 1 (sprig_list) .Data.m) }}|{{ sprig_compact (sprig_list) | sprig_toJson }}
+{{ sprig_uniq (sprig_list 1 1 "1" .Data.n .Data.n 42 1.0 1.0 nil nil .Data.m .Data.m (sprig_list) (sprig_list) (parseJSON "[]")) }}|{{ sprig_uniq (split "," "a,b,a") }}
+{{ sprig_without .Data.l "a" 1 nil 2.5 }}|{{ sprig_without .Data.l }}|{{ sprig_without (sprig_list 1 2 3 1) 1 }}
+{{ sprig_has "a" .Data.l }}|{{ sprig_has 1 .Data.l }}|{{ sprig_has nil .Data.l }}|{{ sprig_has "x" nil }}|{{ sprig_has 1.0 (sprig_list 1) }}|{{ sprig_has "b" (split "," "a,b") }}
+{{ sprig_has 1 "abc" }}
+{{ sprig_append .Data.l "x" }}|{{ sprig_push (sprig_list) nil }}|{{ sprig_prepend .Data.l .Data.m }}|{{ sprig_append (split "," "a") 1 | printf "%T %v" }}
+{{ sprig_append nil 1 }}
+{{ sprig_prepend 1 1 }}
+{{ sprig_concat }}|{{ sprig_concat (sprig_list) | printf "%T %v" }}|{{ sprig_concat .Data.l (split "," "x,y") (sprig_list 1) }}|{{ sprig_concat (sprig_list) (sprig_list) | sprig_toJson }}
+{{ sprig_concat .Data.l 1 }}
+{{ sprig_concat .Data.l nil }}
+{{ sprig_slice .Data.l }}|{{ sprig_slice .Data.l 1 }}|{{ sprig_slice .Data.l 1 3 }}|{{ sprig_slice .Data.l 5 }}|{{ sprig_slice (sprig_list) 1 2 | printf "%T" }}|{{ sprig_slice (split "," "a,b,c") 1 | printf "%T %v" }}
+{{ sprig_slice .Data.l 3 1 }}
+{{ sprig_slice .Data.l -1 }}
+{{ sprig_slice 3 }}
+{{ sprig_sortAlpha .Data.l }}|{{ sprig_sortAlpha (sprig_list "b" "a" 3 1.5 nil "é" "B") }}|{{ sprig_sortAlpha "x" }}|{{ sprig_sortAlpha 5 }}|{{ sprig_sortAlpha nil }}|{{ sprig_sortAlpha .Data.m }}|{{ sprig_sortAlpha (split "," "a,b") }}|{{ printf "%T" (sprig_sortAlpha (sprig_list)) }}
+{{ sprig_toStrings .Data.l }}|{{ sprig_toStrings 1 }}|{{ sprig_toStrings nil | printf "%T %v" }}|{{ sprig_toStrings .Data.n }}|{{ sprig_toStrings (split "," "a,b") }}|{{ sprig_toStrings (sprig_list (parseInt "-1") .Data.m) }}
+{{ sprig_join "," .Data.l }}|{{ sprig_join "" (split "," "a,b") }}|{{ sprig_join "-" 5 }}|{{ sprig_join "-" nil }}|{{ sprig_join .Data.u .Data.m }}|{{ .Data.l | sprig_join ", " }}
+{{ sprig_splitList "," "a,b,,c" }}|{{ sprig_splitList "" .Data.u }}|{{ sprig_splitList "," "" | len }}|{{ sprig_splitList "" "" | len }}|{{ printf "%T" (sprig_splitList "," "a") }}|{{ sprig_splitList "é" "aébéc" }}
+{{ sprig_split "," "a,b,,c,d,e,f,g,h,i,j,k" }}|{{ (sprig_split "," "x,y")._1 }}|{{ (sprig_split "," "x")._5 }}|{{ sprig_split "" "" }}|{{ printf "%T" (sprig_split "." "a") }}|{{ sprig_split "" "\xffé" | sprig_toJson }}
+{{ sprig_dict }}|{{ sprig_dict "a" 1 "b" "x" "a" 2 }}|{{ sprig_dict "k" }}|{{ sprig_dict 1 2 nil 3 .Data.n 4 true 5 | sprig_toJson }}|{{ (sprig_dict "a" (sprig_dict "b" .Data.l)).a.b }}|{{ printf "%T" (sprig_dict "a" (parseUint "7")).a }}
+{{ sprig_get .Data.m "d" }}|{{ sprig_get .Data.m "zz" | printf "%T %q" }}|{{ sprig_get nil "a" }}|{{ sprig_hasKey .Data.m "a/b" }}|{{ sprig_hasKey .Data.m "" }}|{{ sprig_hasKey nil "x" }}
+{{ sprig_hasKey .Data.nope "x" }}
+{{ sprig_get (splitToMap "," "=" "a=1") "a" }}
+{{ sprig_get .Data.l "a" }}
+{{ sprig_pluck "d" .Data.m (sprig_dict "d" 1) (sprig_dict) .Data.m }}|{{ sprig_pluck "x" }}|{{ sprig_pluck "x" | sprig_toJson }}
+{{ sprig_pick .Data.m "d" "a/b" "zz" "d" }}|{{ sprig_pick .Data.m }}|{{ sprig_omit .Data.m "d" }}|{{ sprig_omit .Data.m }}|{{ sprig_omit nil "a" | sprig_toJson }}|{{ sprig_pick nil | printf "%T %v" }}
+{{ sprig_dig "a" "b" "def" (sprig_dict "a" (sprig_dict "b" 7)) }}|{{ sprig_dig "a" "x" "def" (sprig_dict "a" (sprig_dict "b" 7)) }}|{{ sprig_dig "m" "d" 0 .Data }}|{{ sprig_dig "zz" "d" 0 .Data }}|{{ sprig_dig "n" 0 .Data }}
+{{ sprig_dig "a" "b" "d" (sprig_dict "a" 1) }}
+{{ sprig_dig 1 "d" .Data }}
+{{ sprig_dig "a" "d" nil }}
+{{ sprig_dig "a" .Data }}
+{{ sprig_dig "a" "d" (splitToMap "," "=" "a=1") }}
+{{ sprig_b64dec "aGVsbG8=" }}|{{ sprig_b64dec "" }}|{{ sprig_b64dec "aGVsbG8" }}|{{ sprig_b64dec "!!" }}|{{ sprig_b64dec "aGVs\nbG8=" }}|{{ sprig_b64dec "aGVsbG8=x" }}|{{ sprig_b64dec (sprig_b64enc .Data.u) }}
+{{ sprig_b32enc "" }}|{{ sprig_b32enc "f" }}|{{ sprig_b32enc "fo" }}|{{ sprig_b32enc "foo" }}|{{ sprig_b32enc "foob" }}|{{ sprig_b32enc "fooba" }}|{{ sprig_b32enc "foobar" }}|{{ sprig_b32enc .Data.u }}
+{{ sprig_b32dec "MZXW6YTBOI======" }}|{{ sprig_b32dec "" }}|{{ sprig_b32dec "MY======" }}|{{ sprig_b32dec "MZXQ====" }}|{{ sprig_b32dec "MZXW6===" }}|{{ sprig_b32dec "MZXW6YQ=" }}|{{ sprig_b32dec "MZXW6YTB" }}|{{ sprig_b32dec "mzxw6ytb" }}|{{ sprig_b32dec "MZXW6YT" }}|{{ sprig_b32dec "M=======" }}|{{ sprig_b32dec "MZX=====" }}|{{ sprig_b32dec "MY=====" }}|{{ sprig_b32dec "MY====x=" }}|{{ sprig_b32dec "MY======MY======" }}|{{ sprig_b32dec "MZ\r\nXW6===" }}|{{ sprig_b32dec "MY======X" }}|{{ sprig_b32dec "MZXW6YTBOI=====" }}|{{ sprig_b32dec "=" }}|{{ sprig_b32dec "MZXW6YTB=" }}|{{ sprig_b32dec "MZXW6YTBM=======" }}
+{{ sprig_toJson .Data }}|{{ sprig_toJson "<&>" }}|{{ sprig_toRawJson "<&>" }}|{{ sprig_toPrettyJson .Data.m }}|{{ sprig_toPrettyJson (sprig_list) }}|{{ sprig_toJson nil }}|{{ sprig_toJson (parseFloat "nan") }}|{{ sprig_toPrettyJson (parseFloat "inf") }}|{{ sprig_toRawJson .Data.l }}|{{ sprig_toJson . }}
+{{ sprig_toRawJson (parseFloat "nan") }}
+{{ sprig_list . }}
+{{ sprig_list (split "," "a") }}
+{{ sprig_list (splitToMap "," "=" "a=1") }}
+{{ sprig_dict "a" nil "b" .Data.nope | sprig_toJson }}
+{{ $l := split "," "b,a" }}{{ sprig_sortAlpha $l }}{{ $l }}
+{{ $l := split "," "a,b" }}{{ sprig_sortAlpha $l }}{{ $l }}
+{{ sprig_tuple 1 2 }}|{{ sprig_dict "\u00e9" 1 }}
+{{ sprig_uniq (sprig_list (split "," "")) }}
+{{ sprig_mustFirst .Data.l }}|{{ sprig_mustLast (sprig_list) }}|{{ sprig_mustRest .Data.l }}|{{ sprig_mustPush .Data.l 1 }}|{{ sprig_mustHas 1 nil }}|{{ sprig_mustToJson .Data.m }}|{{ sprig_mustToPrettyJson .Data.l }}|{{ sprig_mustToRawJson "<>" }}|{{ sprig_mustSlice .Data.l 1 2 }}|{{ sprig_mustUniq (sprig_list 1 1) }}|{{ sprig_mustWithout .Data.l "a" }}|{{ sprig_mustCompact .Data.l }}|{{ sprig_mustReverse .Data.l }}|{{ sprig_mustInitial .Data.l }}|{{ sprig_mustPrepend .Data.l 0 }}|{{ sprig_mustAppend .Data.l 0 }}
+{{ sprig_mustFirst 1 }}
+{{ sprig_mustHas 1 1 }}
+{{ sprig_mustToJson (parseFloat "inf") }}
+{{ sprig_mustToPrettyJson (parseFloat "nan") }}
+{{ sprig_mustSlice .Data.l 2 1 }}
+{{ sprig_toJson "\b" }}"""
+HAND += "\n" + SPRIG_HAND
+
+# Hand-written edge cases of sprig's math, conversion, string and type helpers
+# (agent/template/rf_sprig_num.c): cast's coercions, Go's wrapping and panics.
+SPRIG_HAND2 = r"""{{ sprig_add }}|{{ sprig_add 1 2 3 }}|{{ sprig_add "1" .Data.n 2.9 true nil .Data.s "0x10" "0o17" "017" "0b11" "1_000" "5.00" "5.5" "5." "x" .Data.l }}|{{ printf "%T" (sprig_add 1) }}|{{ sprig_add 9223372036854775807 1 }}|{{ sprig_add (parseUint "18446744073709551615") 2 }}
+{{ sprig_add1 .Data.n }}|{{ sprig_add1 "-1" }}|{{ sprig_add1 .Data.f }}|{{ sprig_sub 1 .Data.big }}|{{ sprig_mul 2 }}|{{ sprig_mul 3 "4" 0.5 }}|{{ sprig_div 7 2 }}|{{ sprig_div -7 2 }}|{{ sprig_mod -7 2 }}|{{ sprig_div (parseInt "-9223372036854775808") -1 }}|{{ sprig_mod (parseInt "-9223372036854775808") -1 }}
+{{ sprig_div 1 0 }}
+{{ sprig_mod 1 "0" }}
+{{ sprig_max 1 }}|{{ sprig_max 1 5 "7" -2 }}|{{ sprig_min 3 "-9" 4.7 }}|{{ sprig_biggest .Data.n .Data.s }}|{{ printf "%T" (sprig_min 1 2) }}
+{{ sprig_floor 1.5 }}|{{ sprig_floor "-1.5" }}|{{ sprig_ceil .Data.f }}|{{ sprig_ceil "x" }}|{{ sprig_floor nil }}|{{ sprig_floor "inf" }}|{{ sprig_ceil "1e400" }}|{{ printf "%T" (sprig_floor 1) }}|{{ sprig_floor -0.5 }}
+{{ sprig_round 3.14159 2 }}|{{ sprig_round 2.5 0 }}|{{ sprig_round -2.5 0 }}|{{ sprig_round "1.005" 2 }}|{{ sprig_round .Data.f 1 }}|{{ sprig_round 123.456 22 }}
+{{ sprig_round 1 -1 }}
+{{ sprig_round 1 2 0.4 }}
+{{ sprig_int "42" }}|{{ sprig_int 3.99 }}|{{ sprig_int -3.99 }}|{{ sprig_int .Data.n }}|{{ sprig_int .Data.big }}|{{ sprig_int "0x_1F" }}|{{ sprig_int "1__0" }}|{{ sprig_int "_1" }}|{{ sprig_int "08" }}|{{ sprig_int "0x" }}|{{ sprig_int "-0b101" }}|{{ sprig_int "99999999999999999999" }}|{{ printf "%T %T %T" (sprig_int 1) (sprig_int64 1) (sprig_float64 1) }}
+{{ sprig_int 1e300 }}
+{{ sprig_int64 (parseFloat "nan") }}
+{{ sprig_float64 "1.5" }}|{{ sprig_float64 .Data.n }}|{{ sprig_float64 .Data.big }}|{{ sprig_float64 "0x1p-2" }}|{{ sprig_float64 "1_0" }}|{{ sprig_float64 "inf" }}|{{ sprig_float64 "1e400" }}|{{ sprig_float64 true }}|{{ sprig_float64 (parseUint "18446744073709551615") }}|{{ sprig_float64 . }}
+{{ sprig_atoi "42" }}|{{ sprig_atoi "+7" }}|{{ sprig_atoi "-" }}|{{ sprig_atoi "" }}|{{ sprig_atoi "1_0" }}|{{ sprig_atoi "0x10" }}|{{ sprig_atoi "99999999999999999999" }}|{{ sprig_atoi "-99999999999999999999" }}|{{ sprig_atoi .Data.s }}|{{ printf "%T" (sprig_atoi "1") }}
+{{ sprig_toString 1 }}|{{ sprig_toString nil }}|{{ sprig_toString .Data.n }}|{{ sprig_toString .Data.l }}|{{ sprig_toString .Data.m }}|{{ sprig_toString 1.5 }}|{{ sprig_toString .Data.nope }}|{{ printf "%T" (sprig_toString 1) }}
+{{ sprig_toDecimal "777" }}|{{ sprig_toDecimal 17 }}|{{ sprig_toDecimal "8" }}|{{ sprig_toDecimal "-10" }}|{{ sprig_toDecimal .Data.n }}|{{ sprig_toDecimal "0o7" }}|{{ sprig_toDecimal nil }}
+{{ sprig_repeat 3 "ab" }}|{{ sprig_repeat 0 "x" }}|{{ sprig_repeat 2 .Data.u }}|{{ sprig_repeat 5 "" }}
+{{ sprig_repeat -1 "x" }}
+{{ sprig_repeat 1 .Data.n }}
+{{ sprig_substr 1 3 "hello" }}|{{ sprig_substr -1 2 "hello" }}|{{ sprig_substr 2 -1 "hello" }}|{{ sprig_substr 2 99 "hello" }}|{{ sprig_substr 0 1 .Data.u }}|{{ sprig_substr 5 5 "hello" }}
+{{ sprig_substr 3 1 "hello" }}
+{{ sprig_substr -1 9 "hello" }}
+{{ sprig_substr -1 -2 "hello" }}
+{{ sprig_substr 9 -1 "hello" }}
+{{ sprig_trunc 3 "hello" }}|{{ sprig_trunc -3 "hello" }}|{{ sprig_trunc 99 "hi" }}|{{ sprig_trunc -99 "hi" }}|{{ sprig_trunc 0 "hi" }}|{{ sprig_trunc 1 .Data.u }}
+{{ sprig_abbrev 5 "hello world" }}|{{ sprig_abbrev 3 "hello world" }}|{{ sprig_abbrev 20 "hello" }}|{{ sprig_abbrev 4 "" }}|{{ sprig_abbrev 4 .Data.u }}
+{{ sprig_nospace " a b\tc\n" }}|{{ sprig_nospace "abc" }}|{{ sprig_nospace .Data.u }}|{{ sprig_nospace "é é" }}|{{ sprig_nospace "\u0085x\u00a0" }}|{{ sprig_nospace "" }}
+{{ sprig_title "hello wORLD foo_bar a-b 1st" }}|{{ sprig_untitle "Hello World  ABC\tDef" }}|{{ sprig_title "" }}
+{{ sprig_title .Data.u }}
+{{ sprig_cat }}|{{ sprig_cat "a" nil 1 .Data.l .Data.nope "b" }}|{{ sprig_cat nil }}|{{ sprig_cat .Data.m 2.5 }}
+{{ sprig_indent 2 "a\nb" }}|{{ sprig_nindent 2 "a\nb\n" }}|{{ sprig_indent 0 "" }}|{{ sprig_nindent 1 "" }}
+{{ sprig_indent -1 "a" }}
+{{ sprig_plural "one" "many" 1 }}|{{ sprig_plural "one" "many" 2 }}|{{ sprig_plural "one" "many" 0 }}
+{{ sprig_plural "one" "many" "1" }}
+{{ sprig_ternary "a" "b" true }}|{{ sprig_ternary "a" "b" false }}|{{ sprig_ternary .Data.l 1 (eq 1 1) }}
+{{ sprig_ternary "a" "b" 1 }}
+{{ sprig_ternary "a" "b" .Data.nope }}
+{{ sprig_sha512sum "" }}|{{ sprig_sha512sum .Data.u }}|{{ sprig_trimall "$" "$$a$" }}|{{ sprig_hello }}|{{ sprig_sha1sum "" }}|{{ sprig_sha1sum .Data.u }}|{{ sprig_adler32sum "" }}|{{ sprig_adler32sum "Wikipedia" }}|{{ sprig_adler32sum .Data.u }}
+{{ sprig_fail "boom" }}
+{{ sprig_fail "" }}
+{{ sprig_typeOf 1 }}|{{ sprig_typeOf nil }}|{{ sprig_typeOf .Data.n }}|{{ sprig_typeOf . }}|{{ sprig_typeOf .Data.l }}|{{ sprig_typeOf .Auth }}|{{ sprig_typeOf (split "," "") }}|{{ sprig_typeOf (parseUint "1") }}
+{{ sprig_kindOf 1 }}|{{ sprig_kindOf nil }}|{{ sprig_kindOf .Data.n }}|{{ sprig_kindOf . }}|{{ sprig_kindOf .Data.l }}|{{ sprig_kindOf .Auth }}|{{ sprig_kindOf .Data.m }}|{{ sprig_kindOf 1.5 }}|{{ sprig_kindOf true }}|{{ sprig_kindOf .Data.nope }}
+{{ sprig_typeIs "int" 1 }}|{{ sprig_typeIs "json.Number" .Data.n }}|{{ sprig_typeIsLike "dependency.Secret" . }}|{{ sprig_typeIsLike "int" 1 }}|{{ sprig_typeIs "<nil>" nil }}|{{ sprig_kindIs "map" .Data.m }}|{{ sprig_kindIs "invalid" nil }}|{{ sprig_kindIs "ptr" . }}
+{{ sprig_deepEqual 1 1 }}|{{ sprig_deepEqual 1 1.0 }}|{{ sprig_deepEqual .Data.l .Data.l }}|{{ sprig_deepEqual (sprig_list "a") (split "," "a") }}|{{ sprig_deepEqual nil .Data.nope }}|{{ sprig_deepEqual (sprig_dict "a" 1) (sprig_dict "a" 1) }}|{{ sprig_deepEqual (parseJSON "{}") (sprig_dict) }}|{{ sprig_deepEqual . . }}|{{ sprig_deepEqual (parseFloat "nan") (parseFloat "nan") }}"""
+HAND += "\n" + SPRIG_HAND2
+
+# sprig's regular expression forms (argument order: RE S REPL; errors swallowed or panicking)
+SPRIG_HAND3 = r"""{{ sprig_regexMatch "^a.c$" "abc" }}|{{ sprig_regexMatch "(" "x" }}|{{ sprig_regexMatch "" "" }}|{{ sprig_mustRegexMatch "é+" .Data.u }}|{{ sprig_regexMatch "(?i)K" "\u212a" }}
+{{ sprig_mustRegexMatch "(" "x" }}
+{{ sprig_regexMatch "\\pL" "x" }}
+{{ sprig_regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}|{{ sprig_regexReplaceAll "a" .Data.u "$0$0" }}|{{ sprig_mustRegexReplaceAll "(?P<n>t)" "tat" "[$n]" }}|{{ sprig_regexReplaceAllLiteral "a(x*)b" "-ab-axxb-" "${1}" }}|{{ sprig_mustRegexReplaceAllLiteral "" "ab" "$" }}
+{{ sprig_regexReplaceAll "(" "x" "y" }}
+{{ sprig_regexReplaceAll "a`(" "x" "y" }}
+{{ sprig_regexReplaceAll "\t(" "x" "y" }}
+{{ sprig_regexReplaceAll "\x01(" "x" "y" }}
+{{ sprig_regexReplaceAllLiteral "[" "x" "y" }}
+{{ sprig_mustRegexReplaceAll "a**" "x" "y" }}
+{{ sprig_fromJson `{"a":[1,1.50,"x",null,true,{}],"b":1e400,"c":12345678901234567890}` }}|{{ sprig_fromJson "" }}|{{ sprig_fromJson "[1e400,2]" }}|{{ sprig_fromJson "1e400" }}|{{ sprig_fromJson "{" }}|{{ printf "%T" (sprig_fromJson "1") }}|{{ sprig_fromJson `"\u00e9\ud800"` }}|{{ sprig_fromJson `{"a":1,"a":2}` }}|{{ sprig_toJson (sprig_fromJson .Data.u) }}|{{ sprig_fromJson " [ ] " | printf "%T %v" }}
+{{ sprig_regexQuoteMeta "a.b*c[d]{e}(f)|g^h$i\\j+k?" }}|{{ sprig_regexQuoteMeta "" }}|{{ sprig_regexQuoteMeta .Data.u }}"""
+HAND += "\n" + SPRIG_HAND3
+
+# sprig's seq (wrapping ints), path helpers and splitn
+SPRIG_HAND4 = r"""{{ sprig_seq }}|{{ sprig_seq 5 }}|{{ sprig_seq -3 }}|{{ sprig_seq 0 }}|{{ sprig_seq 1 }}|{{ sprig_seq 2 5 }}|{{ sprig_seq 5 2 }}|{{ sprig_seq 0 2 10 }}|{{ sprig_seq 10 -3 0 }}|{{ sprig_seq 10 3 0 }}|{{ sprig_seq 1 0 5 }}|{{ sprig_seq 1 2 3 4 }}|{{ sprig_seq 9223372036854775807 }}|{{ sprig_seq 9223372036854775806 9223372036854775807 }}
+{{ sprig_seq "3" }}
+{{ sprig_base "/a/b/" }}|{{ sprig_base "" }}|{{ sprig_base "///" }}|{{ sprig_base "a" }}|{{ sprig_dir "/a/b/c" }}|{{ sprig_dir "a" }}|{{ sprig_dir "/" }}|{{ sprig_dir "" }}|{{ sprig_dir "a/b/" }}|{{ sprig_ext "a/b.tar.gz" }}|{{ sprig_ext "a.b/c" }}|{{ sprig_ext "" }}|{{ sprig_isAbs "/x" }}|{{ sprig_isAbs "x" }}|{{ sprig_osIsAbs "" }}
+{{ sprig_clean "" }}|{{ sprig_clean "/../a/./b/../c//" }}|{{ sprig_clean "../../a/.." }}|{{ sprig_clean "a/../.." }}|{{ sprig_clean "./" }}|{{ sprig_clean "/.." }}|{{ sprig_clean "a//b/./../c/" }}|{{ sprig_osClean "x/../../y" }}|{{ sprig_osBase "/é/ü" }}|{{ sprig_osDir "/é/ü" }}|{{ sprig_osExt ".bashrc" }}|{{ sprig_clean "..a/.b/..." }}
+{{ sprig_splitn "," 2 "a,b,c" }}|{{ sprig_splitn "," 0 "a,b" }}|{{ sprig_splitn "," -1 "a,b,c" }}|{{ sprig_splitn "," 5 "a,b" }}|{{ sprig_splitn "" 2 "\xffé\xff" | sprig_toJson }}|{{ sprig_splitn "" 9 "ab" }}|{{ sprig_splitn "" 1 "" }}|{{ sprig_splitn "," 1 "" }}|{{ sprig_splitn "," 3 "a,b," }}|{{ printf "%T" (sprig_splitn "," 1 "") }}"""
+HAND += "\n" + SPRIG_HAND4
+HAND += "\n" + r"""{{ sprig_deepCopy 1 }}|{{ sprig_deepCopy .Data.n | printf "%T %v" }}|{{ sprig_deepCopy .Data.m }}|{{ sprig_mustDeepCopy .Data.l }}|{{ sprig_deepCopy . | printf "%T" }}|{{ sprig_deepCopy .Warnings | sprig_toJson }}|{{ sprig_deepCopy (split "," "") | printf "%T %v" }}|{{ sprig_deepCopy (splitToMap "," "=" "a=1") }}|{{ (sprig_deepCopy .).Data.s }}|{{ sprig_deepCopy (parseJSON "[]") | len }}
+{{ sprig_deepCopy nil }}
+{{ sprig_mustDeepCopy .Data.nope }}"""
+
+
 def hand_cases():
     for i, line in enumerate(HAND.split("\n")):
         yield {"id": "hand-%d" % i,
@@ -1157,6 +1478,10 @@ def main():
     if os.environ.get("VAULTLET_DIFF_MODE") == "regex":
         for i in range(count):
             out.write(json.dumps(make_regex_case(i, seed)) + "\n")
+        return
+    if os.environ.get("VAULTLET_DIFF_MODE") == "sprig":
+        for i in range(count):
+            out.write(json.dumps(make_sprig_case(i, seed)) + "\n")
         return
     for c in hand_cases():
         out.write(json.dumps(c) + "\n")

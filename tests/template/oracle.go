@@ -29,6 +29,7 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -50,6 +51,7 @@ import (
 	"github.com/davecgh/go-spew/spew"
 	"github.com/imdario/mergo"
 
+	sprig "github.com/Masterminds/sprig"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 	yaml "gopkg.in/yaml.v2"
@@ -338,6 +340,24 @@ func funcs(in *input) template.FuncMap {
 	for k, v := range mutableFuncs() {
 		m[k] = v
 	}
+	// consul-template registers sprig's hermetic text/template map with a
+	// "sprig_" prefix (template/template.go, init); the oracle registers the
+	// same functions from the real library, for the names vaultlet
+	// implements (a name vaultlet refuses is a parse error on both sides).
+	sprigMap := sprig.HermeticTxtFuncMap()
+	for _, k := range sprigImplemented {
+		f, ok := sprigMap[k]
+		if !ok {
+			panic("sprig has no function " + k)
+		}
+		m["sprig_"+k] = f
+	}
+	// sprig 3.3.0 (consul-template's pin) adds sha512sum, which Debian's
+	// 3.2.3 lacks: its one line, sha512 in hex, written out here.
+	m["sprig_sha512sum"] = func(s string) string {
+		h := sha512.Sum512([]byte(s))
+		return hex.EncodeToString(h[:])
+	}
 	m["timestamp"] = func(s ...string) (string, error) {
 		// consul-template's timestamp over a pinned clock, in UTC (the
 		// stock Vault Agent image's zone).
@@ -468,81 +488,6 @@ func moreFuncs() template.FuncMap {
 			return fmt.Sprintf("%x", md5.Sum([]byte(s))), nil
 		},
 		"loop": oracleLoop,
-		// sprig v3's string helpers (consul-template adds the "sprig_" prefix)
-		"sprig_upper":      strings.ToUpper,
-		"sprig_lower":      strings.ToLower,
-		"sprig_trim":       strings.TrimSpace,
-		"sprig_trimAll":    func(cut, s string) string { return strings.Trim(s, cut) },
-		"sprig_trimPrefix": func(p, s string) string { return strings.TrimPrefix(s, p) },
-		"sprig_trimSuffix": func(x, s string) string { return strings.TrimSuffix(s, x) },
-		"sprig_replace":    func(from, to, s string) string { return strings.Replace(s, from, to, -1) },
-		"sprig_b64enc":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
-		"sprig_sha256sum": func(s string) string {
-			h := sha256.Sum256([]byte(s))
-			return hex.EncodeToString(h[:])
-		},
-		"sprig_contains":  func(sub, s string) bool { return strings.Contains(s, sub) },
-		"sprig_hasPrefix": func(p, s string) bool { return strings.HasPrefix(s, p) },
-		"sprig_hasSuffix": func(x, s string) bool { return strings.HasSuffix(s, x) },
-		"sprig_default": func(d interface{}, given ...interface{}) interface{} {
-			if len(given) == 0 || sprigEmpty(given[0]) {
-				return d
-			}
-			return given[0]
-		},
-		"sprig_empty": sprigEmpty,
-		"sprig_quote": func(v ...interface{}) string {
-			var out []string
-			for _, x := range v {
-				if x == nil {
-					continue
-				}
-				var text string
-				switch t := x.(type) {
-				case string:
-					text = t
-				case fmt.Stringer:
-					text = t.String()
-				default:
-					text = fmt.Sprintf("%v", x)
-				}
-				out = append(out, strconv.Quote(text))
-			}
-			return strings.Join(out, " ")
-		},
-		"sprig_squote": func(v ...interface{}) string {
-			var out []string
-			for _, x := range v {
-				if x != nil {
-					out = append(out, fmt.Sprintf("'%v'", x))
-				}
-			}
-			return strings.Join(out, " ")
-		},
-		"sprig_coalesce": func(v ...interface{}) interface{} {
-			for _, x := range v {
-				if !sprigEmpty(x) {
-					return x
-				}
-			}
-			return nil
-		},
-		"sprig_all": func(v ...interface{}) bool {
-			for _, x := range v {
-				if sprigEmpty(x) {
-					return false
-				}
-			}
-			return true
-		},
-		"sprig_any": func(v ...interface{}) bool {
-			for _, x := range v {
-				if !sprigEmpty(x) {
-					return true
-				}
-			}
-			return false
-		},
 		"hmacSHA256Hex": func(message, key string) (string, error) {
 			h := hmac.New(sha256.New, []byte(key))
 			h.Write([]byte(message))
@@ -869,30 +814,25 @@ func oracleLoop(args ...interface{}) (<-chan int64, error) {
 	return ch, nil
 }
 
-// sprigEmpty: sprig's empty, from its documentation: nil, a zero number,
-// false, an empty string, list or map; a struct never; other kinds when nil.
-func sprigEmpty(x interface{}) bool {
-	v := reflect.ValueOf(x)
-	if !v.IsValid() {
-		return true
-	}
-	switch v.Kind() {
-	case reflect.Array, reflect.Slice, reflect.Map, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool:
-		return !v.Bool()
-	case reflect.Complex64, reflect.Complex128:
-		return v.Complex() == 0
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int() == 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return v.Uint() == 0
-	case reflect.Float32, reflect.Float64:
-		return v.Float() == 0
-	case reflect.Struct:
-		return false
-	}
-	return v.IsNil()
+// sprigImplemented: the sprig functions vaultlet implements (the sprig_
+// names in common/tmpl.c's table).
+var sprigImplemented = []string{
+	"upper", "lower", "trim", "trimAll", "trimPrefix", "trimSuffix", "replace",
+	"b64enc", "sha256sum", "contains", "hasPrefix", "hasSuffix", "default",
+	"empty", "coalesce", "all", "any", "quote", "squote",
+	// lists, dicts and encodings (agent/template/rf_sprig.c)
+	"list", "tuple", "first", "last", "rest", "initial", "append", "push", "prepend",
+	"concat", "reverse", "uniq", "without", "has", "compact", "slice", "sortAlpha", "join",
+	"splitList", "split", "toStrings", "dict", "get", "hasKey", "pluck", "pick", "omit",
+	"dig", "b64dec", "b32enc", "b32dec", "toJson", "toPrettyJson", "toRawJson",
+	"mustAppend", "mustPush", "mustPrepend", "mustFirst", "mustLast", "mustRest", "mustInitial", "mustReverse", "mustUniq", "mustWithout", "mustHas", "mustCompact", "mustSlice", "mustToJson", "mustToPrettyJson", "mustToRawJson",
+	// math, conversions, strings, types (agent/template/rf_sprig_num.c)
+	"add", "add1", "sub", "mul", "div", "mod", "max", "biggest", "min", "floor", "ceil", "round", "int", "int64", "float64", "atoi", "toString", "toDecimal", "repeat", "substr", "nospace", "trunc", "abbrev", "title", "untitle", "cat", "indent", "nindent", "plural", "ternary", "trimall", "hello", "fail", "sha1sum", "adler32sum", "typeOf", "typeIs", "typeIsLike", "kindOf", "kindIs", "deepEqual",
+	"regexMatch", "mustRegexMatch", "regexReplaceAll", "mustRegexReplaceAll",
+	"regexReplaceAllLiteral", "mustRegexReplaceAllLiteral", "regexQuoteMeta",
+	"fromJson",
+	"deepCopy", "mustDeepCopy",
+	"seq", "splitn", "base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt", "osIsAbs",
 }
 
 // mutableFuncs: consul-template's toTOML, mergeMap and mergeMapWithOverride

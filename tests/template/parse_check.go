@@ -30,7 +30,7 @@ parseBool parseFloat parseInt parseJSON parseUint parseYAML plugin regexReplaceA
 regexMatch replaceAll sha256Hex md5sum hmacSHA256Hex timestamp toLower toJSON
 toJSONPretty toUnescapedJSON toUnescapedJSONPretty toTitle toTOML toUpper toYAML split
 splitToMap byMeta sockaddr writeToFile add subtract multiply divide modulo minimum
-maximum spew_dump spew_printf spew_sdump spew_sprintf sprig_quote sprig_squote sprig_list
+maximum spew_dump spew_printf spew_sdump spew_sprintf sprig_quote sprig_squote sprig_list sprig_keys sprig_dict sprig_mustFirst sprig_b32dec sprig_toRawJson sprig_add sprig_round sprig_hello sprig_typeOf sprig_nindent sprig_camelcase
 sprig_default sprig_upper`)
 
 func main() {
