@@ -27,7 +27,7 @@ static int compile(struct rf_call *c, struct goregex **re)
 	return r;
 }
 
-static int run_error(struct rf_call *c, int r)
+int rf_regex_run_error(struct rf_call *c, int r)
 {
 	if (r == -ETIME)
 		return rf_fail(c,
@@ -52,7 +52,7 @@ int rf_regex_match(struct rf_call *c, struct gval *ret)
 	r = goregex_match(re, c->argv[1].str.s, c->argv[1].str.len, &hit);
 	goregex_free(re);
 	if (r)
-		return run_error(c, r);
+		return rf_regex_run_error(c, r);
 	*ret = gv_bool(hit);
 	return 0;
 }
@@ -68,5 +68,5 @@ int rf_regex_replace_all(struct rf_call *c, struct gval *ret)
 	r = goregex_replace_all(re, c->argv[2].str.s, c->argv[2].str.len, c->argv[1].str.s,
 				c->argv[1].str.len, c->o);
 	goregex_free(re);
-	return r ? run_error(c, r) : 0;
+	return r ? rf_regex_run_error(c, r) : 0;
 }

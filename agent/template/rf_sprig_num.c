@@ -28,6 +28,7 @@
 #include "goregex.h"
 #include "render.h"
 #include "rf_sprig.h"
+#include "podfn.h"
 #include "rfunc.h"
 #include "tmplutf.h"
 
@@ -772,20 +773,6 @@ static int re_compile(struct rf_call *c, struct goregex **re, bool *bad)
 	return r;
 }
 
-static int re_run_error(struct rf_call *c, int r)
-{
-	if (r == -ETIME)
-		return rf_fail(c,
-			       "matching needs more than %d passes over this input (Go's "
-			       "regexp is quadratic here): such a regular expression is not "
-			       "supported by vaultlet",
-			       GOREGEX_STEP_FACTOR);
-	if (r == -ENOTSUP)
-		return rf_fail(c, "a replacement naming this many groups of a regular expression "
-				  "this large is not supported by vaultlet");
-	return r;
-}
-
 /* sprig_regexMatch RE S (false for a bad RE), sprig_mustRegexMatch RE S */
 int rf_sprig_regex_match(struct rf_call *c, struct gval *ret)
 {
@@ -799,7 +786,7 @@ int rf_sprig_regex_match(struct rf_call *c, struct gval *ret)
 		r = goregex_match(re, c->argv[1].str.s, c->argv[1].str.len, &hit);
 	goregex_free(re);
 	if (r)
-		return re_run_error(c, r);
+		return rf_regex_run_error(c, r);
 	*ret = gv_bool(hit);
 	return 0;
 }
@@ -838,7 +825,7 @@ int rf_sprig_regex_replace(struct rf_call *c, struct gval *ret)
 	}
 	r = goregex_replace_all(re, c->argv[1].str.s, c->argv[1].str.len, repl.s, repl.len, c->o);
 	goregex_free(re);
-	return r ? re_run_error(c, r) : 0;
+	return r ? rf_regex_run_error(c, r) : 0;
 }
 
 /* sprig_regexQuoteMeta S: regexp.QuoteMeta */
@@ -915,56 +902,6 @@ int rf_sprig_seq(struct rf_call *c, struct gval *ret)
 	return 0;
 }
 
-/* Go's path.Clean of s[0..n) into o. */
-static int path_clean(struct buf *o, const char *p, size_t n)
-{
-	size_t start = o->len, r = 0, dotdot = 0, w;
-	bool rooted = n > 0 && p[0] == '/';
-	int e = 0;
-
-	if (n == 0)
-		return buf_append(o, ".", 1);
-	if (rooted) {
-		e = buf_append(o, "/", 1);
-		r = dotdot = 1;
-	}
-	while (r < n && !e) {
-		w = o->len - start;
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && o->data[start + w] != '/')
-					w--;
-				buf_truncate(o, start + w);
-			} else if (!rooted) {
-				if (w > 0)
-					e = buf_append(o, "/", 1);
-				if (!e)
-					e = buf_append(o, "..", 2);
-				dotdot = o->len - start;
-			}
-		} else {
-			size_t k = r;
-
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				e = buf_append(o, "/", 1);
-			while (k < n && p[k] != '/')
-				k++;
-			if (!e)
-				e = buf_append(o, p + r, k - r);
-			r = k;
-		}
-	}
-	if (!e && o->len == start)
-		e = buf_append(o, ".", 1);
-	return e;
-}
-
 /*
  * sprig_base, _dir, _clean, _ext, _isAbs P (path) and sprig_osBase, _osDir,
  * _osClean, _osExt, _osIsAbs P (path/filepath, the same on Linux, where
@@ -984,7 +921,7 @@ int rf_sprig_path(struct rf_call *c, struct gval *ret)
 		return 0;
 	case TMPL_FN_SPRIG_CLEAN:
 	case TMPL_FN_SPRIG_OSCLEAN:
-		r = path_clean(o, p, n);
+		r = podfn_clean(p, n, o);
 		break;
 	case TMPL_FN_SPRIG_DIR:
 	case TMPL_FN_SPRIG_OSDIR: {
@@ -992,7 +929,7 @@ int rf_sprig_path(struct rf_call *c, struct gval *ret)
 
 		while (i > 0 && p[i - 1] != '/')
 			i--;
-		r = path_clean(o, p, i);
+		r = podfn_clean(p, i, o);
 		break;
 	}
 	case TMPL_FN_SPRIG_EXT:
