@@ -105,7 +105,8 @@ struct server_conn {
 	struct server_conn_list *on; /* fresh, idle or NULL (busy or evicted) */
 	int fd;
 	bool evicted;
-	uint64_t since_ms; /* accepted (fresh), or last request done (idle) */
+	uint64_t since_ms;	  /* accepted (fresh), or last request done (idle) */
+	struct tlsstore_hold tls; /* the certificate pair its handshake was served */
 };
 
 struct request {
@@ -280,6 +281,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ti;
 
 		if (!ci)
 			return;
@@ -290,6 +292,9 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 			return;
 		}
 		c->fd = ci->connect_fd;
+		ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ti && ti->tls_session)
+			tlsstore_hold(ti->tls_session, &c->tls);
 		pthread_mutex_lock(&s->lock);
 		s->open++;
 		if (!handoff_take(s, c->fd, &accepted))
@@ -314,6 +319,8 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	s->open--;
 	s->closed_since_trim++;
 	pthread_mutex_unlock(&s->lock);
+	/* libmicrohttpd has freed the session by now */
+	tlsstore_hold_release(&c->tls);
 	free(c);
 	*socket_context = NULL;
 }
