@@ -57,11 +57,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "lobby.h"
 #include "log.h"
 #include "review.h"
 #include "server.h"
@@ -103,7 +105,8 @@ struct server_conn {
 	struct server_conn_list *on; /* fresh, idle or NULL (busy or evicted) */
 	int fd;
 	bool evicted;
-	uint64_t since_ms; /* accepted (fresh), or last request done (idle) */
+	uint64_t since_ms;	  /* accepted (fresh), or last request done (idle) */
+	struct tlsstore_hold tls; /* the certificate pair its handshake was served */
 };
 
 struct request {
@@ -211,15 +214,74 @@ static struct server_conn *evict_candidate(struct server *s, struct server_conn 
 	return best ? best : s->idle.head;
 }
 
+/*
+ * The lobby hands a connection over: its accept time is kept until
+ * libmicrohttpd notifies the connection on an event loop, so the header
+ * deadline counts from the accept. A slot whose connection libmicrohttpd
+ * dropped unannounced is overwritten when the ring comes round, or when
+ * its descriptor is accepted again.
+ */
+static void handoff_put(struct server *s, int fd, uint64_t ms)
+{
+	unsigned i;
+
+	for (i = 0; i < SERVER_HANDOFFS; i++)
+		if (s->handoff[i].fd == fd)
+			s->handoff[i].fd = -1;
+	s->handoff[s->handoff_next].fd = fd;
+	s->handoff[s->handoff_next].accepted_ms = ms;
+	s->handoff_next = (s->handoff_next + 1) % SERVER_HANDOFFS;
+}
+
+static bool handoff_take(struct server *s, int fd, uint64_t *ms)
+{
+	unsigned i;
+
+	for (i = 0; i < SERVER_HANDOFFS; i++)
+		if (s->handoff[i].fd == fd) {
+			s->handoff[i].fd = -1;
+			*ms = s->handoff[i].accepted_ms;
+			return true;
+		}
+	return false;
+}
+
+static void lobby_handoff(void *cls, int fd, uint64_t accepted_ms)
+{
+	struct server *s = cls;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint64_t unused;
+	int one = 1;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		close(fd);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	pthread_mutex_lock(&s->lock);
+	handoff_put(s, fd, accepted_ms);
+	pthread_mutex_unlock(&s->lock);
+	/* on failure libmicrohttpd has closed fd */
+	if (MHD_add_connection(s->daemon, fd, (struct sockaddr *)&ss, sl) != MHD_YES) {
+		pthread_mutex_lock(&s->lock);
+		(void)handoff_take(s, fd, &unused);
+		s->refused++;
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			      enum MHD_ConnectionNotificationCode code)
 {
 	struct server *s = cls;
 	struct server_conn *c = *socket_context;
+	uint64_t accepted;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ti;
 
 		if (!ci)
 			return;
@@ -230,9 +292,14 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 			return;
 		}
 		c->fd = ci->connect_fd;
+		ti = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ti && ti->tls_session)
+			tlsstore_hold(ti->tls_session, &c->tls);
 		pthread_mutex_lock(&s->lock);
 		s->open++;
-		conn_link(&s->fresh, c, now_ms());
+		if (!handoff_take(s, c->fd, &accepted))
+			accepted = now_ms();
+		conn_link(&s->fresh, c, accepted);
 		if (s->open > s->o.max_connections) {
 			struct server_conn *victim = evict_candidate(s, c);
 
@@ -252,6 +319,8 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	s->open--;
 	s->closed_since_trim++;
 	pthread_mutex_unlock(&s->lock);
+	/* libmicrohttpd has freed the session by now */
+	tlsstore_hold_release(&c->tls);
 	free(c);
 	*socket_context = NULL;
 }
@@ -298,18 +367,25 @@ static void *reaper_main(void *arg)
 	while (!s->stopping) {
 		uint64_t now = now_ms();
 		struct timespec until;
-		unsigned long lim = 0, dl = 0;
+		unsigned long lim = 0, dl = 0, ldl = 0, lfull = 0;
 		bool trim = false;
+		struct lobby_counts lc;
 
 		while (s->fresh.head && now - s->fresh.head->since_ms >= s->o.header_timeout_ms) {
 			conn_evict(s->fresh.head);
 			s->evicted_deadline++;
 		}
 		if (now - last_log >= REAPER_LOG_MS) {
+			lobby_counts(s->lobby, &lc);
 			lim = s->evicted_limit - s->logged_limit;
 			dl = s->evicted_deadline - s->logged_deadline;
+			ldl = lc.closed_deadline - s->logged_lobby_deadline;
+			lfull = lc.closed_full - s->logged_lobby_full;
 			s->logged_limit = s->evicted_limit;
 			s->logged_deadline = s->evicted_deadline;
+			s->logged_lobby_deadline = lc.closed_deadline;
+			s->logged_lobby_full = lc.closed_full;
+			s->closed_since_trim += ldl + lfull;
 			last_log = now;
 		}
 		if ((s->closed_since_trim >= TRIM_AFTER_CLOSED && now - last_trim >= TRIM_MIN_MS) ||
@@ -319,13 +395,15 @@ static void *reaper_main(void *arg)
 			trim = true;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (lim || dl)
-			log_warn("closed %lu connections that sent no request headers within "
-				 "-header-timeout (%u ms) and %lu to stay within -max-connections "
-				 "(%u) in the last %d s: a flood of connections, or clients too "
+		if (lim || dl || ldl || lfull)
+			log_warn("in the last %d s, closed %lu connections that sent no complete "
+				 "TLS ClientHello and %lu that sent no request headers within "
+				 "-header-timeout (%u ms), %lu of the oldest without a ClientHello "
+				 "to keep at most %u waiting, and %lu to stay within "
+				 "-max-connections (%u): a flood of connections, or clients too "
 				 "slow (see docs/webhook.md, \"Connections\")",
-				 dl, s->o.header_timeout_ms, lim, s->o.max_connections,
-				 REAPER_LOG_MS / 1000);
+				 REAPER_LOG_MS / 1000, ldl, dl, s->o.header_timeout_ms, lfull,
+				 s->max_waiting, lim, s->o.max_connections);
 		if (trim)
 			(void)malloc_trim(0);
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -754,21 +832,51 @@ static unsigned server_threads(void)
 	return n > SERVER_THREADS_MAX ? SERVER_THREADS_MAX : (unsigned)n;
 }
 
-static struct MHD_Daemon *start_daemon(struct server *s, int fd)
+/*
+ * How many connections may wait for their ClientHello: LOBBY_PER_CONNECTION
+ * per -max-connections, within the open-files limit (raised to its hard
+ * limit first, as Go's runtime does) less what the daemon may hold.
+ */
+#define LOBBY_PER_CONNECTION 16
+#define FDS_RESERVED	     64
+
+static unsigned lobby_capacity(const struct server_opts *o)
+{
+	struct rlimit rl;
+	unsigned long want = (unsigned long)o->max_connections * LOBBY_PER_CONNECTION;
+	unsigned long held = (unsigned long)o->max_connections +
+			     SERVER_LIMIT_SLACK(o->max_connections) + FDS_RESERVED;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want + held)
+			want = rl.rlim_cur > held + 16 ? rl.rlim_cur - held : 16;
+	}
+	if (want > 1u << 20)
+		want = 1u << 20;
+	return (unsigned)want;
+}
+
+static struct MHD_Daemon *start_daemon(struct server *s)
 {
 	const struct server_opts *o = &s->o;
 
 	/*
-	 * A pool of epoll loops, each accepting from the shared socket: a
-	 * connection is tied to the loop that accepted it, and the kernel
-	 * spreads the accepts. libmicrohttpd's own timeout is the kept-alive
-	 * idle timeout; the header deadline and the eviction at the limit are
-	 * the tracker's (see DESIGN).
+	 * A pool of epoll loops with no listening socket: the lobby accepts
+	 * and hands each connection over once its ClientHello is in, and
+	 * libmicrohttpd gives it to a loop by its descriptor's number. Its
+	 * own timeout is the kept-alive idle timeout; the header deadline and
+	 * the eviction at the limit are the tracker's (see DESIGN).
 	 */
 	return MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL,
-	    NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET,
-	    fd, MHD_OPTION_THREAD_POOL_SIZE, server_threads(), MHD_OPTION_CONNECTION_LIMIT,
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+		MHD_USE_NO_LISTEN_SOCKET,
+	    0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_THREAD_POOL_SIZE, server_threads(), MHD_OPTION_CONNECTION_LIMIT,
 	    o->max_connections + SERVER_LIMIT_SLACK(o->max_connections),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u, MHD_OPTION_CONNECTION_TIMEOUT,
 	    o->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
@@ -785,6 +893,8 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	memset(s, 0, sizeof(*s));
 	s->o = *o;
 	s->fd = -1;
+	for (unsigned i = 0; i < SERVER_HANDOFFS; i++)
+		s->handoff[i].fd = -1;
 	atomic_init(&s->draining, false);
 	atomic_init(&s->buffered, 0);
 	atomic_init(&s->review_memory.used, 0);
@@ -811,7 +921,7 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		server_stop(s);
 		return r;
 	}
-	s->daemon = start_daemon(s, s->fd);
+	s->daemon = start_daemon(s);
 	if (!s->daemon) {
 		buf_setf(err, "MHD_start_daemon failed (see the libmicrohttpd messages at "
 			      "-log-level debug)");
@@ -819,6 +929,20 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 		s->fd = -1;
 		server_stop(s);
 		return -EIO;
+	}
+	s->max_waiting = lobby_capacity(o);
+	{
+		struct lobby_opts lo = { .listen_fd = s->fd,
+					 .max_waiting = s->max_waiting,
+					 .deadline_ms = o->header_timeout_ms,
+					 .handoff = lobby_handoff,
+					 .cls = s };
+
+		r = lobby_start(&s->lobby, &lo, err);
+		if (r < 0) {
+			server_stop(s);
+			return r;
+		}
 	}
 	r = pthread_create(&s->reaper, NULL, reaper_main, s);
 	if (r != 0) {
@@ -828,10 +952,10 @@ int server_start(struct server *s, const struct server_opts *o, struct buf *err)
 	}
 	s->reaper_started = true;
 	log_info("listening on %s (port %u, %u event loops, at most %u connections, "
-		 "%u ms for a new connection's handshake and request headers, %u s idle; "
-		 "%zu bytes for request bodies and %zu for reviews)",
-		 o->listen, s->port, server_threads(), o->max_connections, o->header_timeout_ms,
-		 o->connection_timeout_s, o->body_budget, o->review_budget);
+		 "and %u waiting for a ClientHello, %u ms for a new connection's handshake and "
+		 "request headers, %u s idle; %zu bytes for request bodies and %zu for reviews)",
+		 o->listen, s->port, server_threads(), o->max_connections, s->max_waiting,
+		 o->header_timeout_ms, o->connection_timeout_s, o->body_budget, o->review_budget);
 	return 0;
 }
 
@@ -843,20 +967,16 @@ void server_begin_drain(struct server *s)
 
 void server_quiesce(struct server *s)
 {
-	MHD_socket fd;
-
-	if (!s->daemon)
+	if (!s->lobby || s->fd < 0)
 		return;
-	fd = MHD_quiesce_daemon(s->daemon);
-	if (fd == MHD_INVALID_SOCKET)
-		return;
-	s->owns_fd = true;
+	lobby_stop_accepting(s->lobby);
 	/*
-	 * A quiesced socket still listens: the kernel would keep queuing
-	 * connections nobody accepts. Shutting it down makes new connections
-	 * fail at once (the fd itself is closed after MHD_stop_daemon).
+	 * A socket nobody accepts from still listens: the kernel would keep
+	 * queuing connections. Shutting it down makes new connections fail at
+	 * once (the fd itself is closed in server_stop). The connections the
+	 * lobby holds still get their answers.
 	 */
-	if (shutdown(fd, SHUT_RDWR) < 0)
+	if (shutdown(s->fd, SHUT_RDWR) < 0)
 		log_warn("shutdown(listening socket): %s", strerror(errno));
 }
 
@@ -867,6 +987,9 @@ long server_inflight(struct server *s)
 
 void server_stop(struct server *s)
 {
+	/* first: it hands connections to the daemon */
+	lobby_stop(s->lobby);
+	s->lobby = NULL;
 	if (s->reaper_started) {
 		pthread_mutex_lock(&s->lock);
 		s->stopping = true;
@@ -879,12 +1002,10 @@ void server_stop(struct server *s)
 		/* every connection's close is notified: the tracker ends empty */
 		MHD_stop_daemon(s->daemon);
 		s->daemon = NULL;
-		/* libmicrohttpd closed the socket unless it was handed back */
-		if (s->owns_fd)
-			close(s->fd);
-		s->fd = -1;
-		s->owns_fd = false;
 	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
 	if (s->wake_ok)
 		pthread_cond_destroy(&s->wake);
 	s->wake_ok = false;

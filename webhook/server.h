@@ -34,6 +34,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agentspec.h"
 #include "buf.h"
@@ -46,6 +47,10 @@
 #define SERVER_DRAIN_FACTOR 4
 
 struct MHD_Daemon;
+struct lobby;
+
+/* accept times of connections handed to libmicrohttpd, until it notifies them */
+#define SERVER_HANDOFFS 256
 
 struct server_opts {
 	const char *listen; /* host:port, :port, [v6]:port */
@@ -79,9 +84,10 @@ struct server_conn_list {
 
 struct server {
 	struct MHD_Daemon *daemon;
-	int fd;	      /* the listening socket */
-	bool owns_fd; /* handed back by MHD_quiesce_daemon */
+	int fd; /* the listening socket */
 	unsigned port;
+	struct lobby *lobby; /* accepts, holds until the ClientHello is complete */
+	unsigned max_waiting;
 	struct server_opts o;
 	atomic_bool draining;
 	atomic_size_t buffered;		   /* body storage held by requests being received */
@@ -95,6 +101,13 @@ struct server {
 	unsigned open;			 /* connections */
 	unsigned long closed_since_trim; /* connections closed since malloc_trim */
 	unsigned long evicted_limit, evicted_deadline, logged_limit, logged_deadline;
+	unsigned long logged_lobby_deadline, logged_lobby_full;
+	unsigned long refused; /* libmicrohttpd could not take a connection */
+	struct {
+		int fd;
+		uint64_t accepted_ms;
+	} handoff[SERVER_HANDOFFS];
+	unsigned handoff_next;
 
 	/* the reaper thread: header deadlines, memory given back after a flood */
 	pthread_t reaper;

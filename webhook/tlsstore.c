@@ -21,6 +21,9 @@ struct tlsstore_pair {
 	unsigned ncerts;
 	gnutls_datum_t cert_der[TLSSTORE_MAX_CHAIN];
 	gnutls_datum_t key_der;
+	/* what every handshake serves, built once (tlsstore.h) */
+	gnutls_pcert_st *pcerts;
+	gnutls_privkey_t key;
 };
 
 /* The store the GnuTLS callback reads (see tlsstore.h: GnuTLS passes no user pointer). */
@@ -30,6 +33,13 @@ static void pair_free(struct tlsstore_pair *p)
 {
 	if (!p)
 		return;
+	if (p->pcerts) {
+		for (unsigned i = 0; i < p->ncerts; i++)
+			gnutls_pcert_deinit(&p->pcerts[i]);
+		gnutls_free(p->pcerts);
+	}
+	if (p->key)
+		gnutls_privkey_deinit(p->key);
 	for (unsigned i = 0; i < p->ncerts; i++)
 		gnutls_free(p->cert_der[i].data);
 	if (p->key_der.data) {
@@ -152,8 +162,6 @@ static int load_pair(struct tlsstore *s, struct tlsstore_pair **ret, int64_t *re
 	unsigned ncrts = 0;
 	gnutls_x509_privkey_t xkey = NULL;
 	struct tlsstore_pair *p = NULL;
-	gnutls_pcert_st *test_certs = NULL;
-	gnutls_privkey_t test_key = NULL;
 	unsigned char id1[64], id2[64];
 	size_t id1_len = sizeof(id1), id2_len = sizeof(id2);
 	gnutls_datum_t d;
@@ -223,16 +231,12 @@ static int load_pair(struct tlsstore *s, struct tlsstore_pair **ret, int64_t *re
 		r = gerr(err, "cannot export the key of", s->key_path, gr);
 		goto out;
 	}
-	/* exactly what a handshake will do, once, so a handshake cannot fail on it later */
-	gr = pair_objects(p, &test_certs, &test_key);
+	/* the objects every handshake serves, so a handshake cannot fail on them later */
+	gr = pair_objects(p, &p->pcerts, &p->key);
 	if (gr < 0) {
 		r = gerr(err, "GnuTLS cannot use", s->cert_path, gr);
 		goto out;
 	}
-	for (unsigned i = 0; i < p->ncerts; i++)
-		gnutls_pcert_deinit(&test_certs[i]);
-	gnutls_free(test_certs);
-	gnutls_privkey_deinit(test_key);
 	*ret_not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crts[0]);
 	*ret = p;
 	p = NULL;
@@ -298,10 +302,10 @@ int tlsstore_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st
 		      gnutls_privkey_t *privkey, unsigned int *flags)
 {
 	struct tlsstore *s = installed;
-	struct tlsstore_pair *p;
+	struct tlsstore_hold *h = gnutls_db_get_ptr(session);
+	struct tlsstore_pair *p, *before;
 	int gr;
 
-	(void)session;
 	(void)info;
 	if (!s)
 		return -1;
@@ -312,13 +316,37 @@ int tlsstore_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st
 	pthread_mutex_unlock(&s->lock);
 	if (!p)
 		return -1;
-	gr = pair_objects(p, certs, privkey);
-	if (gr == 0) {
+	*ocsp = NULL;
+	*ocsp_length = 0;
+	if (!h) {
+		/* no holder: copies that GnuTLS frees with the session */
+		gr = pair_objects(p, certs, privkey);
+		pair_unref(p);
+		if (gr < 0)
+			return -1;
 		*certs_length = p->ncerts;
-		*ocsp = NULL;
-		*ocsp_length = 0;
 		*flags = GNUTLS_CERT_RETR_DEINIT_ALL;
+		return 0;
 	}
-	pair_unref(p);
-	return gr < 0 ? -1 : 0;
+	/* the connection keeps the reference until tlsstore_hold_release */
+	before = h->pair;
+	h->pair = p;
+	pair_unref(before);
+	*certs = p->pcerts;
+	*certs_length = p->ncerts;
+	*privkey = p->key;
+	*flags = 0; /* the pair's: GnuTLS frees none of them */
+	return 0;
+}
+
+void tlsstore_hold(gnutls_session_t session, struct tlsstore_hold *h)
+{
+	h->pair = NULL;
+	gnutls_db_set_ptr(session, h);
+}
+
+void tlsstore_hold_release(struct tlsstore_hold *h)
+{
+	pair_unref(h->pair);
+	h->pair = NULL;
 }

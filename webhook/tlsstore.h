@@ -14,9 +14,16 @@
  *
  * Handshakes get their certificate through tlsstore_retrieve(), a GnuTLS
  * certificate_retrieve_function3 (MHD_OPTION_HTTPS_CERT_CALLBACK2): it
- * takes a reference to the current pair and builds fresh GnuTLS objects
- * that GnuTLS frees itself (GNUTLS_CERT_RETR_DEINIT_ALL), so a pair can be
- * swapped while other handshakes are using the previous one.
+ * serves the current pair's GnuTLS objects, built once when the pair was
+ * loaded (importing the key and certificate took ~240 us, more than the
+ * handshake's signature), and GnuTLS frees none of them. Each connection
+ * holds a reference to the pair it was served (a struct tlsstore_hold the
+ * server keeps per connection, found through the session's otherwise
+ * unused session-database pointer, gnutls_db_set_ptr) until the server
+ * releases it after libmicrohttpd freed the session, so a pair can be
+ * swapped while handshakes still use the previous one, which goes with its
+ * last connection. A session without a hold gets copies GnuTLS frees
+ * itself (GNUTLS_CERT_RETR_DEINIT_ALL).
  *
  * GnuTLS gives that callback no user pointer, so tlsstore_install() sets
  * the one process-wide store it reads; it is set before the server starts
@@ -80,5 +87,15 @@ int tlsstore_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st
 		      gnutls_pcert_st **certs, unsigned int *certs_length,
 		      gnutls_ocsp_data_st **ocsp, unsigned int *ocsp_length,
 		      gnutls_privkey_t *privkey, unsigned int *flags);
+/*
+ * A connection's hold on the pair its handshake was served: set up by
+ * tlsstore_hold() before the handshake, released once the connection and
+ * its session are gone (see above).
+ */
+struct tlsstore_hold {
+	struct tlsstore_pair *pair;
+};
+void tlsstore_hold(gnutls_session_t session, struct tlsstore_hold *h);
+void tlsstore_hold_release(struct tlsstore_hold *h);
 
 #endif

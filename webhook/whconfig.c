@@ -128,15 +128,18 @@ static const struct {
 				"vaultlet/native-sidecar says otherwise." },
 	[WH_MAX_CONNECTIONS] = { "max-connections", "VAULTLET_WEBHOOK_MAX_CONNECTIONS", K_STRING,
 				 "512",
-				 "Most open client connections; at the limit, the oldest one that "
-				 "has not sent a complete request is closed for a new one." },
+				 "Most client connections past their TLS ClientHello; at the "
+				 "limit, "
+				 "a quiet one that has not sent a complete request is closed for a "
+				 "new one. 16 times as many may wait for their ClientHello." },
 	[WH_CONNECTION_TIMEOUT] = { "connection-timeout", "VAULTLET_WEBHOOK_CONNECTION_TIMEOUT",
 				    K_STRING, "120s",
 				    "Idle time after which a kept-alive connection is closed." },
 	[WH_HEADER_TIMEOUT] = { "header-timeout", "VAULTLET_WEBHOOK_HEADER_TIMEOUT", K_STRING,
 				"10s",
-				"A new connection is closed unless its TLS handshake and first "
-				"request's headers are in within this time." },
+				"A new connection is closed unless its ClientHello, TLS handshake "
+				"and first request's headers are in within this time of the "
+				"accept." },
 	[WH_MAX_BODY_BYTES] = { "max-body-bytes", "VAULTLET_WEBHOOK_MAX_BODY_BYTES", K_STRING,
 				"4194304", "Largest AdmissionReview accepted (413 above)." },
 	[WH_WEBHOOK_MEMORY_LIMIT] = { "webhook-memory-limit", "VAULTLET_WEBHOOK_MEMORY_LIMIT",

@@ -11,6 +11,9 @@ times, interleaved:
   2. the same while bench/webhook/flood.py holds 5,000 idle connections,
      1,000 stalled partial ClientHellos and 200 slowloris connections;
   3. the flood ended: RSS and fds, after SETTLE s, against those before it.
+The flood reports how many connections it really held while the loads ran
+(the mean and the least of its samples; reopening what a server closes
+takes it CPU that this machine's loads compete for): the table shows them.
 Samples the server's RSS, threads and fds every 0.2 s. Prints per phase the
 success rate, p50/p99 of both loads, peak RSS, threads and fds, and at the
 end the medians over the runs as a Markdown table. Loopback only; every
@@ -121,9 +124,14 @@ def run_server(name, pid, port, review, tmp):
                            "--port", str(port), "--idle", str(FLOOD["idle"]),
                            "--partial", str(FLOOD["partial"]), "--slowloris",
                            str(FLOOD["slowloris"]), "--duration", str(DUR + 25),
+                           # what a server closes comes back at once: against a
+                           # 10 s header deadline, 1,000/s left the flood 1,800
+                           # connections short on average
+                           "--reopen-rate", "5000",
                            "--ready-file", ready], stdout=subprocess.PIPE, text=True)
     s = Sampler(pid)
     s.start()
+    load_avg = open("/proc/loadavg").read().split()[0]
     t0 = time.time()
     while not os.path.exists(ready) and time.time() - t0 < 20 and fl.poll() is None:
         time.sleep(0.1)
@@ -134,6 +142,7 @@ def run_server(name, pid, port, review, tmp):
     s.join()
     out["flood"] = {"wrk": w, "fresh": h, "rss_kib": s.peak[0], "threads": s.peak[1],
                     "fds": s.peak[2], "flood": json.loads(fout.strip().splitlines()[-1])}
+    out["load"] = load_avg
     time.sleep(SETTLE)
     out["after"] = proc_stats(pid)
     return out
@@ -221,8 +230,9 @@ def summarize(results):
         return statistics.median(xs)
     print()
     print("| server | flood | kept-alive ok | p50 / p99 ms | fresh ok | p50 / p99 ms | "
-          "peak RSS MiB | threads | fds | after flood: RSS MiB / fds (before) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "peak RSS MiB | threads | fds | after flood: RSS MiB / fds (before) | "
+          "flood held: mean (least) idle / partial / slowloris |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in ("vaultlet", "go"):
         rs = [r for r in results if r["server"] == name]
         for ph in ("noflood", "flood"):
@@ -231,23 +241,32 @@ def summarize(results):
             w_n = sum(x["wrk"]["n"] for x in xs)
             h_ok = sum(x["fresh"]["ok"] for x in xs)
             h_n = sum(x["fresh"]["n"] for x in xs)
-            after = ""
+            after = held = ""
             if ph == "flood":
+                fl = [x["flood"] for x in xs if "held_mean" in x["flood"]]
+                if fl:
+                    held = " / ".join("%d (%d)" % (med([f["held_mean"][k] for f in fl]),
+                                                   min(f["held_min"][k] for f in fl))
+                                      for k in ("idle", "partial", "slowloris"))
                 after = "%.1f / %d (%.1f / %d)" % (
                     med([r["after"][0] for r in rs]) / 1024, med([r["after"][2] for r in rs]),
                     med([r["before"][0] for r in rs]) / 1024,
                     med([r["before"][2] for r in rs]))
             print("| %s | %s | %d/%d (%.2f%%) | %.2f / %.2f | %d/%d (%.2f%%) | %.1f / %.1f | "
-                  "%.1f | %d | %d | %s |" % (
+                  "%.1f | %d | %d | %s | %s |" % (
                       name, "yes" if ph == "flood" else "no", w_ok, w_n,
                       100.0 * w_ok / max(w_n, 1), med([x["wrk"]["p50"] for x in xs]),
                       med([x["wrk"]["p99"] for x in xs]), h_ok, h_n,
                       100.0 * h_ok / max(h_n, 1), med([x["fresh"]["p50"] for x in xs]),
                       med([x["fresh"]["p99"] for x in xs]),
                       med([x["rss_kib"] for x in xs]) / 1024,
-                      med([x["threads"] for x in xs]), med([x["fds"] for x in xs]), after))
-    print("(medians of %d runs; ok counts summed; fresh = bench/webhook/freshload, Go net/http without keep-alive, at 20/s)" %
-          len([r for r in results if r["server"] == "vaultlet"]))
+                      med([x["threads"] for x in xs]), med([x["fds"] for x in xs]), after,
+                      held))
+    print("(medians of %d runs; ok counts summed; fresh = bench/webhook/freshload, Go net/http "
+          "without keep-alive, at 20/s; flood held: the median of the runs' means, and the "
+          "least held at any sample)" % len([r for r in results if r["server"] == "vaultlet"]))
+    print("load average at the start of each server's flood phase: %s" %
+          ", ".join("%s %d: %s" % (r["server"], r["run"], r.get("load", "?")) for r in results))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ pressure), at most --reopen-rate per second over all kinds; the first
 connections are opened at most --open-rate per second.
 
 Prints one JSON line at the end: per kind, how many were opened, closed by
-the server, and held when the flood ended. Used by bench/webhook/flood.sh
+the server, held when the flood ended, and how many it held (the mean and
+the least of one sample every 0.5 s) from the moment all were first open
+(the ready file) to the end: a server that closes the flood's connections
+makes it reopen them, and a flood short of CPU holds fewer than asked. Used by bench/webhook/flood.sh
 and by tests/webhook/flood.py (a short version in the test command).
 
 usage: flood.py --port PORT [--host 127.0.0.1] [--idle N] [--partial N]
@@ -185,6 +188,8 @@ class Flood:
         start = time.monotonic()
         last = start
         ready_written = False
+        held = []  # per kind, sampled every 0.5 s once all were open
+        next_held = 0.0
         while True:
             now = time.monotonic()
             if now - start >= a.duration:
@@ -196,6 +201,10 @@ class Flood:
                     self.first[k] += 1
                     self.open(k)
             firsts_done = all(self.first[k] >= self.want[k] for k in KINDS)
+            if firsts_done and now >= next_held:
+                held.append({k: sum(1 for c in self.live[k] if c.state != "connecting")
+                             for k in KINDS})
+                next_held = now + 0.5
             rate = a.reopen_rate if firsts_done else a.open_rate
             self.tokens = min(self.tokens + (now - last) * rate, max(rate / 10, 1))
             last = now
@@ -221,6 +230,9 @@ class Flood:
                 self.trickle(c, now)
         out = {"held_at_end": {k: len(self.live[k]) for k in KINDS}, "kinds": self.stats,
                "duration_s": round(time.monotonic() - start, 1)}
+        if held:
+            out["held_mean"] = {k: round(sum(h[k] for h in held) / len(held)) for k in KINDS}
+            out["held_min"] = {k: min(h[k] for h in held) for k in KINDS}
         for k in KINDS:
             for c in list(self.live[k]):
                 self.drop(c, False)

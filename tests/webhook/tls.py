@@ -796,6 +796,80 @@ def main():
         run_check("-header-timeout 1s: a silent connection and one trickling its headers are "
                   "closed, a kept-alive one between requests is not", header_deadline)
 
+        def waiting_room():
+            # connections that have not sent a whole ClientHello cost no
+            # -max-connections slot and no CPU: 40 silent sockets and 20
+            # half ClientHellos against a limit of 4 are all held (the old
+            # server closed them to make room, and its event loops spun on
+            # every half handshake), reviews are served meanwhile, and the
+            # header deadline closes them
+            sub = os.path.join(tmp, "waiting")
+            os.makedirs(sub, exist_ok=True)
+            srv3 = Server(exe, sub, secret.root,
+                          extra=("-max-connections", "4", "-header-timeout", "4s"))
+            socks = []
+            try:
+                inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+                hello_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                hello_ctx.check_hostname = False
+                hello_ctx.verify_mode = ssl.CERT_NONE
+                obj = hello_ctx.wrap_bio(inc, out, server_hostname=HOST)
+                try:
+                    obj.do_handshake()
+                except ssl.SSLWantReadError:
+                    pass
+                hello = out.read()
+                t0 = time.time()
+                for i in range(60):
+                    s = socket.create_connection(("127.0.0.1", srv3.port), timeout=10)
+                    if i >= 40:
+                        s.sendall(hello[:len(hello) // 2])
+                    socks.append(s)
+                time.sleep(0.5)
+                with open("/proc/%d/stat" % srv3.proc.pid) as f:
+                    f0 = f.read().rsplit(")", 1)[1].split()
+                for _ in range(3):
+                    st, _, _ = mutate(srv3, ctx, review(INJECT))
+                    if st != 200:
+                        return "a review was not served with 60 connections waiting: %s" % st
+                time.sleep(1.5)
+                with open("/proc/%d/stat" % srv3.proc.pid) as f:
+                    f1 = f.read().rsplit(")", 1)[1].split()
+                cpu = (int(f1[11]) + int(f1[12]) - int(f0[11]) - int(f0[12])) / \
+                    os.sysconf("SC_CLK_TCK")
+                if cpu > 0.5:
+                    return "the server used %.2f s of CPU in about 2 s with 20 half " \
+                        "ClientHellos held (a busy loop)" % cpu
+                for i, s in enumerate(socks):
+                    s.settimeout(0)
+                    try:
+                        if s.recv(10) == b"":
+                            return "connection %d was closed before the deadline" % i
+                    except BlockingIOError:
+                        pass
+                    except OSError as e:
+                        return "connection %d: %s before the deadline" % (i, e)
+                time.sleep(max(0, 5.5 - (time.time() - t0)))
+                for i, s in enumerate(socks):
+                    s.settimeout(2)
+                    try:
+                        if s.recv(10) != b"":
+                            return "connection %d got bytes" % i
+                    except socket.timeout:
+                        return "connection %d was still open after the deadline" % i
+                    except OSError:
+                        pass
+                return None
+            except (IndexError, OSError) as e:
+                return "%s: %s" % (type(e).__name__, e)
+            finally:
+                for x in socks:
+                    x.close()
+                srv3.stop()
+        run_check("40 silent connections and 20 half ClientHellos over -max-connections 4: "
+                  "held without CPU until -header-timeout, reviews served meanwhile",
+                  waiting_room)
+
         # ------------------------------------------------------------ startup errors
         def startup_errors():
             env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_INJECT_")}
