@@ -1742,6 +1742,27 @@ static bool file_failed(struct agent *a, struct secret *s, int64_t now)
 }
 
 /*
+ * A `file` dependency that is due: polled (consul-template's
+ * FileQuerySleepTime) and re-read when it changed. 1 when new content was
+ * read, 0 when unchanged or a failure the agent survives, -1 when fatal.
+ */
+static int file_due(struct agent *a, struct secret *s, int64_t *now)
+{
+	int fr = file_poll(s);
+
+	*now = sched_now();
+	if (fr < 0)
+		return file_failed(a, s, *now) ? -1 : 0;
+	s->next_fetch = *now + PODFN_POLL_MS * SCHED_MS;
+	s->next_wall = wall_s() + PODFN_POLL_MS / 1000;
+	if (fr == 1)
+		log_emit(LOG_DEBUG,
+			 LOG_FIELDS(LOG_STR("path", s->written), LOG_INT("bytes", s->flen)),
+			 "read file");
+	return fr == 1;
+}
+
+/*
  * The exit code when SIGTERM/SIGINT stops the loop: 0 for a sidecar, and
  * for an init container only if every template rendered (0 promises that).
  */
@@ -1792,23 +1813,10 @@ static int loop(struct agent *a)
 				if (s->next_fetch > now)
 					continue;
 				if (s->file) {
-					int fr = file_poll(s);
+					int fr = file_due(a, s, &now);
 
-					now = sched_now();
-					if (fr >= 0) {
-						/* consul-template's FileQuerySleepTime */
-						s->next_fetch = now + PODFN_POLL_MS * SCHED_MS;
-						s->next_wall = wall_s() + PODFN_POLL_MS / 1000;
-						fetched_any |= fr == 1;
-						if (fr == 1)
-							log_emit(
-							    LOG_DEBUG,
-							    LOG_FIELDS(LOG_STR("path", s->written),
-								       LOG_INT("bytes", s->flen)),
-							    "read file");
-						continue;
-					}
-					if (file_failed(a, s, now)) {
+					fetched_any |= fr == 1;
+					if (fr < 0) {
 						fatal = true;
 						break;
 					}

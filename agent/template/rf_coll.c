@@ -141,8 +141,7 @@ static int pair_cmp(const void *a, const void *b)
 	return x->at < y->at ? -1 : x->at > y->at;
 }
 
-/* A string node holding s[0..n) (NULs included, as vjson's). */
-static cJSON *string_node(const char *s, size_t n)
+cJSON *rf_string_node(const char *s, size_t n)
 {
 	cJSON *node = cJSON_CreateString("");
 	char *copy = malloc(n + 1);
@@ -245,7 +244,7 @@ int rf_split_to_map(struct rf_call *c, struct gval *ret)
 			break;
 		}
 		key = strndup(p->k.s, p->k.len);
-		v = string_node(p->v.s, p->v.len);
+		v = rf_string_node(p->v.s, p->v.len);
 		if (!key || !v) {
 			free(key);
 			cJSON_Delete(v);

@@ -148,26 +148,6 @@ static size_t sp_count_nodes(const cJSON *n)
 	return k;
 }
 
-/* A string node holding s[0..n) (NULs included, as vjson's). */
-static cJSON *sp_string_node(const char *s, size_t n)
-{
-	cJSON *node = cJSON_CreateString("");
-	char *copy = malloc(n + 1);
-
-	if (!node || !copy) {
-		cJSON_Delete(node);
-		free(copy);
-		return NULL;
-	}
-	if (n)
-		memcpy(copy, s, n);
-	copy[n] = 0;
-	free(node->valuestring);
-	node->valuestring = copy;
-	node->valueint = n > INT_MAX ? INT_MAX : (int)n;
-	return node;
-}
-
 /* A number node with a literal: a json.Number, or a Go integer of kind k (0: json.Number). */
 static cJSON *sp_number_node(const char *lit, size_t n, enum gv_kind k)
 {
@@ -214,7 +194,7 @@ static cJSON *sp_node(struct sp_build *b, const struct gval *v, int *r)
 		n = cJSON_CreateNull();
 		break;
 	case GV_STRING:
-		n = sp_string_node(v->str.s, v->str.len);
+		n = rf_string_node(v->str.s, v->str.len);
 		break;
 	case GV_NUMBER:
 		n = sp_number_node(v->str.s, v->str.len, 0);
@@ -894,7 +874,7 @@ int rf_sprig_split(struct rf_call *c, struct gval *ret)
 		return rf_nomem(c);
 	for (size_t i = 0; i < n; i++) {
 		char key[32];
-		cJSON *v = sp_string_node(items[i].s, items[i].len);
+		cJSON *v = rf_string_node(items[i].s, items[i].len);
 
 		snprintf(key, sizeof(key), "_%zu", i);
 		if (!v || !cJSON_AddItemToObject(obj, key, v)) {

@@ -74,6 +74,8 @@ int rf_arith(struct rf_call *c, struct gval *ret);
 int rf_minmax(struct rf_call *c, struct gval *ret);
 int rf_md5sum(struct rf_call *c, struct gval *ret);
 int rf_hmac_sha256_hex(struct rf_call *c, struct gval *ret);
+/* A cJSON string node holding s[0..n) (NULs included, as vjson's); NULL without memory. */
+cJSON *rf_string_node(const char *s, size_t n);
 /* The error for goregex's run failures (-ETIME: too many passes, -ENOTSUP); others unchanged. */
 int rf_regex_run_error(struct rf_call *c, int r);
 int rf_regex_match(struct rf_call *c, struct gval *ret);
